@@ -1,0 +1,46 @@
+"""mtbsync_core: line up repeated runs of a trail, carry markers across, export them.
+
+The public API: what the app, the CLI and users import. Importing it has no side effects.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import (
+    AudioMissingError,
+    ExportError,
+    FeaturelessVideoError,
+    GpsParseError,
+    ImportMarkersError,
+    IndexFileError,
+    IndexMismatchError,
+    MarkerFileError,
+    MtbSyncError,
+    MulticamError,
+    NoReliableMatchError,
+    OutputExistsError,
+    VideoOpenError,
+    WarpFileError,
+    WarpFitError,
+)
+from .model import Keyframes, MatchPairs, Marker, TimePrior, TransferredMarker, VideoInfo
+from .progress import ProgressCallback, ProgressEvent
+from .timebase import (
+    frame_to_seconds,
+    frames_to_timecode,
+    parse_fps,
+    seconds_to_frame,
+    seconds_to_timecode,
+    timecode_to_frames,
+)
+
+# --- run-to-run engine (video, index, align, warp, markers, pipeline) ---
+
+# --- exports / imports (mtbsync_core.export) ---
+
+# --- GPS and telemetry (mtbsync_core.gps) ---
+
+# --- multi-camera (mtbsync_core.multicam) ---
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]
