@@ -1,0 +1,140 @@
+// Dual player: ONE scrub control drives two <video> elements. The new run leads; the reference
+// follows through the warp samples (seek on scrub; playbackRate steered continuously while playing).
+// State "t" (new-run seconds) is sent when a scrub ends or playback pauses.
+// window.__mtbScrub records, per scrub step, ms from the input event until both videos showed
+// the frame (requestVideoFrameCallback, falling back to 'seeked').
+
+function interp(xs, ys, x) {
+  const n = xs.length;
+  if (!n || x < xs[0] || x > xs[n - 1]) return NaN;
+  let lo = 0, hi = n - 1;
+  while (hi - lo > 1) { const m = (lo + hi) >> 1; if (xs[m] <= x) lo = m; else hi = m; }
+  const f = xs[hi] === xs[lo] ? 0 : (x - xs[lo]) / (xs[hi] - xs[lo]);
+  return ys[lo] + f * (ys[hi] - ys[lo]);
+}
+
+function fmt(t) {
+  if (!isFinite(t)) return "—";
+  const m = Math.floor(t / 60), s = t - 60 * m;
+  return m + ":" + s.toFixed(2).padStart(5, "0");
+}
+
+function frameShown(v) {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = () => { if (!done) { done = true; resolve(performance.now()); } };
+    if (v.requestVideoFrameCallback) v.requestVideoFrameCallback(finish);
+    v.addEventListener("seeked", () => setTimeout(finish, 50), {once: true});
+  });
+}
+
+function build(parentElement) {
+  const root = document.createElement("div");
+  root.className = "mtb-dual";
+  root.innerHTML = `
+    <div class="mtb-videos">
+      <figure><figcaption>New run <span class="tn"></span></figcaption>
+        <video class="v-new" data-testid="video-new" muted playsinline preload="auto"></video></figure>
+      <figure><figcaption>Reference <span class="tr"></span></figcaption>
+        <video class="v-ref" data-testid="video-ref" muted playsinline preload="auto"></video>
+        <div class="outside">outside the overlap</div></figure>
+    </div>
+    <div class="mtb-ticks"></div>
+    <input class="scrub" data-testid="scrub" type="range" min="0" step="0.001" value="0">
+    <div class="mtb-controls"><button class="play" data-testid="play">▶ play</button>
+      <span class="status"></span></div>`;
+  parentElement.appendChild(root);
+  return root;
+}
+
+export default function (component) {
+  const {data, parentElement, setStateValue} = component;
+  let st = parentElement.__mtbDual;
+  if (!st) {
+    const root = build(parentElement);
+    st = parentElement.__mtbDual = {root, seekSeq: -1,
+      vNew: root.querySelector(".v-new"), vRef: root.querySelector(".v-ref"),
+      scrub: root.querySelector(".scrub"), playing: false};
+    wire(st, setStateValue);
+  }
+  st.data = data;
+  if (st.vNew.dataset.src !== data.new_url) { st.vNew.src = data.new_url; st.vNew.dataset.src = data.new_url; }
+  if (st.vRef.dataset.src !== data.ref_url) { st.vRef.src = data.ref_url; st.vRef.dataset.src = data.ref_url; }
+  st.scrub.max = String(data.duration_new || 1);
+  drawTicks(st);
+  if (data.seek && data.seek.seq !== st.seekSeq) {
+    st.seekSeq = data.seek.seq;
+    seekBoth(st, data.seek.t);
+  }
+}
+
+function drawTicks(st) {
+  const box = st.root.querySelector(".mtb-ticks");
+  const dur = st.data.duration_new || 1;
+  box.innerHTML = "";
+  for (const m of st.data.markers || []) {
+    if (!isFinite(m.t_new)) continue;
+    const el = document.createElement("div");
+    el.className = "tick" + (m.needs_review ? " review" : "");
+    el.style.left = (100 * m.t_new / dur) + "%";
+    el.style.background = `hsl(${Math.round(120 * m.confidence)}, 80%, 50%)`;
+    el.title = `${m.name} (${m.confidence.toFixed(2)})`;
+    box.appendChild(el);
+  }
+}
+
+function seekBoth(st, t) {
+  const tRef = interp(st.data.warp_new, st.data.warp_ref, t);
+  const t0 = performance.now();
+  st.scrub.value = String(t);
+  st.vNew.currentTime = t;
+  const waits = [frameShown(st.vNew)];
+  const outside = !isFinite(tRef);
+  st.root.querySelector(".outside").style.display = outside ? "flex" : "none";
+  if (!outside) { st.vRef.currentTime = tRef; waits.push(frameShown(st.vRef)); }
+  st.root.querySelector(".tn").textContent = fmt(t);
+  st.root.querySelector(".tr").textContent = fmt(tRef);
+  const rec = (window.__mtbScrub = window.__mtbScrub || []);
+  Promise.all(waits).then((ts) => rec.push(Math.max(...ts) - t0));
+}
+
+function follow(st) {
+  if (!st.playing) return;
+  const t = st.vNew.currentTime, d = st.data;
+  const target = interp(d.warp_new, d.warp_ref, t);
+  st.scrub.value = String(t);
+  st.root.querySelector(".tn").textContent = fmt(t);
+  st.root.querySelector(".tr").textContent = fmt(target);
+  if (isFinite(target)) {
+    const err = st.vRef.currentTime - target;
+    const slope = (interp(d.warp_new, d.warp_ref, t + 0.25) - target) / 0.25;
+    if (Math.abs(err) > 0.4) st.vRef.currentTime = target;
+    const rate = (isFinite(slope) ? slope : 1) - 1.5 * err;
+    if (rate < 0.07) { if (!st.vRef.paused) st.vRef.pause(); }
+    else {
+      st.vRef.playbackRate = Math.min(4, Math.max(0.07, rate));
+      if (st.vRef.paused) st.vRef.play().catch(() => {});
+    }
+    st.lastErr = err;
+  } else if (!st.vRef.paused) st.vRef.pause();
+  requestAnimationFrame(() => follow(st));
+}
+
+function wire(st, setStateValue) {
+  const status = st.root.querySelector(".status");
+  st.scrub.addEventListener("input", () => seekBoth(st, parseFloat(st.scrub.value)));
+  st.scrub.addEventListener("change", () => setStateValue("t", parseFloat(st.scrub.value)));
+  const btn = st.root.querySelector(".play");
+  btn.addEventListener("click", () => {
+    if (st.playing) {
+      st.playing = false; st.vNew.pause(); st.vRef.pause();
+      btn.textContent = "▶ play";
+      setStateValue("t", st.vNew.currentTime);
+      status.textContent = isFinite(st.lastErr) ? `last sync error ${(1000 * st.lastErr).toFixed(0)} ms` : "";
+    } else {
+      st.playing = true; btn.textContent = "⏸ pause";
+      st.vNew.play().then(() => follow(st)).catch((e) => { status.textContent = String(e); });
+    }
+  });
+  st.vNew.addEventListener("ended", () => { if (st.playing) btn.click(); });
+}

@@ -1,0 +1,98 @@
+"""Adding inputs to a project (no Streamlit here): each validates with the engine first, so a bad
+file raises a one-line MtbSyncError and leaves the project as it was."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from pathlib import Path
+
+from app import jobs
+from app.state import ProjectStore, list_projects, project_file
+
+log = logging.getLogger(__name__)
+
+SAMPLE_PROJECT = "sample"
+_SAMPLE_LOCK = threading.Lock()
+MARKER_SUFFIXES = (".csv", ".edl", ".fcpxml", ".xml")
+
+
+def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> dict:
+    """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info."""
+    from mtbsync_core import VideoOpenError, probe_video
+    from mtbsync_core.fileio import content_hash
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise VideoOpenError(f"No video file at '{p}'. Check the path (it is read on the server).")
+    info = probe_video(p)
+    d = dataclasses.asdict(info)
+    d["fps"] = f"{info.fps.numerator}/{info.fps.denominator}"
+    store.set_video(role, str(p.resolve()), content_hash(p), d)
+    return d
+
+
+def register_markers(store: ProjectStore, path: str | os.PathLike[str]) -> int:
+    """Read reference markers (CSV, or an editor's EDL / FCPXML / Premiere XML); returns the count."""
+    from mtbsync_core import read_markers_csv
+
+    p = Path(path)
+    if p.suffix.lower() == ".csv":
+        markers = read_markers_csv(p)
+    else:
+        from mtbsync_core import read_markers_file
+
+        markers = read_markers_file(p)
+    store.set_ref_markers(list(markers))
+    return len(markers)
+
+
+def register_track(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> None:
+    """Check a GPX / FIT track reads, then attach it to ``role``."""
+    from mtbsync_core import read_track
+
+    read_track(path)
+    store.set_track(role, str(Path(path).resolve()))
+
+
+def sample_dir() -> Path:
+    """Folder with the bundled sample runs ($MTBSYNC_SAMPLE_DIR or ./sample_data)."""
+    return Path(os.environ.get("MTBSYNC_SAMPLE_DIR", "sample_data")).resolve()
+
+
+def ensure_sample_project(base: Path | None = None) -> str | None:
+    """Create the "sample" project from the sample data once and start its sync in the background.
+
+    Returns the project name when it exists (or was made), None when there is no sample data.
+    """
+    if os.environ.get("MTBSYNC_NO_SAMPLE") == "1":
+        return None
+    with _SAMPLE_LOCK:
+        return _ensure_sample(base)
+
+
+def _ensure_sample(base: Path | None) -> str | None:
+    src = sample_dir()
+    if SAMPLE_PROJECT in list_projects(base):
+        return SAMPLE_PROJECT
+    if not (src / "ref.mp4").is_file() or not (src / "new.mp4").is_file():
+        return None
+    store = ProjectStore(project_file(SAMPLE_PROJECT, base).with_suffix(".building"))
+    register_video(store, "ref", src / "ref.mp4")
+    register_video(store, "new", src / "new.mp4")
+    if (src / "ref_markers.csv").is_file():
+        register_markers(store, src / "ref_markers.csv")
+    for role in ("ref", "new"):
+        gpx = src / f"{role}.gpx"
+        if gpx.is_file():
+            try:
+                register_track(store, role, gpx)
+            except Exception as err:  # a track is optional; sync without it
+                log.warning("sample track %s skipped: %s", gpx, err)
+    final = project_file(SAMPLE_PROJECT, base)
+    store.checkpoint()
+    os.replace(store.path, final)  # appears complete or not at all
+    jobs.start_sync(ProjectStore(final))
+    return SAMPLE_PROJECT

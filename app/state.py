@@ -1,0 +1,282 @@
+"""Project store (one SQLite file per project) and the session keys the pages share.
+
+A project file holds the videos (by path and content hash), the reference markers, every sync
+result (keyed by the content hashes and parameters that made it), the anchor history and every
+marker decision with its time. WAL mode and short connections let two tabs share one project.
+Nothing here imports Streamlit, so the store is testable on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mtbsync_core.model import Marker
+
+#: Session-state keys shared across pages.
+K_PROJECT = "mtb_project_path"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS videos (
+  role TEXT PRIMARY KEY, path TEXT NOT NULL, content_hash TEXT NOT NULL,
+  info_json TEXT NOT NULL, proxy_path TEXT, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tracks (role TEXT PRIMARY KEY, path TEXT NOT NULL, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ref_markers (
+  idx INTEGER PRIMARY KEY, name TEXT NOT NULL, t_ref_s REAL NOT NULL,
+  colour TEXT NOT NULL DEFAULT '', comment TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS syncs (
+  sync_key TEXT PRIMARY KEY, status TEXT NOT NULL, error TEXT, report_json TEXT,
+  warp_json TEXT, pairs_json TEXT, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS anchor_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sync_key TEXT NOT NULL, anchors_json TEXT NOT NULL,
+  undone INTEGER NOT NULL DEFAULT 0, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, sync_key TEXT NOT NULL, marker_key TEXT NOT NULL,
+  decision TEXT NOT NULL, t_new_s REAL, at REAL NOT NULL);
+"""
+
+DECISIONS = ("accept", "reject", "nudge", "reset")
+
+
+def default_project_dir() -> Path:
+    """``$MTBSYNC_PROJECT_DIR`` or ``./projects``."""
+    return Path(os.environ.get("MTBSYNC_PROJECT_DIR", "projects")).resolve()
+
+
+def project_file(name: str, base: Path | None = None) -> Path:
+    """Path of the SQLite file for project ``name`` (letters, digits, ``-_.`` only)."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name or ""):
+        raise ValueError(
+            f"Project name {name!r} is not allowed: use letters, digits, '-', '_' or '.' "
+            "(up to 64 characters, starting with a letter or digit)."
+        )
+    return (base or default_project_dir()) / name / "project.sqlite"
+
+
+def list_projects(base: Path | None = None) -> list[str]:
+    """Names of the projects under ``base``, sorted."""
+    root = base or default_project_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.parent.name for p in root.glob("*/project.sqlite"))
+
+
+def marker_key(name: str, t_ref_s: float) -> str:
+    """A stable identity for a reference marker."""
+    return f"{name}@{t_ref_s:.3f}"
+
+
+@dataclass(frozen=True)
+class VideoRow:
+    """A video of the project."""
+
+    role: str  # "ref" or "new"
+    path: str
+    content_hash: str
+    info: dict[str, Any]
+    proxy_path: str | None
+
+
+class ProjectStore:
+    """One project's SQLite file. Every call opens a short connection (safe across threads)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+
+    @property
+    def name(self) -> str:
+        """The project's name (its folder)."""
+        return self.path.parent.name
+
+    @property
+    def cache_dir(self) -> Path:
+        """Folder beside the SQLite file for the index and other derived files."""
+        d = self.path.parent / "cache"
+        d.mkdir(exist_ok=True)
+        return d
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=10.0)
+        try:
+            con.execute("PRAGMA busy_timeout=10000")
+            with con:  # commits or rolls back
+                yield con
+        finally:
+            con.close()
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file (before the file is moved)."""
+        with self._conn() as con:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # --- meta / UI position -------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A JSON value stored under ``key``."""
+        with self._conn() as con:
+            row = con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-able value under ``key``."""
+        with self._conn() as con:
+            con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    # --- videos, tracks, markers ----------------------------------------------------------
+    def set_video(self, role: str, path: str, content_hash: str, info: dict[str, Any]) -> None:
+        """Record the reference (``role="ref"``) or new (``"new"``) video."""
+        with self._conn() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO videos(role, path, content_hash, info_json, proxy_path, added_at)"
+                " VALUES (?, ?, ?, ?, NULL, ?)",
+                (role, str(path), content_hash, json.dumps(info), time.time()),
+            )
+
+    def set_proxy(self, role: str, proxy_path: str) -> None:
+        """Record the browser proxy made for a video."""
+        with self._conn() as con:
+            con.execute("UPDATE videos SET proxy_path=? WHERE role=?", (proxy_path, role))
+
+    def video(self, role: str) -> VideoRow | None:
+        """The video in ``role`` or None."""
+        with self._conn() as con:
+            row = con.execute(
+                "SELECT role, path, content_hash, info_json, proxy_path FROM videos WHERE role=?", (role,)
+            ).fetchone()
+        if row is None:
+            return None
+        return VideoRow(row[0], row[1], row[2], json.loads(row[3]), row[4])
+
+    def set_track(self, role: str, path: str | None) -> None:
+        """Record (or with None, forget) a GPS track for ``role``."""
+        with self._conn() as con:
+            if path is None:
+                con.execute("DELETE FROM tracks WHERE role=?", (role,))
+            else:
+                con.execute("INSERT OR REPLACE INTO tracks VALUES (?, ?, ?)", (role, str(path), time.time()))
+
+    def track(self, role: str) -> str | None:
+        """Path of the GPS track for ``role`` or None."""
+        with self._conn() as con:
+            row = con.execute("SELECT path FROM tracks WHERE role=?", (role,)).fetchone()
+        return row[0] if row else None
+
+    def set_ref_markers(self, markers: list[Marker]) -> None:
+        """Replace the reference markers (in one transaction)."""
+        with self._conn() as con:
+            con.execute("DELETE FROM ref_markers")
+            con.executemany(
+                "INSERT INTO ref_markers(idx, name, t_ref_s, colour, comment) VALUES (?, ?, ?, ?, ?)",
+                [(i, m.name, float(m.t_ref_s), m.colour, m.comment) for i, m in enumerate(markers)],
+            )
+
+    def ref_markers(self) -> list[Marker]:
+        """The reference markers in their file order."""
+        with self._conn() as con:
+            rows = con.execute("SELECT name, t_ref_s, colour, comment FROM ref_markers ORDER BY idx").fetchall()
+        return [Marker(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # --- sync results ---------------------------------------------------------------------
+    def save_sync(self, sync_key: str, status: str, *, report: dict | None = None,
+                  warp: dict | None = None, pairs: dict | None = None, error: str | None = None) -> None:
+        """Store the outcome of one sync (``status`` "ok" or "failed")."""
+        with self._conn() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO syncs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sync_key, status, error, json.dumps(report) if report is not None else None,
+                 json.dumps(warp) if warp is not None else None,
+                 json.dumps(pairs) if pairs is not None else None, time.time()),
+            )
+
+    def sync(self, sync_key: str) -> dict[str, Any] | None:
+        """A stored sync as a dict (status, error, report, warp, pairs) or None."""
+        with self._conn() as con:
+            row = con.execute(
+                "SELECT status, error, report_json, warp_json, pairs_json FROM syncs WHERE sync_key=?",
+                (sync_key,),
+            ).fetchone()
+        if row is None:
+            return None
+        loads = lambda s: json.loads(s) if s else None  # noqa: E731
+        return {"status": row[0], "error": row[1], "report": loads(row[2]), "warp": loads(row[3]),
+                "pairs": loads(row[4])}
+
+    # --- anchors with undo ----------------------------------------------------------------
+    def anchors(self, sync_key: str) -> list[tuple[float, float]]:
+        """Current manual anchors (t_new_s, t_ref_s), sorted by t_new_s."""
+        with self._conn() as con:
+            row = con.execute(
+                "SELECT anchors_json FROM anchor_history WHERE sync_key=? AND undone=0 ORDER BY id DESC LIMIT 1",
+                (sync_key,),
+            ).fetchone()
+        return [tuple(a) for a in json.loads(row[0])] if row else []
+
+    def set_anchors(self, sync_key: str, anchors: list[tuple[float, float]]) -> None:
+        """Record a new anchor set (the previous one stays for undo)."""
+        clean = sorted((round(float(a), 4), round(float(b), 4)) for a, b in anchors)
+        with self._conn() as con:
+            con.execute("INSERT INTO anchor_history(sync_key, anchors_json, at) VALUES (?, ?, ?)",
+                        (sync_key, json.dumps(clean), time.time()))
+
+    def undo_anchors(self, sync_key: str) -> bool:
+        """Step back to the previous anchor set; False when there is nothing to undo."""
+        with self._conn() as con:
+            row = con.execute(
+                "SELECT id FROM anchor_history WHERE sync_key=? AND undone=0 ORDER BY id DESC LIMIT 1",
+                (sync_key,),
+            ).fetchone()
+            if row is None:
+                return False
+            con.execute("UPDATE anchor_history SET undone=1 WHERE id=?", (row[0],))
+        return True
+
+    # --- marker decisions -----------------------------------------------------------------
+    def decide(self, sync_key: str, mkey: str, decision: str, t_new_s: float | None = None) -> None:
+        """Append a decision for a marker: accept, reject, nudge (with its new time) or reset."""
+        if decision not in DECISIONS:
+            raise ValueError(f"Unknown decision {decision!r}; use one of {DECISIONS}.")
+        with self._conn() as con:
+            con.execute(
+                "INSERT INTO decisions(sync_key, marker_key, decision, t_new_s, at) VALUES (?, ?, ?, ?, ?)",
+                (sync_key, mkey, decision, t_new_s, time.time()),
+            )
+
+    def decisions(self, sync_key: str) -> dict[str, dict[str, Any]]:
+        """Latest state per marker: {"status": accept|reject|None, "t_new_s": nudged time|None}."""
+        with self._conn() as con:
+            rows = con.execute(
+                "SELECT marker_key, decision, t_new_s, at FROM decisions WHERE sync_key=? ORDER BY id",
+                (sync_key,),
+            ).fetchall()
+        out: dict[str, dict[str, Any]] = {}
+        for mkey, decision, t_new_s, at in rows:
+            cur = out.setdefault(mkey, {"status": None, "t_new_s": None, "at": at})
+            cur["at"] = at
+            if decision == "reset":
+                cur.update(status=None, t_new_s=None)
+            elif decision == "nudge":
+                cur["t_new_s"] = t_new_s
+            else:
+                cur["status"] = decision
+        return out
+
+    def decision_log(self, sync_key: str) -> list[tuple[str, str, float | None, float]]:
+        """Every decision ever made: (marker_key, decision, t_new_s, unix time)."""
+        with self._conn() as con:
+            return con.execute(
+                "SELECT marker_key, decision, t_new_s, at FROM decisions WHERE sync_key=? ORDER BY id",
+                (sync_key,),
+            ).fetchall()
