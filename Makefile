@@ -7,9 +7,9 @@ PORT ?= 8501
 venv:
 	@bash scripts/bootstrap.sh
 
-app: venv
-	$(PY) -m mtbsync_core.cli demo --out out/demo --quiet-if-done
-	$(PY) -m streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT) -- --demo-project out/demo
+app: venv  # the app makes the "sample" project from sample_data/ on first start and syncs it
+	@test -f sample_data/ref.mp4 || $(PY) scripts/make_sample_data.py
+	$(PY) -m streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 demo: venv
 	$(PY) -m mtbsync_core.cli demo --out out/demo --force
