@@ -1,0 +1,136 @@
+"""One entry for every format: :func:`export_to_string`, :func:`write_export`,
+:func:`read_markers_file`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import ExportError, ImportMarkersError
+from ..fileio import check_writable, write_text_atomic
+from ..model import Marker, TransferredMarker
+from ..timebase import frames_to_timecode, parse_fps, timecode_to_frames
+from .csv_json import csv_to_string, json_to_string
+from .edl import DEFAULT_START_TC, edl_to_string, read_edl
+from .fcpxml import fcpxml_to_string, read_fcpxml
+from .premiere import premiere_xml_to_string, read_premiere_xml
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("edl", "fcpxml", "premiere", "csv", "json")
+SUFFIXES = {"edl": ".edl", "fcpxml": ".fcpxml", "premiere": ".xml", "csv": ".csv",
+            "json": ".json"}
+
+
+def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fraction,
+                     start_tc: str | None = None, video_name: str = "new.mp4",
+                     duration_s: float | None = None, title: str = "mtbsync markers",
+                     video_path: str | None = None, width: int | None = None,
+                     height: int | None = None) -> str:
+    """The text of ``markers`` in ``fmt`` (one of :data:`FORMATS`) at ``fps``.
+
+    ``start_tc`` is the record start: EDL defaults to ``01:00:00:00`` (Resolve's timeline
+    start), FCPXML and Premiere to ``00:00:00:00`` (pass the video's own timecode).
+    """
+    if fmt == "edl":
+        return edl_to_string(markers, fps=fps, start_tc=start_tc or DEFAULT_START_TC,
+                             title=title, duration_s=duration_s)
+    xml_args = {"fps": fps, "start_tc": start_tc, "video_name": video_name,
+                "duration_s": duration_s, "title": title, "video_path": video_path,
+                "width": width, "height": height}
+    if fmt == "fcpxml":
+        return fcpxml_to_string(markers, **xml_args)
+    if fmt == "premiere":
+        return premiere_xml_to_string(markers, **xml_args)
+    if fmt == "csv":
+        return csv_to_string(markers)
+    if fmt == "json":
+        return json_to_string(markers, fps=fps, start_tc=start_tc, video_name=video_name,
+                              title=title)
+    raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+def _video_start_tc(tc: str, fps: Fraction) -> str:
+    """The video's timecode in the rate's own display mode (frame count kept exact)."""
+    drop = any(sep in tc for sep in ";,.")
+    try:
+        return frames_to_timecode(timecode_to_frames(tc, fps, drop_frame=drop), fps)
+    except ValueError as err:
+        raise ExportError(f"The video's start timecode {tc!r} does not fit its frame rate "
+                          f"{float(fps):.3f} fps ({err}). Pass --start-tc.") from err
+
+
+def write_export(fmt: str, markers: Sequence[TransferredMarker], path: str | os.PathLike[str], *,
+                 video_path: str | None = None, fps: Fraction | None = None,
+                 start_tc: str | None = None, force: bool = False) -> Path:
+    """Write ``markers`` as ``fmt`` to ``path`` atomically; refuse an existing file unless ``force``.
+
+    With ``video_path`` the frame rate, duration, size and start timecode come from the video
+    (``fps`` must then be None); markers beyond its end raise :class:`ExportError`. Without a
+    video, ``fps`` is required (except for csv).
+    """
+    from ..video.timecode import read_video_timing  # PyAV only when a video is read
+
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
+    check_writable(path, force)
+    opts: dict = {}
+    if video_path is not None:
+        if fps is not None:
+            raise ValueError("Pass either video_path or fps, not both: the video's rate is used.")
+        timing = read_video_timing(video_path)
+        fps = timing.fps
+        opts = {"duration_s": timing.duration_s, "video_name": Path(video_path).name,
+                "video_path": str(video_path), "width": timing.width, "height": timing.height}
+        if start_tc is None and timing.start_tc and fmt != "edl":
+            start_tc = _video_start_tc(timing.start_tc, fps)
+        log.info("%s: %s fps, %.3f s, start timecode %s", video_path, fps, timing.duration_s,
+                 timing.start_tc)
+    elif fps is None and fmt != "csv":
+        raise ExportError(f"A {fmt} export needs the frame rate: pass the video (--video) or "
+                          "its rate (--fps).")
+    if fps is not None:
+        fps = parse_fps(fps)
+    text = export_to_string(fmt, markers, fps=fps, start_tc=start_tc, **opts)  # type: ignore[arg-type]
+    return write_text_atomic(path, text, force=force)
+
+
+def sniff_format(path: str | os.PathLike[str]) -> str:
+    """``"edl"``, ``"fcpxml"`` or ``"premiere"`` from a file's content."""
+    p = Path(path)
+    if p.is_dir():
+        if (p / "Info.fcpxml").is_file():
+            return "fcpxml"
+        raise ImportMarkersError(f"'{p}' is a folder, not a markers file.")
+    if not p.is_file():
+        raise ImportMarkersError(f"Markers file '{p}' does not exist. Check the path.")
+    with p.open("rb") as fh:
+        head = fh.read(4096)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        if "<fcpxml" in text:
+            return "fcpxml"
+        if "<xmeml" in text:
+            return "premiere"
+        raise ImportMarkersError(f"'{p}' is XML but neither FCPXML nor Premiere (xmeml) XML.")
+    if text.upper().startswith(("TITLE:", "FCM:")) or "|M:" in text or "* LOC:" in text.upper():
+        return "edl"
+    raise ImportMarkersError(f"'{p}' is not an EDL, FCPXML or Premiere XML file. Export "
+                             "markers from your editor in one of those forms.")
+
+
+def read_markers_file(path: str | os.PathLike[str], *, fps: Fraction | None = None,
+                      start_tc: str | None = None) -> list[Marker]:
+    """Markers from an EDL, FCPXML or Premiere XML file (detected from its content).
+
+    ``fps`` and ``start_tc`` matter only for EDLs, which do not carry them (see :func:`read_edl`).
+    """
+    fmt = sniff_format(path)
+    if fmt == "fcpxml":
+        return read_fcpxml(path)
+    if fmt == "premiere":
+        return read_premiere_xml(path)
+    return read_edl(path, fps=parse_fps(fps) if fps is not None else None, start_tc=start_tc)

@@ -1,0 +1,172 @@
+"""CMX3600 EDL in the marker form DaVinci Resolve imports as timeline markers.
+
+One 1-frame event per marker; the line after it carries Resolve's marker convention::
+
+    001  001      V     C        01:00:05;00 01:00:05;01 01:00:05;00 01:00:05;01
+    drop: clean line [confidence 0.91] |C:ResolveColorGreen |M:drop |D:1
+
+(note, colour, name, duration in frames). In Resolve: right-click the timeline in the media
+pool > Timelines > Import > Timeline Markers from EDL. At 29.97 and 59.94 the timecode is
+drop-frame (``;``, ``FCM: DROP FRAME``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import ExportError, ImportMarkersError
+from ..model import Marker, TransferredMarker
+from ..timebase import frames_to_timecode, is_drop_frame_rate, timecode_to_frames
+from .common import (
+    TIMECODE_RATES,
+    check_rate,
+    clean_text,
+    format_note,
+    parse_note,
+    prepare_markers,
+    read_text_lines,
+    start_frames,
+)
+
+#: Resolve's marker colours, by marker status.
+RESOLVE_COLOURS = {"ok": "ResolveColorGreen", "borderline": "ResolveColorYellow",
+                   "review": "ResolveColorRed"}
+DEFAULT_START_TC = "01:00:00:00"
+_MAX_EVENTS = 999
+
+_TC = r"\d{2}:\d{2}:\d{2}[:;.,]\d{2}"
+_EVENT_RE = re.compile(rf"^(\d{{3,6}})\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+\d+)?\s+({_TC})\s+({_TC})"
+                       rf"\s+({_TC})\s+({_TC})\s*$")
+_FIELD_RE = re.compile(r"\|([CMD]):([^|]*)")
+_LOC_RE = re.compile(rf"^\*\s*LOC:\s*({_TC})\s+(\S+)\s*(.*)$")
+
+
+def edl_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
+                  start_tc: str | None = None, title: str = "mtbsync markers",
+                  duration_s: float | None = None) -> str:
+    """Resolve marker EDL text for ``markers`` on a timeline at ``fps`` starting at ``start_tc``.
+
+    ``start_tc`` defaults to ``01:00:00:00`` (Resolve's timeline start); at drop-frame rates
+    its digits are read as drop-frame timecode.
+    """
+    fps = check_rate(fps, "EDL", TIMECODE_RATES)
+    start = start_frames(start_tc or DEFAULT_START_TC, fps)
+    items = prepare_markers(markers, fps, duration_s)
+    if len(items) > _MAX_EVENTS:
+        raise ExportError(f"{len(items)} markers do not fit a CMX3600 EDL (at most {_MAX_EVENTS} "
+                          "events). Export FCPXML or Premiere XML instead.")
+    drop = is_drop_frame_rate(fps)
+    lines = [f"TITLE: {clean_text(title)[:70]}",
+             f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}", ""]
+    for n, item in enumerate(items, start=1):
+        rec_in = frames_to_timecode(start + item.frame_idx, fps)
+        rec_out = frames_to_timecode(start + item.frame_idx + 1, fps)
+        lines.append(f"{n:03d}  001      V     C        {rec_in} {rec_out} {rec_in} {rec_out}")
+        note = clean_text(format_note(item.name, item.comment, item.confidence,
+                                      item.needs_review))
+        lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:1")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _colour_name(resolve_colour: str) -> str:
+    """``ResolveColorRed`` -> ``red``."""
+    c = resolve_colour.strip()
+    return c[len("ResolveColor"):].lower() if c.startswith("ResolveColor") else c.lower()
+
+
+def _guess_fps(drop: bool, max_ff: int, path: Path) -> Fraction:
+    if drop:
+        return Fraction(60000, 1001) if max_ff >= 30 else Fraction(30000, 1001)
+    raise ImportMarkersError(f"'{path}' is a non-drop-frame EDL, which does not say its frame "
+                             "rate. Pass the timeline's rate (e.g. --fps 25).")
+
+
+def _parse_comment(line: str) -> tuple[str, str, str] | None:
+    """(name, colour, note) from a Resolve marker line, or None when it is not one."""
+    fields = dict((k, v.strip()) for k, v in _FIELD_RE.findall(line))
+    if "M" not in fields and "C" not in fields:
+        return None
+    note = line[: line.index("|")].strip()
+    return fields.get("M", ""), _colour_name(fields.get("C", "")), note
+
+
+def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, str, str, str, str]]]:
+    """(drop flag from FCM, [(line_no, record tc, name, colour, note)])."""
+    drop: bool | None = None
+    found: list[tuple[int, str, str, str, str]] = []
+    event: tuple[int, str] | None = None
+    for no, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.upper().startswith("TITLE:"):
+            continue
+        if line.upper().startswith("FCM:"):
+            drop = "NON" not in line.upper() and "DROP" in line.upper()
+            continue
+        m = _EVENT_RE.match(line)
+        if m:
+            event = (no, m[7])
+            continue
+        loc = _LOC_RE.match(line)
+        if loc:
+            found.append((no, loc[1], loc[3].strip(), loc[2].lower(), ""))
+            continue
+        marker = _parse_comment(line) if "|" in line else None
+        if marker is not None:
+            if event is None:
+                raise ImportMarkersError(f"'{path}' line {no}: a marker comment before any "
+                                         "event. Is this a marker EDL?")
+            found.append((event[0], event[1], *marker))
+            event = None
+        elif line[0].isdigit() and not line.startswith("*"):
+            raise ImportMarkersError(f"'{path}' line {no}: not a CMX3600 event line: {line[:60]!r}")
+    return drop, found
+
+
+def read_edl(path: str | Path, *, fps: Fraction | None = None,
+             start_tc: str | None = None) -> list[Marker]:
+    """Markers from a Resolve marker EDL (or Avid ``* LOC:`` lines), in seconds from ``start_tc``.
+
+    An EDL names neither its frame rate nor its timeline start: drop-frame EDLs are read at
+    29.97 (59.94 when frames reach 30); non-drop ones need ``fps``. ``start_tc`` defaults to
+    ``01:00:00:00`` when every marker lies at or after it, else ``00:00:00:00``.
+    """
+    p = Path(path)
+    drop, found = _scan(read_text_lines(p, "EDL"), p)
+    if drop is None and not found:
+        raise ImportMarkersError(f"'{p}' holds no EDL events or markers. Export markers from "
+                                 "your editor as an EDL (Resolve: Timelines > Export > Timeline "
+                                 "Markers to EDL).")
+    drop = bool(drop) or any(";" in tc for _, tc, *_ in found)
+    if fps is None:
+        fps = _guess_fps(drop, max((int(tc[-2:]) for _, tc, *_ in found), default=0), p)
+    frames: list[int] = []
+    for no, tc, *_ in found:
+        try:
+            frames.append(timecode_to_frames(tc, fps, drop_frame=drop))
+        except ValueError as err:
+            raise ImportMarkersError(f"'{p}' line {no}: {err}") from err
+    start = _timeline_start(start_tc, fps, frames)
+    out: list[Marker] = []
+    for frame, (no, _, name, colour, note) in zip(frames, found, strict=True):
+        if frame < start:
+            raise ImportMarkersError(f"'{p}' line {no}: marker {name!r} lies before the "
+                                     f"timeline start {frames_to_timecode(start, fps)}. "
+                                     "Pass the timeline's start timecode (--start-tc).")
+        out.append(Marker(name=name, t_ref_s=float(Fraction(frame - start) / fps),
+                          colour=colour, comment=parse_note(note, name)))
+    return out
+
+
+def _timeline_start(start_tc: str | None, fps: Fraction, frames: list[int]) -> int:
+    """Frame count of the timeline start: given, else 01:00:00:00 if no marker is before it."""
+    try:
+        if start_tc is not None:
+            return start_frames(start_tc, fps)
+        hour = start_frames(DEFAULT_START_TC, fps)
+    except ExportError as err:
+        raise ImportMarkersError(str(err)) from err
+    return hour if all(f >= hour for f in frames) else 0

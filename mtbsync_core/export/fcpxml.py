@@ -1,0 +1,138 @@
+"""FCPXML 1.10 for Final Cut Pro: one project with the new video as an asset-clip, markers inside.
+
+Times are exact rationals on frame boundaries (``1001/30000s``), never floats. Final Cut markers
+have no free colour, so markers that need review become to-do markers (``completed="0"``).
+The clip's source start, the sequence's ``tcStart`` and the clip's ``offset`` are all the record
+start timecode, so the timeline shows the camera's own timecode.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import ImportMarkersError
+from ..model import Marker, TransferredMarker
+from ..timebase import format_fraction_s, is_drop_frame_rate, parse_fraction_s
+from .common import (
+    RATIONAL_RATES,
+    check_rate,
+    end_frame,
+    format_note,
+    parse_note,
+    prepare_markers,
+    start_frames,
+)
+from .xmlutil import line_of, parse_xml, xml_declaration
+
+FCPXML_VERSION = "1.10"
+_CLIP_TAGS = {"asset-clip", "clip", "ref-clip", "sync-clip", "mc-clip", "video", "audio",
+              "title", "gap", "spine"}
+
+
+def fcpxml_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
+                     start_tc: str | None = None, video_name: str = "new.mp4",
+                     duration_s: float | None = None, title: str = "mtbsync markers",
+                     video_path: str | None = None, width: int | None = None,
+                     height: int | None = None) -> str:
+    """FCPXML text: ``markers`` inside an asset-clip of the new video at ``fps``.
+
+    ``start_tc`` (default ``00:00:00:00``) is the video's own start timecode; ``video_path``
+    (absolute file URL in the media-rep) lets Final Cut link the media; ``width``/``height``
+    default to 1920x1080 when unknown.
+    """
+    fps = check_rate(fps, "FCPXML", RATIONAL_RATES)
+    items = prepare_markers(markers, fps, duration_s)
+    frame_s = Fraction(1) / fps
+    start = Fraction(start_frames(start_tc or "00:00:00:00", fps)) * frame_s
+    dur = end_frame(items, fps, duration_s) * frame_s
+    tc_format = "DF" if is_drop_frame_rate(fps) else "NDF"
+    src = Path(video_path).resolve().as_uri() if video_path else video_name
+    clip_name = Path(video_name).stem or video_name
+
+    root = ET.Element("fcpxml", version=FCPXML_VERSION)
+    res = ET.SubElement(root, "resources")
+    ET.SubElement(res, "format", id="r1", frameDuration=format_fraction_s(frame_s),
+                  width=str(width or 1920), height=str(height or 1080))
+    asset = ET.SubElement(res, "asset", id="r2", name=clip_name, start=format_fraction_s(start),
+                          duration=format_fraction_s(dur), hasVideo="1", format="r1",
+                          videoSources="1")
+    ET.SubElement(asset, "media-rep", kind="original-media", src=src)
+    event = ET.SubElement(ET.SubElement(root, "library"), "event", name="mtbsync")
+    project = ET.SubElement(event, "project", name=title)
+    seq = ET.SubElement(project, "sequence", format="r1", duration=format_fraction_s(dur),
+                        tcStart=format_fraction_s(start), tcFormat=tc_format)
+    spine = ET.SubElement(seq, "spine")
+    clip = ET.SubElement(spine, "asset-clip", ref="r2", offset=format_fraction_s(start),
+                         name=clip_name, start=format_fraction_s(start),
+                         duration=format_fraction_s(dur), format="r1", tcFormat=tc_format)
+    for item in items:
+        attrs = {"start": format_fraction_s(start + item.frame_idx * frame_s),
+                 "duration": format_fraction_s(frame_s), "value": item.name,
+                 "note": format_note(item.name, item.comment, item.confidence, item.needs_review)}
+        if item.status == "review":
+            attrs["completed"] = "0"
+        ET.SubElement(clip, "marker", attrs)
+    ET.indent(root, space="    ")
+    return xml_declaration() + "<!DOCTYPE fcpxml>\n\n" + ET.tostring(root, "unicode") + "\n"
+
+
+def _time(el: ET.Element, attr: str, path: Path) -> Fraction:
+    value = el.get(attr)
+    if value is None:
+        return Fraction(0)
+    try:
+        return parse_fraction_s(value)
+    except (ValueError, ZeroDivisionError) as err:
+        raise ImportMarkersError(f"'{path}'{line_of(el)}: <{el.tag} {attr}={value!r}> is not a "
+                                 "rational time like 1001/30000s.") from err
+
+
+def _walk(el: ET.Element, to_seq, path: Path, out: list[tuple[Fraction, ET.Element]]) -> None:
+    """Collect (sequence time, marker element) below ``el``; ``to_seq`` maps el's time."""
+    for child in el:
+        if child.tag in ("marker", "chapter-marker"):
+            out.append((to_seq(_time(child, "start", path)), child))
+        elif child.tag in _CLIP_TAGS:
+            offset = _time(child, "offset", path)
+            cstart = _time(child, "start", path)
+            # a child's local time t sits at offset + (t - start) in its parent's time
+            _walk(child, lambda t, o=offset, s=cstart, f=to_seq: f(o + t - s), path, out)
+
+
+def _marker_colour(el: ET.Element) -> str:
+    completed = el.get("completed")
+    if completed is None:
+        return ""
+    return "green" if completed == "1" else "red"
+
+
+def read_fcpxml(path: str | Path) -> list[Marker]:
+    """Markers of the first project's sequence, in seconds from the sequence's ``tcStart``.
+
+    Reads markers and chapter markers on clips in the spine, nested clips included; to-do
+    markers come back red (green when completed). A ``.fcpxmld`` bundle is read too.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "Info.fcpxml"
+    root = parse_xml(p, "FCPXML")
+    if root.tag != "fcpxml":
+        raise ImportMarkersError(f"'{p}' is XML but not FCPXML (root <{root.tag}>).")
+    seq = root.find(".//project/sequence")
+    if seq is None:
+        raise ImportMarkersError(f"'{p}' has no <project><sequence>. Export a project "
+                                 "(not just an event or clip) from Final Cut.")
+    tc_start = _time(seq, "tcStart", p)
+    found: list[tuple[Fraction, ET.Element]] = []
+    spine = seq.find("spine")
+    if spine is not None:
+        _walk(spine, lambda t: t, p, found)
+    out = []
+    for t, el in sorted(found, key=lambda x: x[0]):
+        name = el.get("value", "")
+        out.append(Marker(name=name, t_ref_s=float(t - tc_start), colour=_marker_colour(el),
+                          comment=parse_note(el.get("note", ""), name)))
+    return out

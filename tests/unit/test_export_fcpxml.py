@@ -1,0 +1,144 @@
+"""FCPXML 1.10: golden fields, exact rationals, markers inside the clip, to-do markers, reading."""
+
+from __future__ import annotations
+
+import warnings
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import pytest
+from export_samples import assert_same_xml, golden_text, placed, sample_markers
+
+from mtbsync_core.errors import ExportError, ImportMarkersError
+from mtbsync_core.export import fcpxml_to_string, read_fcpxml
+from mtbsync_core.timebase import parse_fraction_s
+
+FPS_DF = Fraction(30000, 1001)
+
+
+def _fcpxml(**kw) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fcpxml_to_string(sample_markers(), **kw)
+
+
+def _golden_2997() -> str:
+    return _fcpxml(fps=FPS_DF, start_tc="19:26:48;04", video_name="GX010042.MP4",
+                   duration_s=80.0, width=1920, height=1080, title="Trail A run 2")
+
+
+def test_fcpxml_matches_golden_field_by_field():
+    text = _golden_2997()
+    assert_same_xml(text, golden_text("markers_2997df.fcpxml", text))
+
+
+def test_fcpxml_structure_and_version():
+    text = _golden_2997()
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>')
+    root = ET.fromstring(text.encode())
+    assert root.tag == "fcpxml" and root.get("version") == "1.10"
+    fmt = root.find("resources/format")
+    assert fmt.get("frameDuration") == "1001/30000s"
+    asset = root.find("resources/asset")
+    assert asset.get("format") == fmt.get("id") and asset.find("media-rep") is not None
+    clip = root.find("library/event/project/sequence/spine/asset-clip")
+    assert clip.get("ref") == asset.get("id")
+    assert len(clip.findall("marker")) == 5  # the NaN one is left out
+    assert root.find("library/event/project/sequence").get("tcFormat") == "DF"
+
+
+def test_fcpxml_times_are_exact_frame_multiples():
+    root = ET.fromstring(_golden_2997().encode())
+    clip = root.find(".//asset-clip")
+    start = parse_fraction_s(clip.get("start"))
+    # 19:26:48;04 drop-frame is frame 2098144 at 29.97
+    assert start == Fraction(2098144 * 1001, 30000)
+    frame_s = Fraction(1001, 30000)
+    for el in root.iter():
+        for attr in ("start", "duration", "offset", "tcStart"):
+            if el.get(attr) is not None:
+                value = parse_fraction_s(el.get(attr))
+                assert (value / frame_s).denominator == 1, f"{el.tag} {attr}={el.get(attr)}"
+                assert "." not in el.get(attr)
+    rg = next(m for m in clip.iter("marker") if m.get("value") == "rock garden")
+    assert parse_fraction_s(rg.get("start")) - start == 370 * frame_s
+
+
+def test_fcpxml_needs_review_is_a_todo_marker():
+    clip = ET.fromstring(_golden_2997().encode()).find(".//asset-clip")
+    completed = {m.get("value"): m.get("completed") for m in clip.iter("marker")}
+    assert completed["split 2"] == "0"
+    assert completed["rock garden"] is None and completed["drop"] is None
+
+
+def test_fcpxml_escapes_and_reads_back_special_characters(tmp_path):
+    p = tmp_path / "m.fcpxml"
+    p.write_text(_golden_2997(), encoding="utf-8")
+    got = read_fcpxml(p)
+    want = placed(sample_markers())
+    assert [(m.name, m.comment) for m in got] == [(m.name, m.comment) for m in want]
+    assert got[-1].comment == "roots & <mud>"
+    assert [m.colour for m in got] == ["", "", "", "red", ""]
+    for g, w in zip(got, want, strict=True):
+        assert abs(g.t_ref_s - w.t_new_s) <= 0.5 / float(FPS_DF)
+
+
+def test_fcpxml_integer_rate_and_unusual_rates():
+    text = _fcpxml(fps=Fraction(25))
+    assert 'frameDuration="1/25s"' in text and 'tcFormat="NDF"' in text
+    assert 'frameDuration="1001/120000s"' in _fcpxml(fps=Fraction(120000, 1001))
+    with pytest.raises(ExportError, match="not supported by FCPXML"):
+        _fcpxml(fps=Fraction(273, 10))
+
+
+def test_read_fcpxml_nested_and_offset_clips(tmp_path):
+    p = tmp_path / "fcp.fcpxml"
+    p.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.11"><resources><format id="r1" frameDuration="1/25s"/></resources>
+<library><event name="e"><project name="p">
+<sequence format="r1" tcStart="3600s" duration="100s"><spine>
+  <gap offset="3600s" start="3600s" duration="10s"/>
+  <asset-clip ref="r2" offset="3610s" start="50s" duration="20s">
+    <marker start="52s" duration="1/25s" value="two in" note="plain note"/>
+    <chapter-marker start="53s" duration="1/25s" value="chapter"/>
+    <clip offset="55s" start="0s" duration="5s" lane="1">
+      <marker start="1s" duration="1/25s" value="connected" completed="1"/>
+    </clip>
+  </asset-clip>
+</spine></sequence></project></event></library></fcpxml>
+""", encoding="utf-8")
+    got = read_fcpxml(p)
+    assert [(m.name, m.t_ref_s) for m in got] == [("two in", 12.0), ("chapter", 13.0),
+                                                  ("connected", 16.0)]
+    assert got[0].comment == "plain note" and got[2].colour == "green"
+
+
+def test_read_fcpxml_bundle_folder(tmp_path):
+    bundle = tmp_path / "Project.fcpxmld"
+    bundle.mkdir()
+    (bundle / "Info.fcpxml").write_text(_golden_2997(), encoding="utf-8")
+    assert len(read_fcpxml(bundle)) == 5
+
+
+def test_read_fcpxml_malformed_xml_names_line(tmp_path):
+    p = tmp_path / "bad.fcpxml"
+    p.write_text('<?xml version="1.0"?>\n<fcpxml version="1.10">\n<resources>\n</fcpxml>\n')
+    with pytest.raises(ImportMarkersError, match=r"line 4, column \d+: malformed FCPXML"):
+        read_fcpxml(p)
+
+
+def test_read_fcpxml_bad_time_names_line(tmp_path):
+    p = tmp_path / "bad.fcpxml"
+    p.write_text('<fcpxml version="1.10">\n<library><event><project><sequence><spine>\n'
+                 '<asset-clip offset="0s" start="0s">\n<marker start="1.5" value="x"/>\n'
+                 '</asset-clip></spine></sequence></project></event></library></fcpxml>\n')
+    with pytest.raises(ImportMarkersError, match=r"line 4: <marker start='1.5'>"):
+        read_fcpxml(p)
+
+
+def test_read_fcpxml_rejects_other_xml(tmp_path):
+    p = tmp_path / "x.fcpxml"
+    p.write_text("<xmeml version='4'/>")
+    with pytest.raises(ImportMarkersError, match="not FCPXML"):
+        read_fcpxml(p)
