@@ -38,6 +38,9 @@ from .timebase import (
 # --- run-to-run engine (video, index, align, warp, markers, pipeline) ---
 
 # --- exports / imports (mtbsync_core.export) ---
+from .export import (edl_to_string, export_to_string, fcpxml_to_string, premiere_xml_to_string,
+                     read_edl, read_fcpxml, read_markers_file, read_premiere_xml, write_export)
+from .video.timecode import read_start_timecode, read_video_rate
 
 # --- GPS and telemetry (mtbsync_core.gps) ---
 
