@@ -1,0 +1,198 @@
+"""GPS tracks -> a coarse time prior ``t_new -> t_ref`` for the visual search (or GPS-only sync).
+
+Video time = track time - clock offset. For telemetry embedded in the video (GPMF) the offset is
+0; for a GPX / FIT the offset is the UTC of the video's first frame (see
+:func:`mtbsync_core.gps.clock.estimate_clock_offset`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..model import TimePrior
+from .kalman import smooth_along_track
+from .match import (
+    GRID_DT_S,
+    MIN_FIXES,
+    MIN_OVERLAP_S,
+    TrackMatch,
+    as_json_number,
+    build_ref_path,
+    clean_on_path,
+    gap_to_nearest,
+    local_xy,
+    monotone_assign,
+    project_exact,
+    project_near,
+    robust_sigma,
+    smooth_local_linear,
+    smoothing_sigma_s,
+)
+from .match import _candidates as candidates
+from .track import Track
+
+log = logging.getLogger(__name__)
+
+TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
+UTC_CLOCK_UNCERTAINTY_S = 1.0  # creation_time has whole seconds; added per UTC-clock track
+
+
+def _monotone(y: np.ndarray) -> np.ndarray:
+    from scipy.optimize import isotonic_regression
+
+    ok = np.isfinite(y)
+    if not ok.all():
+        y = np.interp(np.arange(len(y)), np.flatnonzero(ok), y[ok])
+    return isotonic_regression(y).x
+
+
+def _assign(ref: Track, new: Track):
+    """Project the new fixes on the smoothed reference path; None when they never meet."""
+    from scipy.spatial import cKDTree
+
+    rxy, nxy = local_xy(ref, new)
+    path = build_ref_path(ref.t_s, rxy[:, 0], rxy[:, 1], smoothing_sigma_s(ref))
+    if path.s_m[-1] < 20.0:
+        return None
+    fit = np.column_stack([np.interp(ref.t_s, path.t_s, path.xy_m[:, k]) for k in (0, 1)])
+    noise_ref_m = robust_sigma((rxy - fit).ravel())
+    sigma_m = max(3.0, 2.0 * noise_ref_m)
+    cands = candidates(path, cKDTree(path.xy_m), nxy, max(30.0, 6.0 * sigma_m))
+    j = monotone_assign(path, cands, new.t_s, sigma_m, back_tol_m=max(5.0, 2.0 * sigma_m))
+    s, d = project_exact(path, nxy, np.maximum(j, 0))
+    at_end = (s <= 1e-6) | (s >= path.s_m[-1] - 1e-6)
+    on = clean_on_path((j >= 0) & ~(at_end & (d > 2.0 * sigma_m)))
+    return path, s, d, on, noise_ref_m
+
+
+def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, float]:
+    """Along-path distance of the reference at each path time, smoothed; and its noise (m)."""
+    j = np.clip(np.round((ref.t_s - path.t_s[0]) / GRID_DT_S).astype(np.int64), 0, len(path.t_s) - 1)
+    s_ref = project_near(path, rxy, j, window=40)[0]
+    s_grid, noise_m = smooth_along_track(ref.t_s, s_ref, ref.speed_m_s, path.t_s)
+    return np.maximum.accumulate(s_grid), noise_m
+
+
+def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
+    """``u_ref = f(u_new)`` on the tracks' own clocks, or None when the tracks do not overlap."""
+    ref, new = ref.only_valid(), new.only_valid()
+    if len(ref) < MIN_FIXES or len(new) < MIN_FIXES:
+        log.info("GPS prior: too few fixes (ref %d, new %d)", len(ref), len(new))
+        return None
+    assigned = _assign(ref, new)
+    if assigned is None or assigned[3].sum() < MIN_FIXES:
+        log.info("GPS prior: the new track never follows the reference path")
+        return None
+    path, s, d, on, _ = assigned
+    tn, sn = new.t_s[on], s[on]
+    u_new = np.arange(tn[0], tn[-1] + 1e-9, GRID_DT_S)
+    if len(u_new) * GRID_DT_S < MIN_OVERLAP_S:
+        return None
+    s_ref_grid, noise_ref_m = _ref_distance(path, ref, local_xy(ref, new)[0])
+    s_out, noise_new_m = smooth_along_track(tn, sn, new.speed_m_s[on], u_new)
+    s_out = np.clip(_monotone(s_out), s_ref_grid[0], s_ref_grid[-1])
+    s_strict = s_ref_grid + np.arange(len(s_ref_grid)) * 1e-9
+    u_ref = np.interp(s_out, s_strict, path.t_s)
+    err_s, conf = _errors(path.t_s, s_ref_grid, tn, u_new, u_ref, noise_ref_m, noise_new_m, ref, new)
+    details = {
+        "fixes_ref": len(ref), "fixes_new": len(new), "fixes_on_path": int(on.sum()),
+        "on_path_fraction": as_json_number(on.mean()),
+        "median_distance_to_ref_path_m": as_json_number(float(np.median(d[on]))),
+        "noise_ref_along_m": as_json_number(noise_ref_m), "noise_new_along_m": as_json_number(noise_new_m),
+        "speed_used": bool(np.isfinite(new.speed_m_s[on]).sum() >= MIN_FIXES),
+        "ref_path_length_m": as_json_number(path.s_m[-1], 1),
+        "overlap_along_ref_m": as_json_number(s_out[-1] - s_out[0], 1),
+    }
+    return TrackMatch(u_new, u_ref, err_s, conf, details)
+
+
+def _errors(t_grid, s_grid, tn, u_new, u_ref, noise_ref_m, noise_new_m, ref, new):
+    """Per-sample 1-sigma error (s) of u_ref and a 0..1 confidence."""
+    n_eff_ref = max(3.0 * ref.rate_hz, 1.0)
+    n_eff_new = max(3.0 * new.rate_hz, 1.0)
+    err_m = 1.2 * np.hypot(noise_ref_m / np.sqrt(n_eff_ref), noise_new_m / np.sqrt(n_eff_new))
+    v_ref = smooth_local_linear(t_grid, np.gradient(s_grid, t_grid), u_ref, 1.0)
+    v_at = np.maximum(np.nan_to_num(v_ref, nan=1.0), 0.5)
+    gap = gap_to_nearest(tn, u_new)
+    err_s = err_m / v_at * (1.0 + gap / 2.0)
+    return err_s, 1.0 / (1.0 + (err_s / 0.5) ** 2)
+
+
+def _trim(track: Track, duration_s: float | None) -> Track:
+    if duration_s is None:
+        return track
+    keep = (track.t_s >= -TRIM_MARGIN_S) & (track.t_s <= duration_s + TRIM_MARGIN_S)
+    return track.select(keep)
+
+
+def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_s: float = 0.0,
+                      new_clock_offset_s: float = 0.0, video_duration_ref_s: float | None = None,
+                      video_duration_new_s: float | None = None,
+                      clock_uncertainty_s: float | None = None) -> TimePrior | None:
+    """A :class:`TimePrior` (video times, 10 samples per second) from two tracks, or None.
+
+    None (never an exception) when a track is missing, too short, or the runs do not overlap
+    along the reference path. ``clock_uncertainty_s`` widens the band; by default 0 for video
+    clocks and :data:`UTC_CLOCK_UNCERTAINTY_S` per UTC-clock track.
+    """
+    if ref is None or new is None:
+        return None
+    r = _trim(ref.only_valid().shifted(ref_clock_offset_s), video_duration_ref_s)
+    n = _trim(new.only_valid().shifted(new_clock_offset_s), video_duration_new_s)
+    m = match_tracks(replace(r, clock="video"), replace(n, clock="video"))
+    if m is None:
+        return None
+    keep = (m.u_new_s >= 0) & (m.u_ref_s >= 0)
+    if video_duration_new_s is not None:
+        keep &= m.u_new_s <= video_duration_new_s
+    if video_duration_ref_s is not None:
+        keep &= m.u_ref_s <= video_duration_ref_s
+    if keep.sum() * GRID_DT_S < MIN_OVERLAP_S:
+        log.info("GPS prior: overlap inside the videos is under %.0f s", MIN_OVERLAP_S)
+        return None
+    if clock_uncertainty_s is None:
+        clock_uncertainty_s = UTC_CLOCK_UNCERTAINTY_S * sum(t.clock == "utc" for t in (ref, new))
+    err = m.err_s[keep]
+    half_width_s = float(np.clip(3.0 * np.percentile(err, 90) + clock_uncertainty_s + 0.5, 1.5, 30.0))
+    t_new, t_ref = m.u_new_s[keep], m.u_ref_s[keep]
+    details: dict[str, Any] = dict(m.details)
+    details.update(_summary(ref, new, t_new, t_ref, err, m.confidence[keep], ref_clock_offset_s,
+                            new_clock_offset_s, clock_uncertainty_s))
+    details["confidence"] = m.confidence[keep]
+    source = ref.source if ref.source == new.source else f"{ref.source}+{new.source}"
+    return TimePrior(t_new, t_ref, half_width_s, source, details)
+
+
+def _summary(ref, new, t_new, t_ref, err, conf, off_ref, off_new, clock_unc) -> dict[str, Any]:
+    return {
+        "used": True, "source_ref": ref.source, "source_new": new.source,
+        "clock_ref": ref.clock, "clock_new": new.clock,
+        "clock_offset_ref_s": off_ref, "clock_offset_new_s": off_new,
+        "clock_uncertainty_s": clock_unc,
+        "overlap_new_s": [as_json_number(t_new[0]), as_json_number(t_new[-1])],
+        "overlap_ref_s": [as_json_number(t_ref[0]), as_json_number(t_ref[-1])],
+        "median_error_est_s": as_json_number(float(np.median(err))),
+        "p90_error_est_s": as_json_number(float(np.percentile(err, 90))),
+        "quality": as_json_number(float(np.median(conf))),
+    }
+
+
+def prior_summary(prior: TimePrior | None) -> dict[str, Any]:
+    """The JSON-able part of a prior's details for ``report.json`` (``{"used": False}`` if None)."""
+    if prior is None:
+        return {"used": False}
+    out = {k: v for k, v in prior.details.items() if not isinstance(v, np.ndarray)}
+    out.update(source=prior.source, half_width_s=as_json_number(prior.half_width_s))
+    return out
+
+
+def warp_samples_from_prior(prior: TimePrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t_new_s, t_ref_s, confidence) samples, 10 per second, for GPS-only sync (``--method gps``)."""
+    conf = prior.details.get("confidence")
+    if not isinstance(conf, np.ndarray) or len(conf) != len(prior.t_new_s):
+        conf = np.full(len(prior.t_new_s), float(prior.details.get("quality") or 0.5))
+    return prior.t_new_s.copy(), prior.t_ref_s.copy(), np.clip(conf, 0.0, 1.0)
