@@ -43,6 +43,9 @@ from .export import (edl_to_string, export_to_string, fcpxml_to_string, premiere
 from .video.timecode import read_start_timecode, read_video_rate
 
 # --- GPS and telemetry (mtbsync_core.gps) ---
+from .gps import (ClockOffset, Imu, Track, estimate_clock_offset, match_tracks, prior_from_tracks,
+                  prior_summary, read_fit, read_gpx, read_imu, read_track, refine_clock_offset,
+                  warp_samples_from_prior, video_start_utc, write_fit, write_gpx)
 
 # --- multi-camera (mtbsync_core.multicam) ---
 
