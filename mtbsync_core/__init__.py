@@ -36,6 +36,19 @@ from .timebase import (
 )
 
 # --- run-to-run engine (video, index, align, warp, markers, pipeline) ---
+from .align import AlignParams
+from .index import ReferenceIndex, build_index, check_index, load_index, save_index
+from .markers import (
+    read_markers_csv,
+    read_transferred_csv,
+    transfer_markers,
+    write_markers_csv,
+    write_transferred_csv,
+)
+from .pipeline import SyncParams, SyncResult, sync_runs, write_sync_outputs
+from .sampling import SampleParams
+from .video import VideoStream, open_video, probe_video
+from .warp import FitParams, TimeWarp, fit_warp, read_warp, write_warp
 
 # --- exports / imports (mtbsync_core.export) ---
 from .export import (edl_to_string, export_to_string, fcpxml_to_string, premiere_xml_to_string,
@@ -48,5 +61,6 @@ from .gps import (ClockOffset, Imu, Track, estimate_clock_offset, match_tracks, 
                   warp_samples_from_prior, video_start_utc, write_fit, write_gpx)
 
 # --- multi-camera (mtbsync_core.multicam) ---
+from .multicam import CameraSync, Frame, MulticamResult, Timeline, read_multicam, sync_cameras, trim_cameras, write_multicam  # noqa: E501
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]

@@ -31,6 +31,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", force: bool = Fa
     p = check_writable(path, force)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    os.chmod(tmp, _default_mode())
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}
         with os.fdopen(fd, mode, **kwargs) as fh:
@@ -42,6 +43,13 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", force: bool = Fa
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _default_mode() -> int:
+    """Permissions a plain ``open()`` would give a new file (0o666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, force: bool = False) -> Path:

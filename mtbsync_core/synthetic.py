@@ -136,7 +136,7 @@ def render_frame(trail: Trail, s_px: float, size: tuple[int, int], look: CameraL
     if look.gain != 1.0 or look.bias or look.colour != (1.0, 1.0, 1.0) or look.noise_sigma:
         f = img.astype(np.float32) * (look.gain * np.asarray(look.colour, np.float32)) + look.bias
         if look.noise_sigma and rng is not None:
-            f += rng.normal(0, look.noise_sigma, f.shape).astype(np.float32)
+            f += look.noise_sigma * rng.standard_normal(f.shape, dtype=np.float32)
         img = np.clip(f, 0, 255).astype(np.uint8)
     return img
 

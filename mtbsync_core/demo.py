@@ -1,0 +1,33 @@
+"""The whole chain on the bundled sample data: index, sync, transfer, exports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .index import build_index, save_index
+from .markers import read_markers_csv, transfer_markers, write_transferred_csv
+from .pipeline import sync_runs, write_sync_outputs
+from .progress import ProgressCallback
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def run_demo(out_dir: str | os.PathLike[str], sample_dir: str | os.PathLike[str] = SAMPLE_DIR, force: bool = False,
+             progress: ProgressCallback | None = None) -> dict[str, Path]:
+    """Index the sample reference, sync the sample new run, transfer its markers, export them."""
+    s, out = Path(sample_dir), Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    index = build_index(s / "ref.mp4", progress=progress)
+    paths = {"index": save_index(index, out / "ref_index.npz", force=force)}
+    result = sync_runs(s / "ref.mp4", s / "new.mp4", index=index, progress=progress)
+    paths.update(write_sync_outputs(result, out, force=force))
+    markers = transfer_markers(read_markers_csv(s / "ref_markers.csv"), result.warp)
+    paths["markers"] = write_transferred_csv(markers, out / "new_markers.csv", force=force)
+    try:
+        from .export import write_export
+    except ImportError:  # exports not installed in this build
+        return paths
+    for fmt, ext in (("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")):
+        paths[fmt] = write_export(fmt, markers, out / f"new_markers.{ext}", video_path=str(s / "new.mp4"), force=force)
+    return paths

@@ -1,0 +1,152 @@
+"""Per-frame descriptors: a global one for whole-run similarity, a fine one for sub-frame
+refinement, and ORB keypoints for geometric verification.
+
+All work on small grey images (the decoder hands over luma scaled to ``WORK_W`` pixels wide).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_W = 320  # decode width: ORB runs at this size
+MID_SIZE = (128, 72)  # kept per sample: fine thumbnails are made from it, after mount compensation
+FINE_SIZE = (64, 36)  # fine thumbnail (w, h), blurred, for sub-frame refinement
+FINE_CENTRE = 0.8  # refinement compares the central 80 % (borders may be empty after compensation)
+GLOBAL_SIZE = (32, 18)  # global descriptor grid (w, h)
+CENTRE = 0.85  # the global descriptor looks at the central 85 % (robust to crop and roll)
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    """Zero-mean, unit-norm rows (float32): invariant to brightness gain and offset."""
+    v = v.astype(np.float32).reshape(v.shape[0], -1) if v.ndim > 2 else v.astype(np.float32)
+    v = v - v.mean(axis=1, keepdims=True)
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.maximum(n, 1e-6)
+
+
+def mid_thumb(grey: np.ndarray) -> np.ndarray:
+    """The ``MID_SIZE`` uint8 thumbnail of a grey work image."""
+    return cv2.resize(grey, MID_SIZE, interpolation=cv2.INTER_AREA)
+
+
+def fine_thumb(mid: np.ndarray, mount: np.ndarray | None = None) -> np.ndarray:
+    """A blurred ``FINE_SIZE`` uint8 thumbnail from a mid thumbnail.
+
+    ``mount`` (2x3, in work-image pixels) first resamples the image into another camera's
+    geometry (see :func:`mount_in_mid_pixels`).
+    """
+    if mount is not None:
+        mid = cv2.warpAffine(mid, mount, MID_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    small = cv2.resize(mid, FINE_SIZE, interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(small, (0, 0), 1.0)
+
+
+def mount_in_mid_pixels(m_work: np.ndarray) -> np.ndarray:
+    """Rescale a 2x3 similarity from work-image pixels (``WORK_W`` wide) to mid-thumbnail pixels."""
+    k = MID_SIZE[0] / WORK_W
+    out = m_work.astype(np.float64).copy()
+    out[:, 2] *= k
+    return out
+
+
+def global_from_fine(thumbs: np.ndarray) -> np.ndarray:
+    """Global descriptors (n, 576) from fine thumbnails (n, h, w): centre crop, pooled, normalised."""
+    n, h, w = thumbs.shape
+    mh, mw = round(h * (1 - CENTRE) / 2), round(w * (1 - CENTRE) / 2)
+    out = np.empty((n, GLOBAL_SIZE[1], GLOBAL_SIZE[0]), np.float32)
+    for k in range(n):
+        c = thumbs[k, mh : h - mh, mw : w - mw]
+        small = cv2.resize(c.astype(np.float32), GLOBAL_SIZE, interpolation=cv2.INTER_AREA)
+        out[k] = cv2.GaussianBlur(small, (0, 0), 0.8)
+    return _normalise(out.reshape(n, -1))
+
+
+def fine_vectors(thumbs: np.ndarray) -> np.ndarray:
+    """Normalised vectors of the central part of fine thumbnails, (n, d), for refinement."""
+    n, h, w = thumbs.shape
+    mh, mw = round(h * (1 - FINE_CENTRE) / 2), round(w * (1 - FINE_CENTRE) / 2)
+    return _normalise(thumbs[:, mh : h - mh, mw : w - mw].reshape(n, -1))
+
+
+def texture_score(grey: np.ndarray) -> float:
+    """Mean gradient magnitude: near 0 for a flat, black or lens-covered frame."""
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    return float(np.mean(np.abs(gx)) + np.mean(np.abs(gy)))
+
+
+@dataclass(frozen=True)
+class OrbFeatures:
+    """Keypoint positions (k, 2) float32 in work-image pixels and ORB descriptors (k, 32) uint8."""
+
+    xy: np.ndarray
+    desc: np.ndarray
+
+
+_ORB = None
+
+
+def orb_features(grey: np.ndarray, n_features: int = 600) -> OrbFeatures:
+    """ORB keypoints of a grey work image."""
+    global _ORB
+    if _ORB is None:
+        _ORB = cv2.ORB_create(nfeatures=n_features, fastThreshold=12, edgeThreshold=15, patchSize=21)
+    kps, desc = _ORB.detectAndCompute(grey, None)
+    if desc is None or not kps:
+        return OrbFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    return OrbFeatures(np.array([k.pt for k in kps], np.float32), desc)
+
+
+_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """Geometric verification of one frame pair: RANSAC inliers and, if enough, the similarity
+    transform (2x3, work-image pixels of ``a`` -> ``b``) fitted to the inliers."""
+
+    inliers: int
+    similarity: np.ndarray | None = None
+
+
+def verify_pair(a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0) -> PairCheck:
+    """Match ORB features (ratio test), fit a homography with RANSAC, count inliers."""
+    if len(a.desc) < 8 or len(b.desc) < 8:
+        return PairCheck(0)
+    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
+    if len(good) < 8:
+        return PairCheck(0)
+    src = a.xy[[m.queryIdx for m in good]]
+    dst = b.xy[[m.trainIdx for m in good]]
+    _, mask = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px, maxIters=500, confidence=0.99)
+    if mask is None:
+        return PairCheck(0)
+    inl = mask.ravel().astype(bool)
+    sim = None
+    if inl.sum() >= 12:
+        sim, _ = cv2.estimateAffinePartial2D(src[inl], dst[inl], method=cv2.LMEDS)
+    return PairCheck(int(inl.sum()), sim)
+
+
+def mount_transform(transforms: list[np.ndarray], size: tuple[int, int], min_scale: float = 0.01,
+                    min_roll_deg: float = 0.3) -> tuple[np.ndarray | None, float, float]:
+    """Median scale and roll between two cameras, as a 2x3 map about the image centre.
+
+    Shift is left out on purpose: on the path it cannot be told apart from a time offset.
+    Returns (transform or None when the cameras agree within the limits, scale, roll in degrees).
+    """
+    if len(transforms) < 3:
+        return None, 1.0, 0.0
+    t = np.stack(transforms)
+    scale = float(np.median(np.hypot(t[:, 0, 0], t[:, 1, 0])))
+    roll = float(np.median(np.arctan2(t[:, 1, 0], t[:, 0, 0])))
+    if abs(scale - 1) < min_scale and abs(np.degrees(roll)) < min_roll_deg:
+        return None, scale, float(np.degrees(roll))
+    cx, cy = size[0] / 2, size[1] / 2
+    c, s = scale * np.cos(roll), scale * np.sin(roll)
+    m = np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy]], np.float64)
+    return m, scale, float(np.degrees(roll))

@@ -1,0 +1,66 @@
+"""Decode a run once, reduce each sampled frame to descriptors: the Keyframes of a video."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import FeaturelessVideoError
+from .features import WORK_W, OrbFeatures, fine_thumb, global_from_fine, mid_thumb, orb_features, texture_score
+from .model import Keyframes
+from .progress import ProgressCallback, report
+from .video import open_video
+
+
+@dataclass(frozen=True)
+class SampleParams:
+    """How a run is sampled. Part of an index's identity."""
+
+    mode: str = "nonref"  # "all" | "nonref" | "key": which frames the decoder decodes at all
+    max_rate_hz: float = 15.0  # keep at most this many samples per second
+    orb_rate_hz: float = 4.0  # ORB keypoints this often (for verification)
+
+
+def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams(), stage: str = "decode",
+               progress: ProgressCallback | None = None, keep_mid: bool = False
+               ) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
+    """Decode ``path`` once: its Keyframes, ORB features by sample index and, if ``keep_mid``,
+    the mid-size thumbnails (n, 72, 128) for mount compensation.
+
+    Raises :class:`FeaturelessVideoError` when the footage is flat (black, lens covered).
+    """
+    times: list[float] = []
+    thumbs: list[np.ndarray] = []
+    orbs: dict[int, OrbFeatures] = {}
+    textures: list[float] = []
+    min_dt = 1.0 / params.max_rate_hz - 1e-4
+    orb_dt = 1.0 / params.orb_rate_hz - 1e-4
+    last_orb = -1e9
+    with open_video(path) as video:
+        total = max(1, int(video.info.duration_s * min(params.max_rate_hz, float(video.info.fps))))
+        for t_s, grey in video.iter_gray(params.mode, WORK_W):
+            if times and t_s - times[-1] < min_dt:
+                continue
+            if t_s - last_orb >= orb_dt:
+                orbs[len(times)] = orb_features(grey)
+                textures.append(texture_score(grey))
+                last_orb = t_s
+            times.append(t_s)
+            thumbs.append(mid_thumb(grey))
+            if len(times) % 25 == 0:
+                report(progress, stage, len(times), total, "samples")
+        info = video.info
+    report(progress, stage, len(times), len(times), "samples")
+    if len(times) < 2:
+        raise FeaturelessVideoError(f"Video '{path}' gave {len(times)} usable frame(s). Pass a longer video.")
+    if float(np.median(textures)) < 2.0:
+        raise FeaturelessVideoError(
+            f"Video '{path}' is almost featureless (flat or black frames): nothing to match. "
+            "Check the lens was uncovered, or use GPS (--method gps)."
+        )
+    mids = np.stack(thumbs)
+    th = np.stack([fine_thumb(m) for m in mids])
+    kf = Keyframes(t_s=np.asarray(times, np.float64), desc=global_from_fine(th), thumbs=th, info=info)
+    return kf, orbs, (mids if keep_mid else None)

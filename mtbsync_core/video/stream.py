@@ -1,0 +1,210 @@
+"""A small :class:`VideoStream` over PyAV: probe, sequential sampling by PTS, frame at a time.
+
+Frame times always come from presentation timestamps (VFR-safe), measured from the first video
+frame: ``t_s = (pts - first_pts) * time_base``. Frames are reduced early: sampling reads the
+luma plane directly and scales it down, so nothing is kept at full size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from ..errors import VideoOpenError
+from ..model import VideoInfo
+from ..timebase import snap_fps
+
+log = logging.getLogger(__name__)
+
+#: Sampling modes: every frame, reference frames only (I and P: skips B-frame decoding), keyframes only.
+SAMPLE_MODES = {"all": "DEFAULT", "nonref": "NONREF", "key": "NONKEY"}
+
+
+def _open_container(path: str | os.PathLike[str]) -> av.container.InputContainer:
+    p = Path(path)
+    if not p.exists():
+        raise VideoOpenError(f"Video '{p}' does not exist. Check the path.")
+    if p.is_dir():
+        raise VideoOpenError(f"'{p}' is a folder, not a video file. Pass a video file.")
+    if p.stat().st_size == 0:
+        raise VideoOpenError(f"Video '{p}' is empty (0 bytes). Copy the file from the camera again.")
+    try:
+        container = av.open(str(p))
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
+        raise VideoOpenError(
+            f"Could not open '{p}' as a video ({err.__class__.__name__}: {err}). "
+            "Pass an MP4/MOV video file; if it is one, it may be truncated or corrupt."
+        ) from err
+    if not container.streams.video:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
+        container.close()
+        raise VideoOpenError(f"'{p}' has no video stream ({kinds}). Pass a video file.")
+    return container
+
+
+def _rotation_deg(stream: av.video.stream.VideoStream) -> int:
+    """Display rotation from the stream's side data / metadata, as 0, 90, 180 or 270."""
+    try:
+        rot = float(stream.metadata.get("rotate", 0) or 0)
+    except (TypeError, ValueError):
+        rot = 0.0
+    return int(round(rot / 90.0)) * 90 % 360
+
+
+def _first_frame(container: av.container.InputContainer, path: str) -> av.VideoFrame:
+    stream = container.streams.video[0]
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as err:
+        raise VideoOpenError(f"Video '{path}' could not be decoded ({err}). The file may be truncated or corrupt.") from err
+    raise VideoOpenError(f"Video '{path}' has a video stream but no decodable frame. The file may be truncated.")
+
+
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Read what a video is without decoding it all (decodes the first frame to prove it works).
+
+    Raises :class:`VideoOpenError` for a missing, empty, non-video, audio-only or undecodable file.
+    """
+    path = str(path)
+    with _open_container(path) as c:
+        st = c.streams.video[0]
+        first = _first_frame(c, path)
+        tb = st.time_base or Fraction(1, 90000)
+        rate = st.average_rate or st.guessed_rate or st.base_rate
+        fps = snap_fps(float(rate)) if rate else Fraction(30)
+        start_s = float(first.time or 0.0)
+        if st.duration is not None:
+            dur = float(st.duration * tb)
+        elif c.duration is not None:
+            dur = c.duration / 1e6
+        else:
+            dur = 0.0
+        frames = int(st.frames or round(dur * float(fps)))
+        guessed = st.guessed_rate or rate
+        is_vfr = bool(rate and guessed and abs(float(rate) - float(guessed)) > 0.01 * float(guessed))
+        return VideoInfo(
+            path=path, width=first.width, height=first.height, fps=fps, duration_s=dur,
+            frame_count=frames, codec=st.codec_context.name, rotation_deg=_rotation_deg(st),
+            is_vfr=is_vfr, start_time_s=start_s, has_audio=bool(c.streams.audio),
+        )
+
+
+def _luma(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's luma plane as a (h, w) uint8 view (no colour conversion)."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        buf = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        return buf[:, : frame.width]
+    return frame.to_ndarray(format="gray")
+
+
+def _scaled(img: np.ndarray, width: int | None) -> np.ndarray:
+    if width is None or img.shape[1] <= width:
+        return np.ascontiguousarray(img)
+    height = max(2, round(img.shape[0] * width / img.shape[1]))
+    return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def _rotated(img: np.ndarray, rotation_deg: int) -> np.ndarray:
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(img, codes[rotation_deg]) if rotation_deg in codes else img
+
+
+class VideoStream:
+    """An open video: sequential sampling and random access by time.
+
+    Use as a context manager, or call :meth:`close`. Times are seconds from the first frame.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], threads: bool = True) -> None:
+        self.path = str(path)
+        self.info = probe_video(self.path)
+        self._threads = threads
+        self._container = _open_container(self.path)
+        self._container.streams.video[0].thread_type = "AUTO" if threads else "SLICE"
+
+    def __enter__(self) -> VideoStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the decoder."""
+        self._container.close()
+
+    def _stream(self, skip: str = "DEFAULT") -> av.video.stream.VideoStream:
+        st = self._container.streams.video[0]
+        st.codec_context.skip_frame = skip
+        return st
+
+    def iter_gray(self, mode: str = "all", width: int | None = 320) -> Iterator[tuple[float, np.ndarray]]:
+        """Yield ``(t_s, grey image)`` for each decoded frame, scaled to ``width`` pixels wide.
+
+        ``mode`` is ``"all"``, ``"nonref"`` (I and P frames: B-frames are not even decoded) or
+        ``"key"`` (keyframes only). Decoding is sequential and threaded; nothing is seeked.
+        """
+        if mode not in SAMPLE_MODES:
+            raise ValueError(f"mode must be one of {sorted(SAMPLE_MODES)}, got {mode!r}")
+        self._container.seek(0)
+        st = self._stream(SAMPLE_MODES[mode])
+        t0 = self.info.start_time_s
+        try:
+            for frame in self._container.decode(st):
+                if frame.time is None:
+                    continue
+                img = _rotated(_scaled(_luma(frame), width), self.info.rotation_deg)
+                yield float(frame.time) - t0, img
+        except av.error.FFmpegError as err:
+            raise VideoOpenError(
+                f"Decoding '{self.path}' failed ({err}). The file may be truncated; re-copy it from the camera."
+            ) from err
+        finally:
+            st.codec_context.skip_frame = "DEFAULT"
+
+    def frame_at(self, t_s: float, width: int | None = None, colour: bool = True) -> np.ndarray:
+        """The frame on screen at ``t_s`` seconds (BGR, or grey if ``colour`` is False).
+
+        Seeks to the keyframe before ``t_s`` and decodes forward; the frame returned is the
+        last one whose PTS is not after ``t_s`` (the first frame for t_s <= 0).
+        """
+        st = self._stream("DEFAULT")
+        target = t_s + self.info.start_time_s
+        tb = st.time_base or Fraction(1, 90000)
+        self._container.seek(max(0, int(math.floor(target / float(tb)))), stream=st, backward=True)
+        chosen = None
+        for frame in self._container.decode(st):
+            if frame.time is None:
+                continue
+            if chosen is not None and frame.time > target + 1e-6:
+                break
+            chosen = frame
+            if frame.time > target + 1e-6:
+                break
+        if chosen is None:
+            raise VideoOpenError(f"No frame at {t_s:.3f} s in '{self.path}' (duration {self.info.duration_s:.3f} s).")
+        img = chosen.to_ndarray(format="bgr24") if colour else _luma(chosen)
+        return _rotated(_scaled(img, width), self.info.rotation_deg)
+
+    def frame_times(self) -> np.ndarray:
+        """Every frame's presentation time in seconds, sorted, from packets alone (no decoding)."""
+        self._container.seek(0)
+        st = self._container.streams.video[0]
+        tb = float(st.time_base)
+        pts = [p.pts for p in self._container.demux(st) if p.pts is not None]
+        t = np.sort(np.asarray(pts, np.float64) * tb)
+        return t - self.info.start_time_s
+
+
+def open_video(path: str | os.PathLike[str], threads: bool = True) -> VideoStream:
+    """Open ``path`` for sampling and random access (raises :class:`VideoOpenError`)."""
+    return VideoStream(path, threads=threads)
