@@ -1,0 +1,169 @@
+"""Flash / LED cues: per-frame brightness -> on/off events with sub-frame timing -> clock fit.
+
+Timing model: a frame with PTS ``t`` integrates light over ``[t, t + T)`` (``T`` its frame period,
+a full-exposure assumption). A step of light at ``t_on`` then shows as one partly lit frame, and
+summing the lit fractions ``f_k`` of the frames around the rise gives the sub-frame time:
+``t_on = t_last + T - T * sum(f_k)``, where ``t_last`` is the first fully lit frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from scipy.ndimage import median_filter
+
+from .media import open_media
+from .solve import PairEstimate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FlashEvents:
+    """Light cue events of one camera: camera times of rises (+1) and falls (-1)."""
+
+    t_s: np.ndarray
+    polarity: np.ndarray  # +1 rise, -1 fall
+    frame_period_s: float
+
+
+def brightness_series(path: str | os.PathLike[str],
+                      roi: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(camera time per frame, mean luma per frame) for ``roi`` = (x, y, w, h) or the whole frame."""
+    with open_media(path) as c:
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        t, b = [], []
+        for fr in c.decode(vs):
+            if fr.pts is None:
+                continue
+            y = fr.to_ndarray(format="gray")
+            if roi is not None:
+                x0, y0, w, h = roi
+                y = y[y0 : y0 + h, x0 : x0 + w]
+            t.append(float(fr.pts * fr.time_base))
+            b.append(float(y.mean()))
+    t_a = np.asarray(t)
+    order = np.argsort(t_a)
+    return t_a[order] - t_a[order][0], np.asarray(b)[order]
+
+
+def detect_flash_events(t_s: np.ndarray, level: np.ndarray, baseline_s: float = 2.0,
+                        min_jump: float = 12.0) -> FlashEvents:
+    """Rises and falls of a light cue from a brightness series (camera seconds, 0..255 luma)."""
+    period = float(np.median(np.diff(t_s))) if len(t_s) > 1 else 1 / 30
+    win = max(3, int(baseline_s / period) | 1)
+    base = median_filter(level, size=win, mode="nearest")
+    x = level - base
+    noise = 1.4826 * float(np.median(np.abs(x - np.median(x)))) + 1e-6
+    on_level = float(np.percentile(x, 99.5))
+    if on_level < max(min_jump, 8 * noise):
+        return FlashEvents(np.zeros(0), np.zeros(0, int), period)
+    thr = on_level / 2
+    lit = x > thr
+    times, pol = [], []
+    edges = np.flatnonzero(np.diff(lit.astype(int)))
+    for e in edges:
+        rise = not lit[e]
+        k = e + 1 if rise else e  # first lit frame of a rise / last lit frame of a fall
+        run = _run_level(x, lit, k)
+        lo, hi = (k - 1, k + 1) if rise else (k - 1, k + 1)
+        if lo < 0 or hi >= len(x) or np.ptp(np.diff(t_s[lo : hi + 1])) > 0.5 * period:
+            continue  # no clean neighbours (edge of file or a dropped frame)
+        f = np.clip(x[lo : hi + 1] / run, 0, 1)
+        if rise:
+            times.append(t_s[hi] + period - period * f.sum())
+        else:
+            times.append(t_s[lo] + period * f.sum())
+        pol.append(1 if rise else -1)
+    return FlashEvents(np.asarray(times), np.asarray(pol, int), period)
+
+
+def _run_level(x: np.ndarray, lit: np.ndarray, k: int) -> float:
+    """Level of the fully lit frames of the run containing ``k`` (median of its interior)."""
+    a = k
+    while a > 0 and lit[a - 1]:
+        a -= 1
+    b = k
+    while b < len(lit) - 1 and lit[b + 1]:
+        b += 1
+    inner = x[a + 1 : b] if b - a >= 2 else x[a : b + 1]
+    return float(max(np.median(inner), 1e-6))
+
+
+def read_flash_events(path: str | os.PathLike[str],
+                      roi: tuple[int, int, int, int] | None = None) -> FlashEvents:
+    """Decode ``path`` and detect its light-cue events."""
+    try:
+        t, b = brightness_series(path, roi)
+    except av.error.FFmpegError as err:
+        log.warning("decoding %s stopped early: %s", path, err)
+        raise
+    return detect_flash_events(t, b)
+
+
+def estimate_flash_pair(ref: FlashEvents, cam: FlashEvents, i: int = 0, j: int = 1,
+                        max_drift_ppm: float = 1000.0, max_drift_se_ppm: float = 30.0) -> PairEstimate:
+    """Camera ``j`` on camera ``i``'s clock by matching flash events (same polarity)."""
+    if len(ref.t_s) == 0 or len(cam.t_s) == 0:
+        return PairEstimate(i, j, 0.0, 0.0, 0.0, "failed", "flash",
+                            message="no flash / LED events found; draw an ROI around the light or "
+                            "use --method audio or --offset")
+    span = float(np.ptp(cam.t_s)) if len(cam.t_s) > 1 else 0.0
+    tol = max(2 * max(ref.frame_period_s, cam.frame_period_s), max_drift_ppm * 1e-6 * span)
+    best: tuple[int, float] = (0, 0.0)
+    for p in range(len(ref.t_s)):
+        for q in range(len(cam.t_s)):
+            if ref.polarity[p] != cam.polarity[q]:
+                continue
+            h = ref.t_s[p] - cam.t_s[q]
+            n = _count_matches(ref, cam, h, 0.0, tol)
+            if n > best[0]:
+                best = (n, h)
+    off, drift, note = best[1], 0.0, ""
+    for tol_k in (tol, 0.5 * cam.frame_period_s, 0.5 * cam.frame_period_s):
+        pairs = _matches(ref, cam, off, drift, tol_k)
+        if len(pairs) >= 2:
+            off, drift, note = _fit_clock(np.asarray(pairs), max_drift_se_ppm)
+    pairs = _matches(ref, cam, off, drift, 0.5 * cam.frame_period_s)
+    res = tuple(float(r - off - (1 + drift) * c) for r, c in pairs)
+    n_min = min(len(ref.t_s), len(cam.t_s))
+    ok = len(pairs) >= 3 and len(pairs) >= 0.6 * n_min
+    conf = float(min(1.0, len(pairs) / max(n_min, 1))) if ok else 0.2
+    msg = note if ok else f"only {len(pairs)} of {n_min} flash events match one clock"
+    return PairEstimate(i, j, off, drift * 1e6, conf, "ok" if ok else "ambiguous", "flash", res, msg,
+                        n_min, len(pairs))
+
+
+def _fit_clock(pairs: np.ndarray, max_se_ppm: float) -> tuple[float, float, str]:
+    """(offset, drift, note) of ref = offset + (1 + drift) cam; drift only when measurable."""
+    ref, cam = pairs[:, 0], pairs[:, 1]
+    if len(pairs) >= 3 and np.ptp(cam) > 0:
+        slope, icpt = np.polyfit(cam, ref, 1)
+        res = ref - icpt - slope * cam
+        se = float(np.std(res) * np.sqrt(len(res) / max(len(res) - 2, 1))
+                   / np.sqrt(np.sum((cam - cam.mean()) ** 2)))
+        if se * 1e6 <= max_se_ppm:
+            return float(icpt), float(slope - 1.0), f"drift fitted from {len(pairs)} flash events"
+    note = f"drift not measurable from {len(pairs)} events over {np.ptp(cam):.1f} s; set to 0"
+    return float(np.mean(ref - cam)), 0.0, note
+
+
+def _matches(ref: FlashEvents, cam: FlashEvents, off: float, drift: float, tol: float):
+    out = []
+    for q, tc in enumerate(cam.t_s):
+        pred = off + (1 + drift) * tc
+        d = np.abs(ref.t_s - pred)
+        d[ref.polarity != cam.polarity[q]] = np.inf
+        p = int(np.argmin(d))
+        if d[p] < tol:
+            out.append((float(ref.t_s[p]), float(tc)))
+    return out
+
+
+def _count_matches(ref: FlashEvents, cam: FlashEvents, off: float, drift: float, tol: float) -> int:
+    return len(_matches(ref, cam, off, drift, tol))

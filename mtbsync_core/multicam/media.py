@@ -1,0 +1,164 @@
+"""Reading what multi-camera sync needs from a file: the video PTS table and the audio track.
+
+Camera time is the video's presentation time in seconds from its first video frame. Audio is
+placed on that clock from the decoded frames' own timestamps (FFmpeg's MP4 demuxer applies edit
+lists, and its AAC decoder drops the encoder's priming samples), so ``AudioTrack.t0_s`` may be
+negative (audio starting before the first picture) or positive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from ..errors import AudioMissingError, VideoOpenError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PtsTable:
+    """Every video frame's presentation time, read by demuxing packets (nothing decoded).
+
+    ``t_s[i]`` is the camera time of frame ``i`` in display order; ``keyframe[i]`` marks
+    keyframes; ``pts[i]`` the raw PTS in ``time_base`` units.
+    """
+
+    path: str
+    pts: np.ndarray  # int64, sorted
+    t_s: np.ndarray  # float64 camera times, t_s[0] == 0
+    keyframe: np.ndarray  # bool
+    time_base: Fraction
+    start_pts: int
+    fps: float  # average frame rate
+    is_vfr: bool
+    width: int
+    height: int
+    has_audio: bool
+    dropped_frames: int = 0  # frames missing from an otherwise constant rate
+
+    @property
+    def frame_period_s(self) -> float:
+        """Median spacing of frames (seconds)."""
+        return float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0 / max(self.fps, 1.0)
+
+    @property
+    def duration_s(self) -> float:
+        """Camera time of the last frame."""
+        return float(self.t_s[-1]) if len(self.t_s) else 0.0
+
+
+def open_media(path: str | os.PathLike[str]) -> av.container.InputContainer:
+    """Open ``path`` with PyAV, turning failures into :class:`VideoOpenError`."""
+    p = os.fspath(path)
+    if not os.path.exists(p):
+        raise VideoOpenError(f"Camera file '{p}' does not exist. Check the path.")
+    try:
+        return av.open(p)
+    except (av.error.FFmpegError, OSError) as err:
+        raise VideoOpenError(f"Could not open '{p}' as media ({err}). Pass a video file.") from err
+
+
+def read_pts_table(path: str | os.PathLike[str]) -> PtsTable:
+    """Demux the video stream of ``path`` and collect each frame's PTS (VFR-safe)."""
+    p = os.fspath(path)
+    with open_media(p) as c:
+        if not c.streams.video:
+            raise VideoOpenError(f"'{p}' has no video stream. Pass a video file.")
+        vs = c.streams.video[0]
+        tb = Fraction(vs.time_base)
+        pts, key = [], []
+        for pkt in c.demux(vs):
+            if pkt.pts is None or pkt.size == 0:
+                continue
+            pts.append(pkt.pts)
+            key.append(bool(pkt.is_keyframe))
+        width, height = vs.codec_context.width, vs.codec_context.height
+        has_audio = bool(c.streams.audio)
+    if not pts:
+        raise VideoOpenError(f"'{p}' has no video frames. Pass a non-empty video file.")
+    order = np.argsort(pts, kind="stable")
+    pts_a = np.asarray(pts, np.int64)[order]
+    t_s = (pts_a - pts_a[0]) * float(tb)
+    d = np.diff(t_s)
+    fps = (len(t_s) - 1) / t_s[-1] if len(t_s) > 1 and t_s[-1] > 0 else 0.0
+    is_vfr, dropped = _spacing(d)
+    return PtsTable(p, pts_a, t_s, np.asarray(key, bool)[order], tb, int(pts_a[0]), float(fps),
+                    is_vfr, int(width), int(height), has_audio, dropped)
+
+
+def _spacing(d: np.ndarray) -> tuple[bool, int]:
+    """(variable frame rate?, frames missing in gaps of whole periods) from frame spacings."""
+    if len(d) < 3:
+        return False, 0
+    period = float(np.median(d))
+    mult = np.round(d / period)
+    off_grid = np.abs(d - mult * period) > 0.1 * period
+    is_vfr = bool(off_grid.mean() > 0.01)
+    dropped = 0 if is_vfr else int(np.sum(np.clip(mult - 1, 0, None)))
+    return is_vfr, dropped
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """Mono float32 audio at ``rate_hz``; sample ``k`` is at camera time ``t0_s + k / rate_hz``."""
+
+    samples: np.ndarray
+    rate_hz: int
+    t0_s: float
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.rate_hz
+
+
+def first_video_pts_s(container: av.container.InputContainer) -> float:
+    """Smallest video PTS among the first packets, in seconds (0 when there is no video)."""
+    if not container.streams.video:
+        return 0.0
+    vs = container.streams.video[0]
+    best = None
+    for n, pkt in enumerate(container.demux(vs)):
+        if pkt.pts is not None:
+            best = pkt.pts if best is None else min(best, pkt.pts)
+        if n > 64:
+            break
+    container.seek(0)
+    return 0.0 if best is None else float(best * vs.time_base)
+
+
+def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrack:
+    """Decode the first audio stream of ``path`` to mono float32 on the camera clock."""
+    p = os.fspath(path)
+    with open_media(p) as c:
+        if not c.streams.audio:
+            raise AudioMissingError(
+                f"'{p}' has no audio stream, so it cannot be synced by sound. "
+                "Use --method flash (a light cue) or --method timecode, or give --offset.")
+        v0_s = first_video_pts_s(c)
+        st = c.streams.audio[0]
+        st.thread_type = "AUTO"
+        rs = av.AudioResampler(format="flt", layout="mono", rate=rate_hz)
+        chunks: list[np.ndarray] = []
+        t_first = None
+        try:
+            for frame in c.decode(st):
+                if t_first is None and frame.pts is not None:
+                    t_first = float(frame.pts * frame.time_base)
+                for g in rs.resample(frame):
+                    chunks.append(g.to_ndarray().reshape(-1))
+            for g in rs.resample(None):
+                chunks.append(g.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as err:
+            log.warning("audio of %s ends early: %s", p, err)
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    if samples.size < rate_hz // 4:
+        raise AudioMissingError(f"'{p}' has almost no audio ({samples.size / rate_hz:.2f} s). "
+                                "Use --method flash or --offset instead.")
+    return AudioTrack(samples, rate_hz, (t_first or 0.0) - v0_s)
