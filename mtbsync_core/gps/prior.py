@@ -8,7 +8,9 @@ Video time = track time - clock offset. For telemetry embedded in the video (GPM
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+import math
+import os
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,16 @@ from .match import _candidates as candidates
 from .track import Track
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GpsTimePrior(TimePrior):
+    """A :class:`TimePrior` from GPS with a per-sample confidence (0..1).
+
+    ``details`` holds only JSON-able values (scalars, short lists) for ``report.json``.
+    """
+
+    confidence: np.ndarray | None = None
 
 TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
 UTC_CLOCK_UNCERTAINTY_S = 1.0  # creation_time has whole seconds; added per UTC-clock track
@@ -162,9 +174,8 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
     details: dict[str, Any] = dict(m.details)
     details.update(_summary(ref, new, t_new, t_ref, err, m.confidence[keep], ref_clock_offset_s,
                             new_clock_offset_s, clock_uncertainty_s))
-    details["confidence"] = m.confidence[keep]
     source = ref.source if ref.source == new.source else f"{ref.source}+{new.source}"
-    return TimePrior(t_new, t_ref, half_width_s, source, details)
+    return GpsTimePrior(t_new, t_ref, half_width_s, source, details, confidence=m.confidence[keep])
 
 
 def _summary(ref, new, t_new, t_ref, err, conf, off_ref, off_new, clock_unc) -> dict[str, Any]:
@@ -192,7 +203,54 @@ def prior_summary(prior: TimePrior | None) -> dict[str, Any]:
 
 def warp_samples_from_prior(prior: TimePrior) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(t_new_s, t_ref_s, confidence) samples, 10 per second, for GPS-only sync (``--method gps``)."""
-    conf = prior.details.get("confidence")
-    if not isinstance(conf, np.ndarray) or len(conf) != len(prior.t_new_s):
+    conf = getattr(prior, "confidence", None)
+    if conf is None or len(conf) != len(prior.t_new_s):
         conf = np.full(len(prior.t_new_s), float(prior.details.get("quality") or 0.5))
     return prior.t_new_s.copy(), prior.t_ref_s.copy(), np.clip(conf, 0.0, 1.0)
+
+
+def prior_for_videos(ref_video: str | os.PathLike[str], new_video: str | os.PathLike[str], *,
+                     ref_track: Track | str | os.PathLike[str] | None = None,
+                     new_track: Track | str | os.PathLike[str] | None = None,
+                     video_duration_ref_s: float | None = None,
+                     video_duration_new_s: float | None = None) -> tuple[TimePrior | None, dict[str, Any]]:
+    """The GPS prior for two videos, and a JSON-able report of what happened.
+
+    A track not given (None) is read from the video's own telemetry (GoPro GPMF); a path is
+    read with :func:`read_track` (a corrupt file given explicitly raises GpsParseError). Each
+    track's clock offset comes from :func:`estimate_clock_offset`. Returns (None, {"used":
+    False, "reason": ...}) when a track is missing, unusable or the runs do not overlap.
+    """
+    from ..errors import GpsParseError
+    from .clock import estimate_clock_offset
+    from .read import read_track
+
+    info: dict[str, Any] = {"used": False}
+    found: dict[str, tuple[Track, Any]] = {}
+    for role, video, track, dur in (("ref", ref_video, ref_track, video_duration_ref_s),
+                                    ("new", new_video, new_track, video_duration_new_s)):
+        if track is None:
+            try:
+                track = read_track(video)
+            except GpsParseError as err:
+                info["reason"] = f"{role}: {err}"
+                return None, info
+        elif not isinstance(track, Track):
+            track = read_track(track)
+        off = estimate_clock_offset(track, video, video_duration_s=dur)
+        info[f"clock_{role}"] = off.as_dict()
+        if not math.isfinite(off.uncertainty_s):
+            info["reason"] = f"{role}: {off.note}"
+            return None, info
+        found[role] = (track, off)
+    (ref, off_ref), (new, off_new) = found["ref"], found["new"]
+    prior = prior_from_tracks(ref, new, ref_clock_offset_s=off_ref.offset_s,
+                              new_clock_offset_s=off_new.offset_s,
+                              video_duration_ref_s=video_duration_ref_s,
+                              video_duration_new_s=video_duration_new_s,
+                              clock_uncertainty_s=off_ref.uncertainty_s + off_new.uncertainty_s)
+    if prior is None:
+        info["reason"] = "the tracks are too short or do not overlap along the reference path"
+        return None, info
+    info.update(prior_summary(prior))
+    return prior, info
