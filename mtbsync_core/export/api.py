@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import ExportError, ImportMarkersError
 from ..fileio import check_writable, write_text_atomic
 from ..model import Marker, TransferredMarker
-from ..timebase import frames_to_timecode, parse_fps, timecode_to_frames
+from ..timebase import parse_fps
 from .csv_json import csv_to_string, json_to_string
 from .edl import DEFAULT_START_TC, edl_to_string, read_edl
 from .fcpxml import fcpxml_to_string, read_fcpxml
@@ -29,18 +29,20 @@ def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fra
                      start_tc: str | None = None, video_name: str = "new.mp4",
                      duration_s: float | None = None, title: str = "mtbsync markers",
                      video_path: str | None = None, width: int | None = None,
-                     height: int | None = None) -> str:
+                     height: int | None = None, drop_frame: bool | None = None) -> str:
     """The text of ``markers`` in ``fmt`` (one of :data:`FORMATS`) at ``fps``.
 
     ``start_tc`` is the record start: EDL defaults to ``01:00:00:00`` (Resolve's timeline
     start), FCPXML and Premiere to ``00:00:00:00`` (pass the video's own timecode).
+    ``drop_frame`` (XML and JSON only) overrides the rate's timecode mode, for a 29.97 camera
+    that writes non-drop timecode; the EDL is always drop-frame at 29.97 and 59.94.
     """
     if fmt == "edl":
         return edl_to_string(markers, fps=fps, start_tc=start_tc or DEFAULT_START_TC,
                              title=title, duration_s=duration_s)
     xml_args = {"fps": fps, "start_tc": start_tc, "video_name": video_name,
                 "duration_s": duration_s, "title": title, "video_path": video_path,
-                "width": width, "height": height}
+                "width": width, "height": height, "drop_frame": drop_frame}
     if fmt == "fcpxml":
         return fcpxml_to_string(markers, **xml_args)
     if fmt == "premiere":
@@ -49,18 +51,8 @@ def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fra
         return csv_to_string(markers)
     if fmt == "json":
         return json_to_string(markers, fps=fps, start_tc=start_tc, video_name=video_name,
-                              title=title)
+                              title=title, drop_frame=drop_frame)
     raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
-
-
-def _video_start_tc(tc: str, fps: Fraction) -> str:
-    """The video's timecode in the rate's own display mode (frame count kept exact)."""
-    drop = any(sep in tc for sep in ";,.")
-    try:
-        return frames_to_timecode(timecode_to_frames(tc, fps, drop_frame=drop), fps)
-    except ValueError as err:
-        raise ExportError(f"The video's start timecode {tc!r} does not fit its frame rate "
-                          f"{float(fps):.3f} fps ({err}). Pass --start-tc.") from err
 
 
 def write_export(fmt: str, markers: Sequence[TransferredMarker], path: str | os.PathLike[str], *,
@@ -86,7 +78,9 @@ def write_export(fmt: str, markers: Sequence[TransferredMarker], path: str | os.
         opts = {"duration_s": timing.duration_s, "video_name": Path(video_path).name,
                 "video_path": str(video_path), "width": timing.width, "height": timing.height}
         if start_tc is None and timing.start_tc and fmt != "edl":
-            start_tc = _video_start_tc(timing.start_tc, fps)
+            # the camera's own timecode, shown in its own mode (GoPro: non-drop at 29.97)
+            start_tc = timing.start_tc
+            opts["drop_frame"] = any(sep in start_tc for sep in ";,.")
         log.info("%s: %s fps, %.3f s, start timecode %s", video_path, fps, timing.duration_s,
                  timing.start_tc)
     elif fps is None and fmt != "csv":

@@ -29,6 +29,7 @@ RATIONAL_RATES: tuple[Fraction, ...] = tuple(STANDARD_RATES.values())
 #: A marker at or above this confidence (and not flagged) is "ok"; below it "borderline".
 OK_CONFIDENCE = 0.8
 
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOTE_TAG_RE = re.compile(r"\s*\[confidence (?P<conf>[0-9.]+)(?P<review>; needs review)?\]$")
 
 
@@ -70,14 +71,19 @@ def check_rate(fps: Fraction, fmt: str, allowed: Sequence[Fraction] = TIMECODE_R
     return fps
 
 
-def start_frames(start_tc: str, fps: Fraction) -> int:
-    """Frame count of a record start timecode, read in the rate's own mode.
+def drop_mode(fps: Fraction, drop_frame: bool | None = None) -> bool:
+    """Whether timecode at ``fps`` is drop-frame: the rate's default unless told (NTSC only)."""
+    return is_drop_frame_rate(fps) and (drop_frame is None or drop_frame)
 
-    At 29.97 and 59.94 the digits are read as drop-frame whatever the separator, so
-    ``01:00:00:00`` means Resolve's ``01:00:00;00`` timeline start.
+
+def start_frames(start_tc: str, fps: Fraction, drop_frame: bool | None = None) -> int:
+    """Frame count of a record start timecode, read in the output's timecode mode.
+
+    At 29.97 and 59.94 the digits are read as drop-frame (unless ``drop_frame`` is False)
+    whatever the separator, so ``01:00:00:00`` means Resolve's ``01:00:00;00`` timeline start.
     """
     try:
-        return timecode_to_frames(start_tc, fps, drop_frame=is_drop_frame_rate(fps))
+        return timecode_to_frames(start_tc, fps, drop_frame=drop_mode(fps, drop_frame))
     except ValueError as err:
         raise ExportError(f"Start timecode {start_tc!r}: {err}") from err
 
@@ -86,6 +92,11 @@ def clean_text(text: str) -> str:
     """One line without ``|`` (the EDL field separator) or control characters."""
     text = " ".join(str(text).split())
     return text.replace("|", "/")
+
+
+def safe_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot carry (editors reject them)."""
+    return _NOT_XML_RE.sub("", str(text))
 
 
 def format_note(name: str, comment: str, confidence: float, needs_review: bool) -> str:
@@ -132,7 +143,8 @@ def prepare_markers(markers: Sequence[TransferredMarker], fps: Fraction,
                               f"({duration_s:.3f} s). Check that the markers belong to this video.")
         frame = max(0, seconds_to_frame(Fraction(t), fps))
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
-        out.append(ExportMarker(m.name, m.comment, frame, conf, bool(m.needs_review)))
+        out.append(ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf,
+                                bool(m.needs_review)))
     if skipped:
         warnings.warn(f"{skipped} marker(s) outside the overlap of the two runs (no time on the "
                       "new run) were left out of the export.", stacklevel=3)

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import MarkerFileError
 from ..model import Marker, TransferredMarker
 from ..timebase import frames_to_timecode, seconds_to_frame
-from .common import start_frames
+from .common import drop_mode, start_frames
 
 TRANSFERRED_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
 REFERENCE_COLUMNS = ("name", "t_ref", "colour", "comment")
@@ -43,12 +43,13 @@ def csv_to_string(markers: Sequence[TransferredMarker]) -> str:
 
 def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None,
                    start_tc: str | None = None, video_name: str = "new.mp4",
-                   title: str = "mtbsync markers") -> str:
+                   title: str = "mtbsync markers", drop_frame: bool | None = None) -> str:
     """``{"format": "mtbsync.markers", "version": 1, "fps": "30000/1001", "markers": [...]}``.
 
     Each marker carries its seconds, and with a frame rate its frame and record timecode.
     """
-    start = start_frames(start_tc or "00:00:00:00", fps) if fps else 0
+    drop = drop_mode(fps, drop_frame) if fps else False
+    start = start_frames(start_tc or "00:00:00:00", fps, drop) if fps else 0
     rows = []
     for m in markers:
         row = {"name": m.name, "t_ref_s": None if math.isnan(m.t_ref_s) else m.t_ref_s,
@@ -58,7 +59,7 @@ def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None
         if fps and row["t_new_s"] is not None and m.t_new_s >= 0:
             frame = seconds_to_frame(Fraction(m.t_new_s), fps)
             row["frame"] = frame
-            row["timecode"] = frames_to_timecode(start + frame, fps)
+            row["timecode"] = frames_to_timecode(start + frame, fps, drop)
         rows.append(row)
     doc = {"format": "mtbsync.markers", "version": 1, "title": title, "video": video_name,
            "fps": f"{fps.numerator}/{fps.denominator}" if fps else None,

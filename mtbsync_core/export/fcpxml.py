@@ -15,10 +15,11 @@ from pathlib import Path
 
 from ..errors import ImportMarkersError
 from ..model import Marker, TransferredMarker
-from ..timebase import format_fraction_s, is_drop_frame_rate, parse_fraction_s
+from ..timebase import format_fraction_s, parse_fraction_s
 from .common import (
     RATIONAL_RATES,
     check_rate,
+    drop_mode,
     end_frame,
     format_note,
     parse_note,
@@ -36,19 +37,20 @@ def fcpxml_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
                      start_tc: str | None = None, video_name: str = "new.mp4",
                      duration_s: float | None = None, title: str = "mtbsync markers",
                      video_path: str | None = None, width: int | None = None,
-                     height: int | None = None) -> str:
+                     height: int | None = None, drop_frame: bool | None = None) -> str:
     """FCPXML text: ``markers`` inside an asset-clip of the new video at ``fps``.
 
     ``start_tc`` (default ``00:00:00:00``) is the video's own start timecode; ``video_path``
     (absolute file URL in the media-rep) lets Final Cut link the media; ``width``/``height``
-    default to 1920x1080 when unknown.
+    default to 1920x1080 when unknown. ``drop_frame=False`` keeps a 29.97 camera's non-drop
+    timecode display (``tcFormat="NDF"``).
     """
     fps = check_rate(fps, "FCPXML", RATIONAL_RATES)
     items = prepare_markers(markers, fps, duration_s)
     frame_s = Fraction(1) / fps
-    start = Fraction(start_frames(start_tc or "00:00:00:00", fps)) * frame_s
+    start = Fraction(start_frames(start_tc or "00:00:00:00", fps, drop_frame)) * frame_s
     dur = end_frame(items, fps, duration_s) * frame_s
-    tc_format = "DF" if is_drop_frame_rate(fps) else "NDF"
+    tc_format = "DF" if drop_mode(fps, drop_frame) else "NDF"
     src = Path(video_path).resolve().as_uri() if video_path else video_name
     clip_name = Path(video_name).stem or video_name
 

@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 from ..errors import ImportMarkersError
 from ..model import Marker, TransferredMarker
-from ..timebase import frames_to_timecode, is_drop_frame_rate, timecode_base
+from ..timebase import frames_to_timecode, timecode_base
 from .common import (
     TIMECODE_RATES,
     check_rate,
+    drop_mode,
     end_frame,
     format_note,
     parse_note,
@@ -48,16 +49,16 @@ def _rate(parent: ET.Element, fps: Fraction) -> None:
     _sub(rate, "ntsc", "TRUE" if fps.denominator == 1001 else "FALSE")
 
 
-def _timecode(parent: ET.Element, fps: Fraction, frame: int) -> None:
+def _timecode(parent: ET.Element, fps: Fraction, frame: int, drop: bool) -> None:
     tc = _sub(parent, "timecode")
     _rate(tc, fps)
-    _sub(tc, "string", frames_to_timecode(frame, fps))
+    _sub(tc, "string", frames_to_timecode(frame, fps, drop))
     _sub(tc, "frame", frame)
-    _sub(tc, "displayformat", "DF" if is_drop_frame_rate(fps) else "NDF")
+    _sub(tc, "displayformat", "DF" if drop else "NDF")
 
 
-def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, video_name: str,
-              video_path: str | None, size: tuple[int, int]) -> None:
+def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, drop: bool,
+              video_name: str, video_path: str | None, size: tuple[int, int]) -> None:
     clip = _sub(track, "clipitem", id="clipitem-1")
     _sub(clip, "name", video_name)
     _sub(clip, "enabled", "TRUE")
@@ -72,7 +73,7 @@ def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, video
     _sub(file_el, "pathurl", url)
     _rate(file_el, fps)
     _sub(file_el, "duration", n_frames)
-    _timecode(file_el, fps, start)
+    _timecode(file_el, fps, start, drop)
     chars = _sub(_sub(_sub(file_el, "media"), "video"), "samplecharacteristics")
     _rate(chars, fps)
     _sub(chars, "width", size[0])
@@ -83,11 +84,15 @@ def premiere_xml_to_string(markers: Sequence[TransferredMarker], *, fps: Fractio
                            start_tc: str | None = None, video_name: str = "new.mp4",
                            duration_s: float | None = None, title: str = "mtbsync markers",
                            video_path: str | None = None, width: int | None = None,
-                           height: int | None = None) -> str:
-    """xmeml text: a sequence at ``fps`` starting at ``start_tc`` with the markers on it."""
+                           height: int | None = None, drop_frame: bool | None = None) -> str:
+    """xmeml text: a sequence at ``fps`` starting at ``start_tc`` with the markers on it.
+
+    ``drop_frame=False`` keeps a 29.97 camera's non-drop timecode display.
+    """
     fps = check_rate(fps, "Premiere XML", TIMECODE_RATES)
     items = prepare_markers(markers, fps, duration_s)
-    start = start_frames(start_tc or "00:00:00:00", fps)
+    drop = drop_mode(fps, drop_frame)
+    start = start_frames(start_tc or "00:00:00:00", fps, drop)
     n_frames = end_frame(items, fps, duration_s)
     size = (width or 1920, height or 1080)
     root = ET.Element("xmeml", version="4")
@@ -101,8 +106,8 @@ def premiere_xml_to_string(markers: Sequence[TransferredMarker], *, fps: Fractio
     _sub(chars, "width", size[0])
     _sub(chars, "height", size[1])
     _sub(chars, "pixelaspectratio", "square")
-    _clipitem(_sub(video, "track"), fps, n_frames, start, video_name, video_path, size)
-    _timecode(seq, fps, start)
+    _clipitem(_sub(video, "track"), fps, n_frames, start, drop, video_name, video_path, size)
+    _timecode(seq, fps, start, drop)
     for item in items:
         marker = _sub(seq, "marker")
         _sub(marker, "comment", format_note(item.name, item.comment, item.confidence,

@@ -59,3 +59,27 @@ def assert_same_xml(got: str, want: str) -> None:
             walk(ca, cb, f"{where}/{a.tag}[{i}]")
 
     walk(ET.fromstring(got.encode()), ET.fromstring(want.encode()), "")
+
+
+def encode_video(path, fps: Fraction, n_frames: int, size: tuple[int, int] = (320, 180),
+                 timecode: str | None = None) -> None:
+    """A small H.264 MP4 written with PyAV; ``timecode`` makes a tmcd track (mov muxer)."""
+    import av
+    import numpy as np
+
+    w, h = size
+    with av.open(str(path), "w") as out:
+        if timecode is not None:
+            out.metadata["timecode"] = timecode
+        st = out.add_stream("libx264", rate=fps)
+        st.width, st.height, st.pix_fmt = w, h, "yuv420p"
+        st.options = {"preset": "ultrafast"}
+        ramp = np.tile(np.linspace(0, 255, w, dtype=np.uint8), (h, 1))
+        for i in range(n_frames):
+            img = np.dstack([np.roll(ramp, 7 * i, axis=1)] * 3)
+            vf = av.VideoFrame.from_ndarray(img, format="bgr24")
+            vf.pts = i
+            for pkt in st.encode(vf):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
