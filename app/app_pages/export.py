@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import streamlit as st
@@ -38,9 +39,12 @@ for fmt, (label, suffix, mime) in FORMATS.items():
     try:
         from mtbsync_core import export_to_string
 
-        text = export_to_string(fmt, markers, fps=fps, start_tc=start_tc or None,
-                                video_name=Path(new.path).name, duration_s=float(new.info["duration_s"]))
-    except MtbSyncError as err:
+        with warnings.catch_warnings(record=True):  # the count of left-out markers is shown above
+            warnings.simplefilter("always")
+            text = export_to_string(fmt, markers, fps=fps, start_tc=start_tc or None,
+                                    video_name=Path(new.path).name,
+                                    duration_s=float(new.info["duration_s"]))
+    except (MtbSyncError, ValueError) as err:
         st.error(f"{label}: {err}")
         continue
     st.download_button(f"⬇ {label}", data=text.encode("utf-8"), file_name=f"{stem}_markers{suffix}",

@@ -1,0 +1,50 @@
+"""Project page: create a project, add videos by path and upload, load markers; bad input is refused."""
+
+from __future__ import annotations
+
+from app.state import ProjectStore, project_file
+
+
+def _open_new_project(app_test, name="ride"):
+    at = app_test()
+    form_input = next(t for t in at.text_input if t.label == "New project name")
+    form_input.input(name)
+    next(b for b in at.button if b.label == "Create project").click().run()
+    return at
+
+
+def test_create_project_add_videos_and_markers(app_test, project_dir, clips):
+    at = _open_new_project(app_test)
+    assert not at.exception
+    store = ProjectStore(project_file("ride", project_dir))
+    for role in ("ref", "new"):
+        at.text_input(key=f"path_{role}").input(str(clips[role]))
+        at.button(key=f"use_{role}").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+    assert store.video("ref").path == str(clips["ref"].resolve())
+    assert store.video("new").info["width"] == 320
+    at.text_input(key="path_markers").input(str(clips["ref_markers"]))
+    at.button(key="load_markers").click().run()
+    assert [m.name for m in store.ref_markers()] == ["rock garden", "drop", "root", "split 2", "finish"]
+    assert any("Loaded 5 markers" in s.value for s in at.success)
+    assert any(str(store.path) in str(c.value) for c in at.sidebar.caption)
+
+
+def test_non_video_and_bad_markers_are_refused(app_test, project_dir, clips):
+    at = _open_new_project(app_test)
+    store = ProjectStore(project_file("ride", project_dir))
+    at.text_input(key="path_markers").input(str(clips["ref_markers"]))
+    at.button(key="load_markers").click().run()
+    before = store.ref_markers()
+
+    at.text_input(key="path_ref").input(str(clips["notes"]))
+    at.button(key="use_ref").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "notes.mp4" in at.error[0].value
+    assert store.video("ref") is None
+
+    at.text_input(key="path_markers").input(str(clips["bad_markers"]))
+    at.button(key="load_markers").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "3" in at.error[0].value  # names the bad line
+    assert store.ref_markers() == before

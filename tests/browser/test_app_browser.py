@@ -1,0 +1,105 @@
+"""The real app in Debian's chromium: sample project, sync, anchor edit, scrub, decide, reload, EDL."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WARP_PATH_JS = """() => {
+  const t = document.querySelectorAll('[data-testid=warp-plot] .scatterlayer .trace path.js-line');
+  return t.length ? t[0].getAttribute('d') : null; }"""
+
+# pixel (relative to the plot area) of a point 0.4 s above the warp at 60 % of the x range
+TARGET_JS = """() => {
+  const gd = document.querySelector('[data-testid=warp-plot]');
+  const fl = gd._fullLayout, w = gd.data[1];
+  const i = Math.floor(w.x.length * 0.6);
+  return {px: fl.xaxis.d2p(w.x[i]), py: fl.yaxis.d2p(w.y[i] + 0.4), x: w.x[i], y: w.y[i] + 0.4}; }"""
+
+PLAYER_JS = """() => {
+  const st = document.querySelector('.mtb-dual').parentElement.__mtbDual;
+  const d = st.data, t = st.vNew.currentTime;
+  let r = NaN;
+  for (let i = 1; i < d.warp_new.length; i++) {
+    if (d.warp_new[i] >= t) { const f = (t - d.warp_new[i-1]) / (d.warp_new[i] - d.warp_new[i-1]);
+      r = d.warp_ref[i-1] + f * (d.warp_ref[i] - d.warp_ref[i-1]); break; } }
+  return {t_new: t, t_ref: st.vRef.currentTime, expected_ref: r, ready: [st.vNew.readyState, st.vRef.readyState],
+          scrubs: (window.__mtbScrub || []).length}; }"""
+
+
+def metric_value(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]', has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def test_review_flow_in_chromium(app_server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.set_default_timeout(30_000)
+
+    # the sample project was made on first start; its sync runs (or ran) in the background
+    page.goto(app_server + "/sync")
+    page.get_by_text("Timings per stage").wait_for(timeout=120_000)
+    assert "sample" in page.locator('[data-testid="stSidebar"]').inner_text()
+
+    # warp: click near the curve adds an anchor, the warp refits; dragging it moves the warp again
+    page.goto(app_server + "/warp")
+    plot = page.locator("[data-testid=warp-plot] .nsewdrag")
+    plot.wait_for()
+    plot.scroll_into_view_if_needed()
+    assert metric_value(page, "Anchors") == "0"
+    before = page.evaluate(WARP_PATH_JS)
+    tgt = page.evaluate(TARGET_JS)
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + tgt["px"], box["y"] + tgt["py"])
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+                           ".some(e => e.innerText.trim() === '1')")
+    page.wait_for_function(f"() => ({WARP_PATH_JS})() !== {before!r}".replace("'", "'"))
+    after_add = page.evaluate(WARP_PATH_JS)
+    assert after_add != before
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    x0, y0 = box["x"] + tgt["px"], box["y"] + tgt["py"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, 6):
+        page.mouse.move(x0, y0 + 6 * k)
+    page.mouse.up()
+    page.wait_for_function(f"() => ({WARP_PATH_JS})() !== {after_add!r}")
+    assert metric_value(page, "Anchors") == "1"
+
+    # review: one scrub control moves both videos, the reference through the warp
+    page.goto(app_server + "/review")
+    scrub = page.locator("[data-testid=scrub]")
+    scrub.wait_for()
+    page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')].every(v => v.readyState >= 2)")
+    scrub.evaluate("(el) => { el.value = '3'; el.dispatchEvent(new Event('input', {bubbles: true}));"
+                   " el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    page.wait_for_function("() => (window.__mtbScrub || []).length >= 1")
+    state = page.evaluate(PLAYER_JS)
+    assert abs(state["t_new"] - 3.0) < 0.05
+    assert abs(state["t_ref"] - state["expected_ref"]) < 0.05, state
+    assert min(state["ready"]) >= 2
+
+    # decide a marker; a reload keeps the decision
+    page.get_by_role("button", name="Accept").first.click()
+    page.get_by_text("✅ accepted").first.wait_for()
+    page.reload()
+    page.get_by_text("✅ accepted").first.wait_for()
+
+    # export: the EDL download parses back with every marker
+    page.goto(app_server + "/export")
+    button = page.get_by_role("button", name=re.compile("EDL"))
+    button.wait_for()
+    with page.expect_download() as dl:
+        button.click()
+    path = tmp_path / "markers.edl"
+    dl.value.save_as(path)
+    from mtbsync_core import read_edl
+
+    names = sorted(m.name for m in read_edl(path, fps=Fraction(30)))
+    assert names == sorted(["rock garden", "drop", "root", "split 2"])
+    page.close()
