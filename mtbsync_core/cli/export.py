@@ -7,9 +7,9 @@ import sys
 import warnings
 
 from ..errors import ExportError, ImportMarkersError
-from ..export import FORMATS, read_markers_file, read_transferred_csv, write_export
-from ..export.csv_json import reference_csv_to_string
-from ..fileio import check_writable, write_text_atomic
+from ..export import FORMATS, read_markers_file, write_export
+from ..fileio import check_writable
+from ..markers import read_transferred_csv, write_markers_csv
 from ..timebase import parse_fps
 
 _FORMAT_HELP = {
@@ -86,6 +86,6 @@ def run_import(args: argparse.Namespace) -> int:
     if not markers:
         raise ImportMarkersError(f"'{args.file}' holds no markers. Add markers in your editor "
                                  "and export again.")
-    write_text_atomic(args.out, reference_csv_to_string(markers), force=args.force)
+    write_markers_csv(markers, args.out, force=args.force)
     print(f"wrote {args.out} ({len(markers)} markers)")
     return 0

@@ -5,7 +5,7 @@ and start timecode from the video and writes atomically. Written by hand (no Ope
 """
 
 from .api import FORMATS, SUFFIXES, export_to_string, read_markers_file, sniff_format, write_export
-from .csv_json import csv_to_string, json_to_string, read_transferred_csv, reference_csv_to_string
+from .csv_json import csv_to_string, json_to_string, reference_csv_to_string
 from .edl import edl_to_string, read_edl
 from .fcpxml import fcpxml_to_string, read_fcpxml
 from .premiere import premiere_xml_to_string, read_premiere_xml
@@ -13,6 +13,6 @@ from .premiere import premiere_xml_to_string, read_premiere_xml
 __all__ = [
     "FORMATS", "SUFFIXES", "csv_to_string", "edl_to_string", "export_to_string",
     "fcpxml_to_string", "json_to_string", "premiere_xml_to_string", "read_edl", "read_fcpxml",
-    "read_markers_file", "read_premiere_xml", "read_transferred_csv", "reference_csv_to_string",
+    "read_markers_file", "read_premiere_xml", "reference_csv_to_string",
     "sniff_format", "write_export",
 ]

@@ -1,44 +1,27 @@
 """Plain data exports: the transferred-marker CSV and the ``mtbsync.markers`` JSON.
 
 Unlike the editor formats these keep markers outside the overlap (empty ``t_new`` / ``null``),
-because they are records of the transfer, not timelines. Also here: reading the transferred CSV
-that ``mtbsync export`` takes, and writing the reference marker CSV ``import-markers`` makes.
+because they are records of the transfer, not timelines. The CSV schemas themselves live in
+:mod:`mtbsync_core.markers`; this module only routes to them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
 
-from ..errors import MarkerFileError
 from ..model import Marker, TransferredMarker
 from ..timebase import frames_to_timecode, seconds_to_frame
 from .common import drop_mode, start_frames
 
-TRANSFERRED_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
-REFERENCE_COLUMNS = ("name", "t_ref", "colour", "comment")
-_TRUE = {"1", "true", "yes", "y", "t"}
-_FALSE = {"0", "false", "no", "n", "f", ""}
-
-
-def _num(x: float) -> str:
-    return "" if math.isnan(x) else f"{x:.3f}"
-
 
 def csv_to_string(markers: Sequence[TransferredMarker]) -> str:
-    """``name,t_ref,t_new,confidence,needs_review,comment`` (seconds, 3 decimals)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(TRANSFERRED_COLUMNS)
-    for m in markers:
-        w.writerow([m.name, _num(m.t_ref_s), _num(m.t_new_s), f"{m.confidence:.3f}",
-                    "true" if m.needs_review else "false", m.comment])
-    return buf.getvalue()
+    """``name,t_ref,t_new,confidence,needs_review,comment``: the CSV ``mtbsync transfer`` writes."""
+    from ..markers import transferred_to_csv  # one writer for the schema, in markers.py
+
+    return transferred_to_csv(markers)
 
 
 def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None,
@@ -68,59 +51,7 @@ def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None
 
 
 def reference_csv_to_string(markers: Sequence[Marker]) -> str:
-    """The reference marker CSV ``name,t_ref,colour,comment`` (seconds, 3 decimals)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(REFERENCE_COLUMNS)
-    for m in markers:
-        w.writerow([m.name, f"{m.t_ref_s:.3f}", m.colour, m.comment])
-    return buf.getvalue()
+    """The reference marker CSV ``name,t_ref,colour,comment`` (seconds)."""
+    from ..markers import markers_to_csv
 
-
-def _decode(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise MarkerFileError(f"Cannot read markers file '{path}': {err.strerror or err}.") from err
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise MarkerFileError(f"'{path}' line {line}: not UTF-8 text (byte "
-                              f"0x{data[err.start]:02x}). Save the file as UTF-8.") from err
-
-
-def _float(row: dict[str, str], col: str, path: Path, line: int, blank_nan: bool) -> float:
-    text = (row.get(col) or "").strip()
-    if not text and blank_nan:
-        return math.nan
-    try:
-        return float(text)
-    except ValueError as err:
-        raise MarkerFileError(f"'{path}' line {line}: {col} is {text!r}, not a number of "
-                              "seconds.") from err
-
-
-def read_transferred_csv(path: str | Path) -> list[TransferredMarker]:
-    """Read ``name,t_ref,t_new,confidence,needs_review,comment`` (empty t_new: outside overlap)."""
-    p = Path(path)
-    reader = csv.DictReader(io.StringIO(_decode(p)))
-    missing = [c for c in ("name", "t_new") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise MarkerFileError(f"'{p}' line 1: missing column(s) {', '.join(missing)}; expected "
-                              f"{','.join(TRANSFERRED_COLUMNS)} (the output of mtbsync transfer).")
-    out = []
-    for row in reader:
-        line = reader.line_num
-        review = (row.get("needs_review") or "").strip().lower()
-        if review not in _TRUE | _FALSE:
-            raise MarkerFileError(f"'{p}' line {line}: needs_review is {review!r}; use "
-                                  "true or false.")
-        t_new = _float(row, "t_new", p, line, blank_nan=True)
-        conf = _float(row, "confidence", p, line, blank_nan=True) if "confidence" in row else 1.0
-        out.append(TransferredMarker(
-            name=(row.get("name") or "").strip(), t_ref_s=_float(row, "t_ref", p, line, True),
-            t_new_s=t_new, confidence=1.0 if math.isnan(conf) else conf,
-            needs_review=review in _TRUE or math.isnan(t_new), comment=row.get("comment") or "",
-            colour=row.get("colour") or "", in_overlap=not math.isnan(t_new)))
-    return out
+    return markers_to_csv(markers)

@@ -94,54 +94,81 @@ def test_export_json_and_csv(work):
     assert [m["frame"] for m in doc["markers"][:2]] == [15, 36]
     r = _mtbsync("export", "csv", "--markers", "new.csv", "--out", "m.csv", "--force", cwd=work)
     assert r.returncode == 0, r.stderr
-    assert (work / "m.csv").read_text().splitlines()[3] == "finish,40.000,,0.000,true,outside overlap"
+    last = next(csv.reader((work / "m.csv").read_text().splitlines()[3:]))
+    assert (last[0], float(last[1]), last[2], last[4], last[5]) == (
+        "finish", 40.0, "", "true", "outside overlap")
 
 
-def _error(r: subprocess.CompletedProcess) -> str:
+class _Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, work):
+    """The same entry point in this process (the error paths need no fresh interpreter)."""
+    from mtbsync_core.cli import main
+
+    monkeypatch.chdir(work)
+
+    def run(*args: str, cwd: Path | None = None) -> _Result:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code)
+        out = capsys.readouterr()
+        return _Result(code, out.out, out.err)
+
+    return run
+
+
+def _error(r) -> str:
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mtbsync: error: "), r.stderr
     return lines[0]
 
 
-def test_bad_inputs_give_one_line_errors(work):
-    err = _error(_mtbsync("export", "edl", "--markers", "missing.csv", "--video", "new.mp4",
+def test_bad_inputs_give_one_line_errors(work, cli):
+    err = _error(cli("export", "edl", "--markers", "missing.csv", "--video", "new.mp4",
                           "--out", "x.edl", cwd=work))
     assert "missing.csv" in err
     (work / "late.csv").write_text("name,t_ref,t_new,confidence,needs_review,comment\n"
                                    "way late,1,9.5,0.9,false,\n")
-    err = _error(_mtbsync("export", "premiere", "--markers", "late.csv", "--video", "new.mp4",
+    err = _error(cli("export", "premiere", "--markers", "late.csv", "--video", "new.mp4",
                           "--out", "x.xml", cwd=work))
     assert "'way late' is at 9.500 s, beyond the end of the video (2.002 s)" in err
     assert not (work / "x.xml").exists()
     (work / "latin1.csv").write_bytes("name,t_ref,t_new,confidence,needs_review,comment\n"
                                       "Sch\xf6ckl,1,1,0.9,false,\n".encode("latin-1"))
-    err = _error(_mtbsync("export", "edl", "--markers", "latin1.csv", "--fps", "25",
+    err = _error(cli("export", "edl", "--markers", "latin1.csv", "--fps", "25",
                           "--out", "x.edl", cwd=work))
     assert "line 2: not UTF-8" in err
-    err = _error(_mtbsync("export", "edl", "--markers", "new.csv", "--out", "x.edl", cwd=work))
+    err = _error(cli("export", "edl", "--markers", "new.csv", "--out", "x.edl", cwd=work))
     assert "--video" in err and "--fps" in err
-    err = _error(_mtbsync("export", "edl", "--markers", "new.csv", "--fps", "27.3", "--out",
+    err = _error(cli("export", "edl", "--markers", "new.csv", "--fps", "27.3", "--out",
                           "x.edl", cwd=work))
     assert "27.300 fps" in err and "not supported" in err
-    r = _mtbsync("export", "edl", "--markers", "new.csv", "--fps", "nonsense", "--out", "x.edl",
+    r = cli("export", "edl", "--markers", "new.csv", "--fps", "nonsense", "--out", "x.edl",
                  cwd=work)
     assert r.returncode == 2 and "Not a frame rate" in r.stderr
     (work / "exists.edl").write_text("keep")
-    r = _mtbsync("export", "edl", "--markers", "new.csv", "--fps", "25", "--out", "exists.edl",
+    r = cli("export", "edl", "--markers", "new.csv", "--fps", "25", "--out", "exists.edl",
                  cwd=work)
     assert r.returncode == 3 and (work / "exists.edl").read_text() == "keep"
 
 
-def test_import_bad_files_give_one_line_errors(work):
+def test_import_bad_files_give_one_line_errors(work, cli):
     (work / "broken.fcpxml").write_text('<fcpxml version="1.10">\n<library>\n</fcpxml>\n')
-    err = _error(_mtbsync("import-markers", "broken.fcpxml", "--out", "r.csv", cwd=work))
+    err = _error(cli("import-markers", "broken.fcpxml", "--out", "r.csv", cwd=work))
     assert "line 3" in err and "malformed FCPXML" in err
     (work / "ndf.edl").write_text("TITLE: t\nFCM: NON-DROP FRAME\n\n001  001      V     C        "
                                   "01:00:01:00 01:00:01:01 01:00:01:00 01:00:01:01\n"
                                   " |C:ResolveColorBlue |M:m |D:1\n")
-    err = _error(_mtbsync("import-markers", "ndf.edl", "--out", "r.csv", cwd=work))
+    err = _error(cli("import-markers", "ndf.edl", "--out", "r.csv", cwd=work))
     assert "--fps" in err
-    r = _mtbsync("import-markers", "ndf.edl", "--fps", "25", "--out", "r.csv", cwd=work)
+    r = cli("import-markers", "ndf.edl", "--fps", "25", "--out", "r.csv", cwd=work)
     assert r.returncode == 0, r.stderr
-    assert (work / "r.csv").read_text() == "name,t_ref,colour,comment\nm,1.000,blue,\n"
+    rows = list(csv.DictReader((work / "r.csv").open(encoding="utf-8")))
+    assert [(r["name"], float(r["t_ref"]), r["colour"], r["comment"]) for r in rows] == [
+        ("m", 1.0, "blue", "")]
