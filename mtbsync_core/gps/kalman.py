@@ -15,8 +15,11 @@ ACCEL_PSD_M2_S3 = 0.5  # white-acceleration spectral density of the motion model
 
 
 def rts_smooth(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None, sigma_s_m: np.ndarray,
-               sigma_v_m_s: float, q: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Smoothed (distance, speed) at each observation time. ``v_m_s`` NaN = no speed there."""
+               sigma_v_m_s: float, q: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smoothed (distance, speed, distance variance) at each observation time.
+
+    ``v_m_s`` NaN = no speed there.
+    """
     q = ACCEL_PSD_M2_S3 if q is None else q
     n = len(t_s)
     xf, pf = np.zeros((n, 2)), np.zeros((n, 2, 2))
@@ -34,13 +37,14 @@ def rts_smooth(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None, sigma
         if v_m_s is not None and np.isfinite(v_m_s[i]):
             x, p = _update(x, p, np.array([0.0, 1.0]), v_m_s[i], sigma_v_m_s**2)
         xf[i], pf[i] = x, p
-    xs = xf.copy()
+    xs, ps = xf.copy(), pf.copy()
     for i in range(n - 2, -1, -1):
         dt = t_s[i + 1] - t_s[i]
         f = np.array([[1.0, dt], [0.0, 1.0]])
         g = pf[i] @ f.T @ np.linalg.inv(pp[i + 1])
         xs[i] = xf[i] + g @ (xs[i + 1] - xp[i + 1])
-    return xs[:, 0], xs[:, 1]
+        ps[i] = pf[i] + g @ (ps[i + 1] - pp[i + 1]) @ g.T
+    return xs[:, 0], xs[:, 1], ps[:, 0, 0]
 
 
 def _update(x: np.ndarray, p: np.ndarray, h: np.ndarray, z: float, r: float):
@@ -60,8 +64,11 @@ def speed_noise(v_m_s: np.ndarray) -> float:
 
 
 def smooth_along_track(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None,
-                       t_out: np.ndarray, q: float | None = None) -> tuple[np.ndarray, float]:
-    """Robust RTS smoothing of s(t), evaluated at ``t_out`` (cubic Hermite); (s_out, noise_m)."""
+                       t_out: np.ndarray, q: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Robust RTS smoothing of s(t) at ``t_out`` (cubic Hermite): (s_out, sd_out_m, noise_m).
+
+    ``sd_out_m`` is the smoother's 1-sigma uncertainty, interpolated linearly between fixes.
+    """
     v = None
     sig_v = 1.0
     if v_m_s is not None and np.isfinite(v_m_s).sum() >= 5:
@@ -74,13 +81,13 @@ def smooth_along_track(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | Non
     sig = max(1.3 * robust_sigma(s_m - smooth_local_linear(t_s, s_m, t_s, 1.5)), 0.5)
     w_sig = np.full(len(s_m), sig)
     for _ in range(2):
-        s_fit, v_fit = rts_smooth(t_s, s_m, v, w_sig, sig_v, q)
+        s_fit, _, _ = rts_smooth(t_s, s_m, v, w_sig, sig_v, q)
         res = s_m - s_fit
         sig = max(robust_sigma(res) * 1.2, 0.3)
         w = np.clip(1.0 - (res / (4.685 * sig)) ** 2, 1e-3, None) ** 2
         w_sig = sig / np.sqrt(w)
-    s_fit, v_fit = rts_smooth(t_s, s_m, v, w_sig, sig_v, q)
-    return hermite(t_s, s_fit, v_fit, t_out), sig
+    s_fit, v_fit, var = rts_smooth(t_s, s_m, v, w_sig, sig_v, q)
+    return hermite(t_s, s_fit, v_fit, t_out), np.sqrt(np.interp(t_out, t_s, var)), sig
 
 
 def hermite(t: np.ndarray, y: np.ndarray, dy: np.ndarray, t_out: np.ndarray) -> np.ndarray:

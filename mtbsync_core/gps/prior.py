@@ -50,6 +50,7 @@ class GpsTimePrior(TimePrior):
     confidence: np.ndarray | None = None
 
 TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
+ERROR_INFLATION = 1.2  # the smoothers' variance is optimistic where the motion model is wrong
 UTC_CLOCK_UNCERTAINTY_S = 1.0  # creation_time has whole seconds; added per UTC-clock track
 
 
@@ -85,8 +86,8 @@ def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, float]
     """Along-path distance of the reference at each path time, smoothed; and its noise (m)."""
     j = np.clip(np.round((ref.t_s - path.t_s[0]) / GRID_DT_S).astype(np.int64), 0, len(path.t_s) - 1)
     s_ref = project_near(path, rxy, j, window=40)[0]
-    s_grid, noise_m = smooth_along_track(ref.t_s, s_ref, ref.speed_m_s, path.t_s)
-    return np.maximum.accumulate(s_grid), noise_m
+    s_grid, sd_m, noise_m = smooth_along_track(ref.t_s, s_ref, ref.speed_m_s, path.t_s)
+    return np.maximum.accumulate(s_grid), sd_m, noise_m
 
 
 def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
@@ -104,12 +105,13 @@ def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
     u_new = np.arange(tn[0], tn[-1] + 1e-9, GRID_DT_S)
     if len(u_new) * GRID_DT_S < MIN_OVERLAP_S:
         return None
-    s_ref_grid, noise_ref_m = _ref_distance(path, ref, local_xy(ref, new)[0])
-    s_out, noise_new_m = smooth_along_track(tn, sn, new.speed_m_s[on], u_new)
+    s_ref_grid, sd_ref_m, noise_ref_m = _ref_distance(path, ref, local_xy(ref, new)[0])
+    s_out, sd_new_m, noise_new_m = smooth_along_track(tn, sn, new.speed_m_s[on], u_new)
     s_out = np.clip(_monotone(s_out), s_ref_grid[0], s_ref_grid[-1])
     s_strict = s_ref_grid + np.arange(len(s_ref_grid)) * 1e-9
     u_ref = np.interp(s_out, s_strict, path.t_s)
-    err_s, conf = _errors(path.t_s, s_ref_grid, tn, u_new, u_ref, noise_ref_m, noise_new_m, ref, new)
+    sd_m = np.hypot(np.interp(u_ref, path.t_s, sd_ref_m), sd_new_m)
+    err_s, conf = _errors(path.t_s, s_ref_grid, tn, u_new, u_ref, sd_m)
     details = {
         "fixes_ref": len(ref), "fixes_new": len(new), "fixes_on_path": int(on.sum()),
         "on_path_fraction": as_json_number(on.mean()),
@@ -122,15 +124,16 @@ def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
     return TrackMatch(u_new, u_ref, err_s, conf, details)
 
 
-def _errors(t_grid, s_grid, tn, u_new, u_ref, noise_ref_m, noise_new_m, ref, new):
-    """Per-sample 1-sigma error (s) of u_ref and a 0..1 confidence."""
-    n_eff_ref = max(3.0 * ref.rate_hz, 1.0)
-    n_eff_new = max(3.0 * new.rate_hz, 1.0)
-    err_m = 1.2 * np.hypot(noise_ref_m / np.sqrt(n_eff_ref), noise_new_m / np.sqrt(n_eff_new))
+def _errors(t_grid, s_grid, tn, u_new, u_ref, sd_m):
+    """Per-sample 1-sigma error (s) of u_ref and a 0..1 confidence.
+
+    The smoothers' own uncertainty (metres along the path), inflated by ERROR_INFLATION for model
+    mismatch and by gaps between fixes, over the reference's local speed.
+    """
     v_ref = smooth_local_linear(t_grid, np.gradient(s_grid, t_grid), u_ref, 1.0)
     v_at = np.maximum(np.nan_to_num(v_ref, nan=1.0), 0.5)
     gap = gap_to_nearest(tn, u_new)
-    err_s = err_m / v_at * (1.0 + gap / 2.0)
+    err_s = ERROR_INFLATION * sd_m / v_at * (1.0 + gap / 2.0)
     return err_s, 1.0 / (1.0 + (err_s / 0.5) ** 2)
 
 
@@ -181,13 +184,13 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
 def _summary(ref, new, t_new, t_ref, err, conf, off_ref, off_new, clock_unc) -> dict[str, Any]:
     return {
         "used": True, "source_ref": ref.source, "source_new": new.source,
-        "clock_ref": ref.clock, "clock_new": new.clock,
+        "track_clock_ref": ref.clock, "track_clock_new": new.clock,
         "clock_offset_ref_s": off_ref, "clock_offset_new_s": off_new,
         "clock_uncertainty_s": clock_unc,
         "overlap_new_s": [as_json_number(t_new[0]), as_json_number(t_new[-1])],
         "overlap_ref_s": [as_json_number(t_ref[0]), as_json_number(t_ref[-1])],
-        "median_error_est_s": as_json_number(float(np.median(err))),
-        "p90_error_est_s": as_json_number(float(np.percentile(err, 90))),
+        "error_sd_median_s": as_json_number(float(np.median(err))),
+        "error_sd_p90_s": as_json_number(float(np.percentile(err, 90))),
         "quality": as_json_number(float(np.median(conf))),
     }
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..synthetic import PX_PER_M, Trail
+from ..synthetic import PX_PER_M, Trail, WarpProfile
 from .track import Track, from_local_m, make_track
 
 ORIGIN_LAT_DEG, ORIGIN_LON_DEG = 46.5967, 7.9073  # trailhead of the synthetic trail
@@ -94,3 +94,40 @@ def _interp_nan(t: np.ndarray, t_known: np.ndarray, y_known: np.ndarray) -> np.n
     prev = np.clip(near - 1, 0, len(t_known) - 1)
     bad = ~np.isfinite(y_known[near]) | ~np.isfinite(y_known[prev]) | (y < -1e11)
     return np.where(bad, np.nan, y)
+
+
+def tracks_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float, new_duration_s: float,
+                    noise_m: float = 3.0, hz: float = 1.0, seed: int = 0, with_speed: bool = True,
+                    ref_start_utc: float = 1_714_557_600.0, new_start_utc: float = 1_714_561_200.0,
+                    ) -> tuple[Track, Track]:
+    """GPS tracks (``"utc"`` clock) of a synthetic reference run and of a new run following ``profile``.
+
+    The reference video shows ``t_ref = t_video``; the new one ``t_ref = profile.truth(t_video)``
+    (NaN during the lead-in). Video time = track time - start UTC.
+    """
+    fps = 30.0
+    t_ref_video = np.arange(0.0, ref_duration_s + 1e-9, 1.0 / fps)
+    t_new_video = np.arange(0.0, new_duration_s + 1e-9, 1.0 / fps)
+    truth = profile.truth(t_new_video)  # beyond the reference's end the rider rides on
+    ref = track_for_run(trail, t_ref_video, t_ref_video, start_utc=ref_start_utc, hz=hz,
+                        noise_m=noise_m, seed=seed * 2 + 1, with_speed=with_speed)
+    new = track_for_run(trail, t_new_video, truth, start_utc=new_start_utc, hz=hz,
+                        noise_m=noise_m, seed=seed * 2 + 2, with_speed=with_speed)
+    return ref, new
+
+
+def prior_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float, new_duration_s: float,
+                   noise_m: float = 3.0, hz: float = 1.0, seed: int = 0, with_speed: bool = True):
+    """The GPS :class:`~mtbsync_core.model.TimePrior` for a synthetic pair (None if no overlap).
+
+    For benchmarks: render the videos with the same ``trail``, ``profile`` and durations, and
+    this prior is what GPS tracks logged during those runs would give.
+    """
+    from .prior import prior_from_tracks
+
+    ref_utc, new_utc = 1_714_557_600.0, 1_714_561_200.0
+    ref, new = tracks_for_pair(trail, profile, ref_duration_s=ref_duration_s, new_duration_s=new_duration_s,
+                               noise_m=noise_m, hz=hz, seed=seed, with_speed=with_speed,
+                               ref_start_utc=ref_utc, new_start_utc=new_utc)
+    return prior_from_tracks(ref, new, ref_clock_offset_s=ref_utc, new_clock_offset_s=new_utc,
+                             video_duration_ref_s=ref_duration_s, video_duration_new_s=new_duration_s)

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from mtbsync_core.errors import GpsParseError, OutputExistsError
-from mtbsync_core.gps import fit_to_bytes, make_track, read_fit, read_gpx, read_track, track_kind, write_gpx
+from mtbsync_core.gps import (
+    fit_to_bytes,
+    make_track,
+    read_fit,
+    read_gpx,
+    read_track,
+    track_kind,
+    write_gpx,
+)
 from mtbsync_core.gps.fit import FIT_EPOCH_UNIX_S, fit_crc, write_fit
 from mtbsync_core.gps.track import from_local_m, to_local_m
 
@@ -134,7 +142,7 @@ def test_fit_without_positions(tmp_path):
 def test_fit_needs_utc_clock():
     with pytest.raises(ValueError, match="absolute times"):
         fit_to_bytes(_track(3, clock="video"))
-    assert FIT_EPOCH_UNIX_S == dt.datetime(1989, 12, 31, tzinfo=dt.UTC).timestamp()
+    assert dt.datetime(1989, 12, 31, tzinfo=dt.UTC).timestamp() == FIT_EPOCH_UNIX_S
 
 
 def test_unknown_file_kind(tmp_path):
