@@ -22,8 +22,12 @@ FORMATS = {"edl": ".edl", "fcpxml": ".fcpxml", "premiere": ".xml"}
 
 
 def _markers(n: int) -> list[TransferredMarker]:
-    return [TransferredMarker(f"m{i}", i * 3.3, i * 3.61 + 0.013 * (i % 7), (i % 10) / 10,
-                              i % 5 == 0, f"note {i}") for i in range(n)]
+    return [
+        TransferredMarker(
+            f"m{i}", i * 3.3, i * 3.61 + 0.013 * (i % 7), (i % 10) / 10, i % 5 == 0, f"note {i}"
+        )
+        for i in range(n)
+    ]
 
 
 def _worst_error_frames(n: int) -> tuple[dict[str, float], float]:
@@ -38,7 +42,9 @@ def _worst_error_frames(n: int) -> tuple[dict[str, float], float]:
                 path = Path(tmp) / f"m{suffix}"
                 path.write_text(export_to_string(fmt, src, fps=fps), encoding="utf-8")
                 got = read_markers_file(path, fps=fps)
-                err = max(abs(g.t_ref_s - s.t_new_s) * float(fps) for g, s in zip(got, src, strict=True))
+                err = max(
+                    abs(g.t_ref_s - s.t_new_s) * float(fps) for g, s in zip(got, src, strict=True)
+                )
                 worst[f"{fmt}@{rate}"] = round(err, 4)
                 for g, s in zip(got, src, strict=True):
                     frame = seconds_to_frame(Fraction(s.t_new_s), fps)
@@ -73,9 +79,12 @@ def run(quick: bool = False) -> dict:
     print("export of 999 markers (ms; ratio to the JSON baseline in the same run)")
     for fmt, s in speed.items():
         print(f"  {fmt:<9} {s * 1e3:7.1f} ms  x{s / speed['json']:.2f}")
-    return {"roundtrip_worst_frames": worst, "max_worst_frames": max(worst.values()),
-            "exact_frame_share": exact_share,
-            "export_999_ms": {k: round(v * 1e3, 2) for k, v in speed.items()}}
+    return {
+        "roundtrip_worst_frames": worst,
+        "max_worst_frames": max(worst.values()),
+        "exact_frame_share": exact_share,
+        "export_999_ms": {k: round(v * 1e3, 2) for k, v in speed.items()},
+    }
 
 
 if __name__ == "__main__":

@@ -11,8 +11,19 @@ from .fcpxml import fcpxml_to_string, read_fcpxml
 from .premiere import premiere_xml_to_string, read_premiere_xml
 
 __all__ = [
-    "FORMATS", "SUFFIXES", "csv_to_string", "edl_to_string", "export_to_string",
-    "fcpxml_to_string", "json_to_string", "premiere_xml_to_string", "read_edl", "read_fcpxml",
-    "read_markers_file", "read_premiere_xml", "reference_csv_to_string",
-    "sniff_format", "write_export",
+    "FORMATS",
+    "SUFFIXES",
+    "csv_to_string",
+    "edl_to_string",
+    "export_to_string",
+    "fcpxml_to_string",
+    "json_to_string",
+    "premiere_xml_to_string",
+    "read_edl",
+    "read_fcpxml",
+    "read_markers_file",
+    "read_premiere_xml",
+    "reference_csv_to_string",
+    "sniff_format",
+    "write_export",
 ]

@@ -21,15 +21,23 @@ from .premiere import premiere_xml_to_string, read_premiere_xml
 log = logging.getLogger(__name__)
 
 FORMATS = ("edl", "fcpxml", "premiere", "csv", "json")
-SUFFIXES = {"edl": ".edl", "fcpxml": ".fcpxml", "premiere": ".xml", "csv": ".csv",
-            "json": ".json"}
+SUFFIXES = {"edl": ".edl", "fcpxml": ".fcpxml", "premiere": ".xml", "csv": ".csv", "json": ".json"}
 
 
-def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fraction,
-                     start_tc: str | None = None, video_name: str = "new.mp4",
-                     duration_s: float | None = None, title: str = "mtbsync markers",
-                     video_path: str | None = None, width: int | None = None,
-                     height: int | None = None, drop_frame: bool | None = None) -> str:
+def export_to_string(
+    fmt: str,
+    markers: Sequence[TransferredMarker],
+    *,
+    fps: Fraction,
+    start_tc: str | None = None,
+    video_name: str = "new.mp4",
+    duration_s: float | None = None,
+    title: str = "mtbsync markers",
+    video_path: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    drop_frame: bool | None = None,
+) -> str:
     """The text of ``markers`` in ``fmt`` (one of :data:`FORMATS`) at ``fps``.
 
     ``start_tc`` is the record start: EDL defaults to ``01:00:00:00`` (Resolve's timeline
@@ -38,11 +46,24 @@ def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fra
     that writes non-drop timecode; the EDL is always drop-frame at 29.97 and 59.94.
     """
     if fmt == "edl":
-        return edl_to_string(markers, fps=fps, start_tc=start_tc or DEFAULT_START_TC,
-                             title=title, duration_s=duration_s)
-    xml_args = {"fps": fps, "start_tc": start_tc, "video_name": video_name,
-                "duration_s": duration_s, "title": title, "video_path": video_path,
-                "width": width, "height": height, "drop_frame": drop_frame}
+        return edl_to_string(
+            markers,
+            fps=fps,
+            start_tc=start_tc or DEFAULT_START_TC,
+            title=title,
+            duration_s=duration_s,
+        )
+    xml_args = {
+        "fps": fps,
+        "start_tc": start_tc,
+        "video_name": video_name,
+        "duration_s": duration_s,
+        "title": title,
+        "video_path": video_path,
+        "width": width,
+        "height": height,
+        "drop_frame": drop_frame,
+    }
     if fmt == "fcpxml":
         return fcpxml_to_string(markers, **xml_args)
     if fmt == "premiere":
@@ -50,14 +71,27 @@ def export_to_string(fmt: str, markers: Sequence[TransferredMarker], *, fps: Fra
     if fmt == "csv":
         return csv_to_string(markers)
     if fmt == "json":
-        return json_to_string(markers, fps=fps, start_tc=start_tc, video_name=video_name,
-                              title=title, drop_frame=drop_frame)
+        return json_to_string(
+            markers,
+            fps=fps,
+            start_tc=start_tc,
+            video_name=video_name,
+            title=title,
+            drop_frame=drop_frame,
+        )
     raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
-def write_export(fmt: str, markers: Sequence[TransferredMarker], path: str | os.PathLike[str], *,
-                 video_path: str | None = None, fps: Fraction | None = None,
-                 start_tc: str | None = None, force: bool = False) -> Path:
+def write_export(
+    fmt: str,
+    markers: Sequence[TransferredMarker],
+    path: str | os.PathLike[str],
+    *,
+    video_path: str | None = None,
+    fps: Fraction | None = None,
+    start_tc: str | None = None,
+    force: bool = False,
+) -> Path:
     """Write ``markers`` as ``fmt`` to ``path`` atomically; refuse an existing file unless ``force``.
 
     With ``video_path`` the frame rate, duration, size and start timecode come from the video
@@ -75,17 +109,28 @@ def write_export(fmt: str, markers: Sequence[TransferredMarker], path: str | os.
             raise ValueError("Pass either video_path or fps, not both: the video's rate is used.")
         timing = read_video_timing(video_path)
         fps = timing.fps
-        opts = {"duration_s": timing.duration_s, "video_name": Path(video_path).name,
-                "video_path": str(video_path), "width": timing.width, "height": timing.height}
+        opts = {
+            "duration_s": timing.duration_s,
+            "video_name": Path(video_path).name,
+            "video_path": str(video_path),
+            "width": timing.width,
+            "height": timing.height,
+        }
         if start_tc is None and timing.start_tc and fmt != "edl":
             # the camera's own timecode, shown in its own mode (GoPro: non-drop at 29.97)
             start_tc = timing.start_tc
             opts["drop_frame"] = any(sep in start_tc for sep in ";,.")
-        log.info("%s: %s fps, %.3f s, start timecode %s", video_path, fps, timing.duration_s,
-                 timing.start_tc)
+        log.info(
+            "%s: %s fps, %.3f s, start timecode %s",
+            video_path,
+            fps,
+            timing.duration_s,
+            timing.start_tc,
+        )
     elif fps is None and fmt != "csv":
-        raise ExportError(f"A {fmt} export needs the frame rate: pass the video (--video) or "
-                          "its rate (--fps).")
+        raise ExportError(
+            f"A {fmt} export needs the frame rate: pass the video (--video) or its rate (--fps)."
+        )
     if fps is not None:
         fps = parse_fps(fps)
     text = export_to_string(fmt, markers, fps=fps, start_tc=start_tc, **opts)  # type: ignore[arg-type]
@@ -112,12 +157,15 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
         raise ImportMarkersError(f"'{p}' is XML but neither FCPXML nor Premiere (xmeml) XML.")
     if text.upper().startswith(("TITLE:", "FCM:")) or "|M:" in text or "* LOC:" in text.upper():
         return "edl"
-    raise ImportMarkersError(f"'{p}' is not an EDL, FCPXML or Premiere XML file. Export "
-                             "markers from your editor in one of those forms.")
+    raise ImportMarkersError(
+        f"'{p}' is not an EDL, FCPXML or Premiere XML file. Export "
+        "markers from your editor in one of those forms."
+    )
 
 
-def read_markers_file(path: str | os.PathLike[str], *, fps: Fraction | None = None,
-                      start_tc: str | None = None) -> list[Marker]:
+def read_markers_file(
+    path: str | os.PathLike[str], *, fps: Fraction | None = None, start_tc: str | None = None
+) -> list[Marker]:
     """Markers from an EDL, FCPXML or Premiere XML file (detected from its content).
 
     ``fps`` and ``start_tc`` matter only for EDLs, which do not carry them (see :func:`read_edl`).

@@ -20,9 +20,7 @@ from ..model import TransferredMarker
 from ..timebase import STANDARD_RATES, is_drop_frame_rate, seconds_to_frame, timecode_to_frames
 
 #: Frame rates whose timecode has two-digit frames: EDL and xmeml accept these.
-TIMECODE_RATES: tuple[Fraction, ...] = tuple(
-    r for r in STANDARD_RATES.values() if r <= 60
-)
+TIMECODE_RATES: tuple[Fraction, ...] = tuple(r for r in STANDARD_RATES.values() if r <= 60)
 #: FCPXML times are rationals, so every standard rate works there.
 RATIONAL_RATES: tuple[Fraction, ...] = tuple(STANDARD_RATES.values())
 
@@ -117,12 +115,13 @@ def parse_note(note: str, name: str) -> str:
     if body == name:
         return ""
     if body.startswith(name + ": "):
-        return body[len(name) + 2:]
+        return body[len(name) + 2 :]
     return body
 
 
-def prepare_markers(markers: Sequence[TransferredMarker], fps: Fraction,
-                    duration_s: float | None = None) -> list[ExportMarker]:
+def prepare_markers(
+    markers: Sequence[TransferredMarker], fps: Fraction, duration_s: float | None = None
+) -> list[ExportMarker]:
     """Snap markers to frames, drop those outside the overlap (one warning), check the range.
 
     Raises :class:`ExportError` for a marker before the first frame or after the video's end
@@ -136,18 +135,26 @@ def prepare_markers(markers: Sequence[TransferredMarker], fps: Fraction,
             skipped += 1
             continue
         if t < -0.5 / float(fps) or math.isinf(t):
-            raise ExportError(f"Marker {m.name!r} is at {t:.3f} s on the new run, before its "
-                              "first frame. Check the warp or the markers file.")
+            raise ExportError(
+                f"Marker {m.name!r} is at {t:.3f} s on the new run, before its "
+                "first frame. Check the warp or the markers file."
+            )
         if duration_s is not None and t > duration_s + 0.5 / float(fps):
-            raise ExportError(f"Marker {m.name!r} is at {t:.3f} s, beyond the end of the video "
-                              f"({duration_s:.3f} s). Check that the markers belong to this video.")
+            raise ExportError(
+                f"Marker {m.name!r} is at {t:.3f} s, beyond the end of the video "
+                f"({duration_s:.3f} s). Check that the markers belong to this video."
+            )
         frame = max(0, seconds_to_frame(Fraction(t), fps))
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
-        out.append(ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf,
-                                bool(m.needs_review)))
+        out.append(
+            ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review))
+        )
     if skipped:
-        warnings.warn(f"{skipped} marker(s) outside the overlap of the two runs (no time on the "
-                      "new run) were left out of the export.", stacklevel=3)
+        warnings.warn(
+            f"{skipped} marker(s) outside the overlap of the two runs (no time on the "
+            "new run) were left out of the export.",
+            stacklevel=3,
+        )
     out.sort(key=lambda e: e.frame_idx)
     return out
 

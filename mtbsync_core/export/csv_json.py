@@ -24,9 +24,15 @@ def csv_to_string(markers: Sequence[TransferredMarker]) -> str:
     return transferred_to_csv(markers)
 
 
-def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None,
-                   start_tc: str | None = None, video_name: str = "new.mp4",
-                   title: str = "mtbsync markers", drop_frame: bool | None = None) -> str:
+def json_to_string(
+    markers: Sequence[TransferredMarker],
+    *,
+    fps: Fraction | None,
+    start_tc: str | None = None,
+    video_name: str = "new.mp4",
+    title: str = "mtbsync markers",
+    drop_frame: bool | None = None,
+) -> str:
     """``{"format": "mtbsync.markers", "version": 1, "fps": "30000/1001", "markers": [...]}``.
 
     Each marker carries its seconds, and with a frame rate its frame and record timecode.
@@ -35,18 +41,30 @@ def json_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction | None
     start = start_frames(start_tc or "00:00:00:00", fps, drop) if fps else 0
     rows = []
     for m in markers:
-        row = {"name": m.name, "t_ref_s": None if math.isnan(m.t_ref_s) else m.t_ref_s,
-               "t_new_s": None if math.isnan(m.t_new_s) else m.t_new_s,
-               "confidence": m.confidence, "needs_review": bool(m.needs_review),
-               "in_overlap": bool(m.in_overlap), "comment": m.comment, "colour": m.colour}
+        row = {
+            "name": m.name,
+            "t_ref_s": None if math.isnan(m.t_ref_s) else m.t_ref_s,
+            "t_new_s": None if math.isnan(m.t_new_s) else m.t_new_s,
+            "confidence": m.confidence,
+            "needs_review": bool(m.needs_review),
+            "in_overlap": bool(m.in_overlap),
+            "comment": m.comment,
+            "colour": m.colour,
+        }
         if fps and row["t_new_s"] is not None and m.t_new_s >= 0:
             frame = seconds_to_frame(Fraction(m.t_new_s), fps)
             row["frame"] = frame
             row["timecode"] = frames_to_timecode(start + frame, fps, drop)
         rows.append(row)
-    doc = {"format": "mtbsync.markers", "version": 1, "title": title, "video": video_name,
-           "fps": f"{fps.numerator}/{fps.denominator}" if fps else None,
-           "start_tc": start_tc or "00:00:00:00", "markers": rows}
+    doc = {
+        "format": "mtbsync.markers",
+        "version": 1,
+        "title": title,
+        "video": video_name,
+        "fps": f"{fps.numerator}/{fps.denominator}" if fps else None,
+        "start_tc": start_tc or "00:00:00:00",
+        "markers": rows,
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

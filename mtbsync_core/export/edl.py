@@ -32,21 +32,31 @@ from .common import (
 )
 
 #: Resolve's marker colours, by marker status.
-RESOLVE_COLOURS = {"ok": "ResolveColorGreen", "borderline": "ResolveColorYellow",
-                   "review": "ResolveColorRed"}
+RESOLVE_COLOURS = {
+    "ok": "ResolveColorGreen",
+    "borderline": "ResolveColorYellow",
+    "review": "ResolveColorRed",
+}
 DEFAULT_START_TC = "01:00:00:00"
 _MAX_EVENTS = 999
 
 _TC = r"\d{2}:\d{2}:\d{2}[:;.,]\d{2}"
-_EVENT_RE = re.compile(rf"^(\d{{3,6}})\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+\d+)?\s+({_TC})\s+({_TC})"
-                       rf"\s+({_TC})\s+({_TC})\s*$")
+_EVENT_RE = re.compile(
+    rf"^(\d{{3,6}})\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+\d+)?\s+({_TC})\s+({_TC})"
+    rf"\s+({_TC})\s+({_TC})\s*$"
+)
 _FIELD_RE = re.compile(r"\|([CMD]):([^|]*)")
 _LOC_RE = re.compile(rf"^\*\s*LOC:\s*({_TC})\s+(\S+)\s*(.*)$")
 
 
-def edl_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
-                  start_tc: str | None = None, title: str = "mtbsync markers",
-                  duration_s: float | None = None) -> str:
+def edl_to_string(
+    markers: Sequence[TransferredMarker],
+    *,
+    fps: Fraction,
+    start_tc: str | None = None,
+    title: str = "mtbsync markers",
+    duration_s: float | None = None,
+) -> str:
     """Resolve marker EDL text for ``markers`` on a timeline at ``fps`` starting at ``start_tc``.
 
     ``start_tc`` defaults to ``01:00:00:00`` (Resolve's timeline start); at drop-frame rates
@@ -56,17 +66,21 @@ def edl_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
     start = start_frames(start_tc or DEFAULT_START_TC, fps)
     items = prepare_markers(markers, fps, duration_s)
     if len(items) > _MAX_EVENTS:
-        raise ExportError(f"{len(items)} markers do not fit a CMX3600 EDL (at most {_MAX_EVENTS} "
-                          "events). Export FCPXML or Premiere XML instead.")
+        raise ExportError(
+            f"{len(items)} markers do not fit a CMX3600 EDL (at most {_MAX_EVENTS} "
+            "events). Export FCPXML or Premiere XML instead."
+        )
     drop = is_drop_frame_rate(fps)
-    lines = [f"TITLE: {clean_text(title)[:70]}",
-             f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}", ""]
+    lines = [
+        f"TITLE: {clean_text(title)[:70]}",
+        f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}",
+        "",
+    ]
     for n, item in enumerate(items, start=1):
         rec_in = frames_to_timecode(start + item.frame_idx, fps)
         rec_out = frames_to_timecode(start + item.frame_idx + 1, fps)
         lines.append(f"{n:03d}  001      V     C        {rec_in} {rec_out} {rec_in} {rec_out}")
-        note = clean_text(format_note(item.name, item.comment, item.confidence,
-                                      item.needs_review))
+        note = clean_text(format_note(item.name, item.comment, item.confidence, item.needs_review))
         lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:1")
         lines.append("")
     return "\n".join(lines)
@@ -75,14 +89,16 @@ def edl_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
 def _colour_name(resolve_colour: str) -> str:
     """``ResolveColorRed`` -> ``red``."""
     c = resolve_colour.strip()
-    return c[len("ResolveColor"):].lower() if c.startswith("ResolveColor") else c.lower()
+    return c[len("ResolveColor") :].lower() if c.startswith("ResolveColor") else c.lower()
 
 
 def _guess_fps(drop: bool, max_ff: int, path: Path) -> Fraction:
     if drop:
         return Fraction(60000, 1001) if max_ff >= 30 else Fraction(30000, 1001)
-    raise ImportMarkersError(f"'{path}' is a non-drop-frame EDL, which does not say its frame "
-                             "rate. Pass the timeline's rate (e.g. --fps 25).")
+    raise ImportMarkersError(
+        f"'{path}' is a non-drop-frame EDL, which does not say its frame "
+        "rate. Pass the timeline's rate (e.g. --fps 25)."
+    )
 
 
 def _parse_comment(line: str) -> tuple[str, str, str] | None:
@@ -117,8 +133,9 @@ def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, st
         marker = _parse_comment(line) if "|" in line else None
         if marker is not None:
             if event is None:
-                raise ImportMarkersError(f"'{path}' line {no}: a marker comment before any "
-                                         "event. Is this a marker EDL?")
+                raise ImportMarkersError(
+                    f"'{path}' line {no}: a marker comment before any event. Is this a marker EDL?"
+                )
             found.append((event[0], event[1], *marker))
             event = None
         elif line[0].isdigit() and not line.startswith("*"):
@@ -126,8 +143,9 @@ def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, st
     return drop, found
 
 
-def read_edl(path: str | Path, *, fps: Fraction | None = None,
-             start_tc: str | None = None) -> list[Marker]:
+def read_edl(
+    path: str | Path, *, fps: Fraction | None = None, start_tc: str | None = None
+) -> list[Marker]:
     """Markers from a Resolve marker EDL (or Avid ``* LOC:`` lines), in seconds from ``start_tc``.
 
     An EDL names neither its frame rate nor its timeline start: drop-frame EDLs are read at
@@ -137,9 +155,11 @@ def read_edl(path: str | Path, *, fps: Fraction | None = None,
     p = Path(path)
     drop, found = _scan(read_text_lines(p, "EDL"), p)
     if drop is None and not found:
-        raise ImportMarkersError(f"'{p}' holds no EDL events or markers. Export markers from "
-                                 "your editor as an EDL (Resolve: Timelines > Export > Timeline "
-                                 "Markers to EDL).")
+        raise ImportMarkersError(
+            f"'{p}' holds no EDL events or markers. Export markers from "
+            "your editor as an EDL (Resolve: Timelines > Export > Timeline "
+            "Markers to EDL)."
+        )
     drop = bool(drop) or any(";" in tc for _, tc, *_ in found)
     if fps is None:
         fps = _guess_fps(drop, max((int(tc[-2:]) for _, tc, *_ in found), default=0), p)
@@ -153,11 +173,19 @@ def read_edl(path: str | Path, *, fps: Fraction | None = None,
     out: list[Marker] = []
     for frame, (no, _, name, colour, note) in zip(frames, found, strict=True):
         if frame < start:
-            raise ImportMarkersError(f"'{p}' line {no}: marker {name!r} lies before the "
-                                     f"timeline start {frames_to_timecode(start, fps)}. "
-                                     "Pass the timeline's start timecode (--start-tc).")
-        out.append(Marker(name=name, t_ref_s=float(Fraction(frame - start) / fps),
-                          colour=colour, comment=parse_note(note, name)))
+            raise ImportMarkersError(
+                f"'{p}' line {no}: marker {name!r} lies before the "
+                f"timeline start {frames_to_timecode(start, fps)}. "
+                "Pass the timeline's start timecode (--start-tc)."
+            )
+        out.append(
+            Marker(
+                name=name,
+                t_ref_s=float(Fraction(frame - start) / fps),
+                colour=colour,
+                comment=parse_note(note, name),
+            )
+        )
     return out
 
 

@@ -29,15 +29,33 @@ from .common import (
 from .xmlutil import line_of, parse_xml, xml_declaration
 
 FCPXML_VERSION = "1.10"
-_CLIP_TAGS = {"asset-clip", "clip", "ref-clip", "sync-clip", "mc-clip", "video", "audio",
-              "title", "gap", "spine"}
+_CLIP_TAGS = {
+    "asset-clip",
+    "clip",
+    "ref-clip",
+    "sync-clip",
+    "mc-clip",
+    "video",
+    "audio",
+    "title",
+    "gap",
+    "spine",
+}
 
 
-def fcpxml_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
-                     start_tc: str | None = None, video_name: str = "new.mp4",
-                     duration_s: float | None = None, title: str = "mtbsync markers",
-                     video_path: str | None = None, width: int | None = None,
-                     height: int | None = None, drop_frame: bool | None = None) -> str:
+def fcpxml_to_string(
+    markers: Sequence[TransferredMarker],
+    *,
+    fps: Fraction,
+    start_tc: str | None = None,
+    video_name: str = "new.mp4",
+    duration_s: float | None = None,
+    title: str = "mtbsync markers",
+    video_path: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    drop_frame: bool | None = None,
+) -> str:
     """FCPXML text: ``markers`` inside an asset-clip of the new video at ``fps``.
 
     ``start_tc`` (default ``00:00:00:00``) is the video's own start timecode; ``video_path``
@@ -56,24 +74,55 @@ def fcpxml_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
 
     root = ET.Element("fcpxml", version=FCPXML_VERSION)
     res = ET.SubElement(root, "resources")
-    ET.SubElement(res, "format", id="r1", frameDuration=format_fraction_s(frame_s),
-                  width=str(width or 1920), height=str(height or 1080))
-    asset = ET.SubElement(res, "asset", id="r2", name=clip_name, start=format_fraction_s(start),
-                          duration=format_fraction_s(dur), hasVideo="1", format="r1",
-                          videoSources="1")
+    ET.SubElement(
+        res,
+        "format",
+        id="r1",
+        frameDuration=format_fraction_s(frame_s),
+        width=str(width or 1920),
+        height=str(height or 1080),
+    )
+    asset = ET.SubElement(
+        res,
+        "asset",
+        id="r2",
+        name=clip_name,
+        start=format_fraction_s(start),
+        duration=format_fraction_s(dur),
+        hasVideo="1",
+        format="r1",
+        videoSources="1",
+    )
     ET.SubElement(asset, "media-rep", kind="original-media", src=src)
     event = ET.SubElement(ET.SubElement(root, "library"), "event", name="mtbsync")
     project = ET.SubElement(event, "project", name=title)
-    seq = ET.SubElement(project, "sequence", format="r1", duration=format_fraction_s(dur),
-                        tcStart=format_fraction_s(start), tcFormat=tc_format)
+    seq = ET.SubElement(
+        project,
+        "sequence",
+        format="r1",
+        duration=format_fraction_s(dur),
+        tcStart=format_fraction_s(start),
+        tcFormat=tc_format,
+    )
     spine = ET.SubElement(seq, "spine")
-    clip = ET.SubElement(spine, "asset-clip", ref="r2", offset=format_fraction_s(start),
-                         name=clip_name, start=format_fraction_s(start),
-                         duration=format_fraction_s(dur), format="r1", tcFormat=tc_format)
+    clip = ET.SubElement(
+        spine,
+        "asset-clip",
+        ref="r2",
+        offset=format_fraction_s(start),
+        name=clip_name,
+        start=format_fraction_s(start),
+        duration=format_fraction_s(dur),
+        format="r1",
+        tcFormat=tc_format,
+    )
     for item in items:
-        attrs = {"start": format_fraction_s(start + item.frame_idx * frame_s),
-                 "duration": format_fraction_s(frame_s), "value": item.name,
-                 "note": format_note(item.name, item.comment, item.confidence, item.needs_review)}
+        attrs = {
+            "start": format_fraction_s(start + item.frame_idx * frame_s),
+            "duration": format_fraction_s(frame_s),
+            "value": item.name,
+            "note": format_note(item.name, item.comment, item.confidence, item.needs_review),
+        }
         if item.status == "review":
             attrs["completed"] = "0"
         ET.SubElement(clip, "marker", attrs)
@@ -88,8 +137,10 @@ def _time(el: ET.Element, attr: str, path: Path) -> Fraction:
     try:
         return parse_fraction_s(value)
     except (ValueError, ZeroDivisionError) as err:
-        raise ImportMarkersError(f"'{path}'{line_of(el)}: <{el.tag} {attr}={value!r}> is not a "
-                                 "rational time like 1001/30000s.") from err
+        raise ImportMarkersError(
+            f"'{path}'{line_of(el)}: <{el.tag} {attr}={value!r}> is not a "
+            "rational time like 1001/30000s."
+        ) from err
 
 
 def _walk(el: ET.Element, to_seq, path: Path, out: list[tuple[Fraction, ET.Element]]) -> None:
@@ -125,8 +176,10 @@ def read_fcpxml(path: str | Path) -> list[Marker]:
         raise ImportMarkersError(f"'{p}' is XML but not FCPXML (root <{root.tag}>).")
     seq = root.find(".//project/sequence")
     if seq is None:
-        raise ImportMarkersError(f"'{p}' has no <project><sequence>. Export a project "
-                                 "(not just an event or clip) from Final Cut.")
+        raise ImportMarkersError(
+            f"'{p}' has no <project><sequence>. Export a project "
+            "(not just an event or clip) from Final Cut."
+        )
     tc_start = _time(seq, "tcStart", p)
     found: list[tuple[Fraction, ET.Element]] = []
     spine = seq.find("spine")
@@ -135,6 +188,12 @@ def read_fcpxml(path: str | Path) -> list[Marker]:
     out = []
     for t, el in sorted(found, key=lambda x: x[0]):
         name = el.get("value", "")
-        out.append(Marker(name=name, t_ref_s=float(t - tc_start), colour=_marker_colour(el),
-                          comment=parse_note(el.get("note", ""), name)))
+        out.append(
+            Marker(
+                name=name,
+                t_ref_s=float(t - tc_start),
+                colour=_marker_colour(el),
+                comment=parse_note(el.get("note", ""), name),
+            )
+        )
     return out

@@ -30,8 +30,13 @@ from .xmlutil import child_text, line_of, parse_xml, xml_declaration
 
 #: Premiere's own marker colour integers (as its XML exports write them).
 PPRO_COLOURS: dict[str, int] = {
-    "red": 4281740498, "orange": 4280578025, "yellow": 4281049552, "green": 4281828977,
-    "cyan": 4292277273, "blue": 4294741314, "magenta": 4289825711,
+    "red": 4281740498,
+    "orange": 4280578025,
+    "yellow": 4281049552,
+    "green": 4281828977,
+    "cyan": 4292277273,
+    "blue": 4294741314,
+    "magenta": 4289825711,
 }
 _STATUS_COLOUR = {"ok": "green", "borderline": "yellow", "review": "red"}
 
@@ -57,8 +62,16 @@ def _timecode(parent: ET.Element, fps: Fraction, frame: int, drop: bool) -> None
     _sub(tc, "displayformat", "DF" if drop else "NDF")
 
 
-def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, drop: bool,
-              video_name: str, video_path: str | None, size: tuple[int, int]) -> None:
+def _clipitem(
+    track: ET.Element,
+    fps: Fraction,
+    n_frames: int,
+    start: int,
+    drop: bool,
+    video_name: str,
+    video_path: str | None,
+    size: tuple[int, int],
+) -> None:
     clip = _sub(track, "clipitem", id="clipitem-1")
     _sub(clip, "name", video_name)
     _sub(clip, "enabled", "TRUE")
@@ -68,8 +81,11 @@ def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, drop:
         _sub(clip, tag, value)
     file_el = _sub(clip, "file", id="file-1")
     _sub(file_el, "name", video_name)
-    url = ("file://localhost" + quote(Path(video_path).resolve().as_posix())) if video_path \
+    url = (
+        ("file://localhost" + quote(Path(video_path).resolve().as_posix()))
+        if video_path
         else quote(video_name)
+    )
     _sub(file_el, "pathurl", url)
     _rate(file_el, fps)
     _sub(file_el, "duration", n_frames)
@@ -80,11 +96,19 @@ def _clipitem(track: ET.Element, fps: Fraction, n_frames: int, start: int, drop:
     _sub(chars, "height", size[1])
 
 
-def premiere_xml_to_string(markers: Sequence[TransferredMarker], *, fps: Fraction,
-                           start_tc: str | None = None, video_name: str = "new.mp4",
-                           duration_s: float | None = None, title: str = "mtbsync markers",
-                           video_path: str | None = None, width: int | None = None,
-                           height: int | None = None, drop_frame: bool | None = None) -> str:
+def premiere_xml_to_string(
+    markers: Sequence[TransferredMarker],
+    *,
+    fps: Fraction,
+    start_tc: str | None = None,
+    video_name: str = "new.mp4",
+    duration_s: float | None = None,
+    title: str = "mtbsync markers",
+    video_path: str | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    drop_frame: bool | None = None,
+) -> str:
     """xmeml text: a sequence at ``fps`` starting at ``start_tc`` with the markers on it.
 
     ``drop_frame=False`` keeps a 29.97 camera's non-drop timecode display.
@@ -110,8 +134,11 @@ def premiere_xml_to_string(markers: Sequence[TransferredMarker], *, fps: Fractio
     _timecode(seq, fps, start, drop)
     for item in items:
         marker = _sub(seq, "marker")
-        _sub(marker, "comment", format_note(item.name, item.comment, item.confidence,
-                                            item.needs_review))
+        _sub(
+            marker,
+            "comment",
+            format_note(item.name, item.comment, item.confidence, item.needs_review),
+        )
         _sub(marker, "name", item.name)
         _sub(marker, "in", item.frame_idx)
         _sub(marker, "out", -1)
@@ -139,8 +166,9 @@ def _int(el: ET.Element, tag: str, path: Path, default: int | None = None) -> in
     try:
         return int(text)
     except ValueError as err:
-        raise ImportMarkersError(f"'{path}'{line_of(el)}: <{tag}> of a <{el.tag}> is "
-                                 f"{text!r}, not a frame number.") from err
+        raise ImportMarkersError(
+            f"'{path}'{line_of(el)}: <{tag}> of a <{el.tag}> is {text!r}, not a frame number."
+        ) from err
 
 
 def _colour(el: ET.Element) -> str:
@@ -175,6 +203,12 @@ def read_premiere_xml(path: str | Path) -> list[Marker]:
         if frame < 0:  # a clip marker before the clip's place on the timeline
             continue
         name = child_text(el, "name")
-        out.append(Marker(name=name, t_ref_s=float(Fraction(frame) / fps), colour=_colour(el),
-                          comment=parse_note(child_text(el, "comment"), name)))
+        out.append(
+            Marker(
+                name=name,
+                t_ref_s=float(Fraction(frame) / fps),
+                colour=_colour(el),
+                comment=parse_note(child_text(el, "comment"), name),
+            )
+        )
     return sorted(out, key=lambda m: m.t_ref_s)

@@ -42,8 +42,10 @@ def parse_xml(path: str | Path, what: str) -> ET.Element:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as err:
-        raise ImportMarkersError(f"'{p}' line {err.lineno}, column {err.offset + 1}: malformed "
-                                 f"{what} ({expat.ErrorString(err.code)}).") from err
+        raise ImportMarkersError(
+            f"'{p}' line {err.lineno}, column {err.offset + 1}: malformed "
+            f"{what} ({expat.ErrorString(err.code)})."
+        ) from err
     return builder.close()
 
 

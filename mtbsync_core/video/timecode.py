@@ -50,15 +50,20 @@ def _open(path: str | os.PathLike[str]) -> av.container.InputContainer:
 def _rate(stream: av.video.stream.VideoStream, path: str | os.PathLike[str]) -> Fraction:
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
     if not rate or rate <= 0:
-        raise VideoOpenError(f"Could not read a frame rate from '{path}'. Re-mux or re-encode "
-                             "the file, or pass --fps without --video.")
+        raise VideoOpenError(
+            f"Could not read a frame rate from '{path}'. Re-mux or re-encode "
+            "the file, or pass --fps without --video."
+        )
     return snap_fps(float(rate))
 
 
 def _timecode(container: av.container.InputContainer) -> str | None:
     video = container.streams.video[0]
-    sources = [video.metadata] + [s.metadata for s in container.streams
-                                  if s.type == "data"] + [container.metadata]
+    sources = (
+        [video.metadata]
+        + [s.metadata for s in container.streams if s.type == "data"]
+        + [container.metadata]
+    )
     for meta in sources:
         tc = (meta.get("timecode") or "").strip()
         if _TC_RE.match(tc):
@@ -91,5 +96,10 @@ def read_video_timing(path: str | os.PathLike[str]) -> VideoTiming:
             duration_s = float(stream.frames / fps)
         else:
             raise VideoOpenError(f"Could not read the duration of '{path}'. Re-mux the file.")
-        return VideoTiming(fps=fps, duration_s=duration_s, start_tc=_timecode(container),
-                           width=stream.codec_context.width, height=stream.codec_context.height)
+        return VideoTiming(
+            fps=fps,
+            duration_s=duration_s,
+            start_tc=_timecode(container),
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+        )

@@ -20,14 +20,19 @@ FPS = Fraction(30000, 1001)
 MARKERS_CSV = (
     "name,t_ref,t_new,confidence,needs_review,comment\n"
     "rock garden,10.0,0.5,0.93,false,stay left\n"
-    "drop,20.0,1.2,0.35,true,\"check it, rider stopped\"\n"
+    'drop,20.0,1.2,0.35,true,"check it, rider stopped"\n'
     "finish,40.0,,0.0,true,outside overlap\n"
 )
 
 
 def _mtbsync(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mtbsync_core.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mtbsync_core.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +45,9 @@ def work(tmp_path_factory) -> Path:
         st.width, st.height, st.pix_fmt = 320, 180, "yuv420p"
         rng = np.random.default_rng(0)
         for i in range(60):
-            vf = av.VideoFrame.from_ndarray(rng.integers(0, 255, (180, 320, 3), np.uint8),
-                                            format="bgr24")
+            vf = av.VideoFrame.from_ndarray(
+                rng.integers(0, 255, (180, 320, 3), np.uint8), format="bgr24"
+            )
             vf.pts = i
             for pkt in st.encode(vf):
                 out.mux(pkt)
@@ -51,12 +57,21 @@ def work(tmp_path_factory) -> Path:
     return d
 
 
-@pytest.mark.parametrize("fmt,suffix", [("edl", "edl"), ("fcpxml", "fcpxml"),
-                                        ("premiere", "xml")])
+@pytest.mark.parametrize("fmt,suffix", [("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")])
 def test_export_then_import_markers_round_trip(work, fmt, suffix):
     out = work / f"new.{suffix}"
-    r = _mtbsync("export", fmt, "--markers", "new.csv", "--video", "new.mp4", "--out", out.name,
-                 "--force", cwd=work)
+    r = _mtbsync(
+        "export",
+        fmt,
+        "--markers",
+        "new.csv",
+        "--video",
+        "new.mp4",
+        "--out",
+        out.name,
+        "--force",
+        cwd=work,
+    )
     assert r.returncode == 0, r.stderr
     assert "1 marker(s) outside the overlap" in r.stderr
     assert f"(2 of 3 markers, {fmt})" in r.stdout
@@ -74,8 +89,18 @@ def test_export_then_import_markers_round_trip(work, fmt, suffix):
 
 
 def test_export_reads_rate_and_timecode_from_video(work):
-    r = _mtbsync("export", "fcpxml", "--markers", "new.csv", "--video", "new.mp4", "--out",
-                 "tc.fcpxml", "--force", cwd=work)
+    r = _mtbsync(
+        "export",
+        "fcpxml",
+        "--markers",
+        "new.csv",
+        "--video",
+        "new.mp4",
+        "--out",
+        "tc.fcpxml",
+        "--force",
+        cwd=work,
+    )
     assert r.returncode == 0, r.stderr
     root = ET.parse(work / "tc.fcpxml").getroot()
     assert root.find("resources/format").get("frameDuration") == "1001/30000s"
@@ -86,8 +111,18 @@ def test_export_reads_rate_and_timecode_from_video(work):
 
 
 def test_export_json_and_csv(work):
-    r = _mtbsync("export", "json", "--markers", "new.csv", "--video", "new.mp4", "--out",
-                 "m.json", "--force", cwd=work)
+    r = _mtbsync(
+        "export",
+        "json",
+        "--markers",
+        "new.csv",
+        "--video",
+        "new.mp4",
+        "--out",
+        "m.json",
+        "--force",
+        cwd=work,
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads((work / "m.json").read_text())
     assert doc["fps"] == "30000/1001" and doc["start_tc"] == "14:03:10:05"
@@ -96,7 +131,12 @@ def test_export_json_and_csv(work):
     assert r.returncode == 0, r.stderr
     last = next(csv.reader((work / "m.csv").read_text().splitlines()[3:]))
     assert (last[0], float(last[1]), last[2], last[4], last[5]) == (
-        "finish", 40.0, "", "true", "outside overlap")
+        "finish",
+        40.0,
+        "",
+        "true",
+        "outside overlap",
+    )
 
 
 class _Result:
@@ -130,31 +170,59 @@ def _error(r) -> str:
 
 
 def test_bad_inputs_give_one_line_errors(work, cli):
-    err = _error(cli("export", "edl", "--markers", "missing.csv", "--video", "new.mp4",
-                          "--out", "x.edl", cwd=work))
+    err = _error(
+        cli(
+            "export",
+            "edl",
+            "--markers",
+            "missing.csv",
+            "--video",
+            "new.mp4",
+            "--out",
+            "x.edl",
+            cwd=work,
+        )
+    )
     assert "missing.csv" in err
-    (work / "late.csv").write_text("name,t_ref,t_new,confidence,needs_review,comment\n"
-                                   "way late,1,9.5,0.9,false,\n")
-    err = _error(cli("export", "premiere", "--markers", "late.csv", "--video", "new.mp4",
-                          "--out", "x.xml", cwd=work))
+    (work / "late.csv").write_text(
+        "name,t_ref,t_new,confidence,needs_review,comment\nway late,1,9.5,0.9,false,\n"
+    )
+    err = _error(
+        cli(
+            "export",
+            "premiere",
+            "--markers",
+            "late.csv",
+            "--video",
+            "new.mp4",
+            "--out",
+            "x.xml",
+            cwd=work,
+        )
+    )
     assert "'way late' is at 9.500 s, beyond the end of the video (2.002 s)" in err
     assert not (work / "x.xml").exists()
-    (work / "latin1.csv").write_bytes("name,t_ref,t_new,confidence,needs_review,comment\n"
-                                      "Sch\xf6ckl,1,1,0.9,false,\n".encode("latin-1"))
-    err = _error(cli("export", "edl", "--markers", "latin1.csv", "--fps", "25",
-                          "--out", "x.edl", cwd=work))
+    (work / "latin1.csv").write_bytes(
+        "name,t_ref,t_new,confidence,needs_review,comment\nSch\xf6ckl,1,1,0.9,false,\n".encode(
+            "latin-1"
+        )
+    )
+    err = _error(
+        cli("export", "edl", "--markers", "latin1.csv", "--fps", "25", "--out", "x.edl", cwd=work)
+    )
     assert "line 2: not UTF-8" in err
     err = _error(cli("export", "edl", "--markers", "new.csv", "--out", "x.edl", cwd=work))
     assert "--video" in err and "--fps" in err
-    err = _error(cli("export", "edl", "--markers", "new.csv", "--fps", "27.3", "--out",
-                          "x.edl", cwd=work))
+    err = _error(
+        cli("export", "edl", "--markers", "new.csv", "--fps", "27.3", "--out", "x.edl", cwd=work)
+    )
     assert "27.300 fps" in err and "not supported" in err
-    r = cli("export", "edl", "--markers", "new.csv", "--fps", "nonsense", "--out", "x.edl",
-                 cwd=work)
+    r = cli(
+        "export", "edl", "--markers", "new.csv", "--fps", "nonsense", "--out", "x.edl", cwd=work
+    )
     assert r.returncode == 2 and "Not a frame rate" in r.stderr
     (work / "exists.edl").write_text("keep")
-    r = cli("export", "edl", "--markers", "new.csv", "--fps", "25", "--out", "exists.edl",
-                 cwd=work)
+    r = cli("export", "edl", "--markers", "new.csv", "--fps", "25", "--out", "exists.edl", cwd=work)
     assert r.returncode == 3 and (work / "exists.edl").read_text() == "keep"
 
 
@@ -162,13 +230,16 @@ def test_import_bad_files_give_one_line_errors(work, cli):
     (work / "broken.fcpxml").write_text('<fcpxml version="1.10">\n<library>\n</fcpxml>\n')
     err = _error(cli("import-markers", "broken.fcpxml", "--out", "r.csv", cwd=work))
     assert "line 3" in err and "malformed FCPXML" in err
-    (work / "ndf.edl").write_text("TITLE: t\nFCM: NON-DROP FRAME\n\n001  001      V     C        "
-                                  "01:00:01:00 01:00:01:01 01:00:01:00 01:00:01:01\n"
-                                  " |C:ResolveColorBlue |M:m |D:1\n")
+    (work / "ndf.edl").write_text(
+        "TITLE: t\nFCM: NON-DROP FRAME\n\n001  001      V     C        "
+        "01:00:01:00 01:00:01:01 01:00:01:00 01:00:01:01\n"
+        " |C:ResolveColorBlue |M:m |D:1\n"
+    )
     err = _error(cli("import-markers", "ndf.edl", "--out", "r.csv", cwd=work))
     assert "--fps" in err
     r = cli("import-markers", "ndf.edl", "--fps", "25", "--out", "r.csv", cwd=work)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader((work / "r.csv").open(encoding="utf-8")))
     assert [(r["name"], float(r["t_ref"]), r["colour"], r["comment"]) for r in rows] == [
-        ("m", 1.0, "blue", "")]
+        ("m", 1.0, "blue", "")
+    ]

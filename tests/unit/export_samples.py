@@ -9,9 +9,14 @@ from mtbsync_core.model import TransferredMarker
 
 #: Every rate the exporters promise, with the name the tests print.
 RATES: dict[str, Fraction] = {
-    "23.976": Fraction(24000, 1001), "24": Fraction(24), "25": Fraction(25),
-    "29.97": Fraction(30000, 1001), "30": Fraction(30), "50": Fraction(50),
-    "59.94": Fraction(60000, 1001), "60": Fraction(60),
+    "23.976": Fraction(24000, 1001),
+    "24": Fraction(24),
+    "25": Fraction(25),
+    "29.97": Fraction(30000, 1001),
+    "30": Fraction(30),
+    "50": Fraction(50),
+    "59.94": Fraction(60000, 1001),
+    "60": Fraction(60),
 }
 
 
@@ -23,8 +28,7 @@ def sample_markers() -> list[TransferredMarker]:
         TransferredMarker("drop", 20.0, 25.5, 0.62, False, "borderline match"),
         TransferredMarker("split 2", 30.0, 61.0, 0.31, True, "check: rider stopped"),
         TransferredMarker("Wurzelteppich é→ü", 41.0, 75.04, 0.88, False, "roots & <mud>"),
-        TransferredMarker("finish", 90.0, math.nan, 0.0, True, "outside overlap",
-                          in_overlap=False),
+        TransferredMarker("finish", 90.0, math.nan, 0.0, True, "outside overlap", in_overlap=False),
     ]
 
 
@@ -61,8 +65,13 @@ def assert_same_xml(got: str, want: str) -> None:
     walk(ET.fromstring(got.encode()), ET.fromstring(want.encode()), "")
 
 
-def encode_video(path, fps: Fraction, n_frames: int, size: tuple[int, int] = (320, 180),
-                 timecode: str | None = None) -> None:
+def encode_video(
+    path,
+    fps: Fraction,
+    n_frames: int,
+    size: tuple[int, int] = (320, 180),
+    timecode: str | None = None,
+) -> None:
     """A small H.264 MP4 written with PyAV; ``timecode`` makes a tmcd track (mov muxer)."""
     import av
     import numpy as np

@@ -21,9 +21,11 @@ FPS_DF = Fraction(30000, 1001)
 
 
 def _short_markers() -> list[TransferredMarker]:
-    return [TransferredMarker("a", 0.0, 0.2, 0.9, False, "first"),
-            TransferredMarker("b", 1.0, 1.5, 0.4, True, "second, with comma"),
-            TransferredMarker("gone", 3.0, math.nan, 0.0, True, "", in_overlap=False)]
+    return [
+        TransferredMarker("a", 0.0, 0.2, 0.9, False, "first"),
+        TransferredMarker("b", 1.0, 1.5, 0.4, True, "second, with comma"),
+        TransferredMarker("gone", 3.0, math.nan, 0.0, True, "", in_overlap=False),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,9 @@ def test_write_fcpxml_takes_rate_timecode_size_from_video(tmp_path, video_df):
     assert fmt.get("frameDuration") == "1001/30000s"
     assert (fmt.get("width"), fmt.get("height")) == ("64", "48")
     # 19:26:48:04 non-drop is frame (19*3600 + 26*60 + 48)*30 + 4 = 2100244, kept exactly
-    assert parse_fraction_s(root.find(".//asset-clip").get("start")) == Fraction(2100244 * 1001, 30000)
+    assert parse_fraction_s(root.find(".//asset-clip").get("start")) == Fraction(
+        2100244 * 1001, 30000
+    )
     assert root.find(".//media-rep").get("src") == video_df.resolve().as_uri()
     assert root.find(".//sequence").get("tcFormat") == "NDF"  # the camera's own mode
     assert [m.get("value") for m in root.iter("marker")] == ["a", "b"]
@@ -135,7 +139,9 @@ def test_csv_keeps_every_marker_and_reads_back(tmp_path):
     assert lines[3].startswith("gone,3.0") and ",," in lines[3]
     back = read_transferred_csv(out)
     assert [(m.name, m.t_new_s, m.needs_review, m.comment) for m in back[:2]] == [
-        ("a", 0.2, False, "first"), ("b", 1.5, True, "second, with comma")]
+        ("a", 0.2, False, "first"),
+        ("b", 1.5, True, "second, with comma"),
+    ]
     assert math.isnan(back[2].t_new_s) and not back[2].in_overlap
 
 

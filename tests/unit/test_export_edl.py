@@ -55,7 +55,9 @@ def test_edl_colour_follows_confidence_and_note_carries_all():
     assert "ResolveColorGreen" in notes["rock garden"]
     assert "ResolveColorYellow" in notes["drop"]
     assert "ResolveColorRed" in notes["split 2"]
-    assert notes["split 2"].startswith("split 2: check: rider stopped [confidence 0.31; needs review]")
+    assert notes["split 2"].startswith(
+        "split 2: check: rider stopped [confidence 0.31; needs review]"
+    )
     assert notes["rock garden"].startswith("rock garden: big rocks, stay left [confidence 0.91]")
 
 
@@ -131,10 +133,13 @@ def test_read_edl_with_explicit_start(tmp_path):
 
 def test_read_edl_resolve_style_note_less_marker_and_avid_loc(tmp_path):
     p = tmp_path / "r.edl"
-    p.write_text("TITLE: Timeline 1\nFCM: NON-DROP FRAME\n\n"
-                 "001  001      V     C        01:00:03:09 01:00:03:10 01:00:03:09 01:00:03:10  \n"
-                 " |C:ResolveColorBlue |M:Marker 1 |D:1\n\n"
-                 "* LOC: 01:00:10:00 RED   fix the jump\n", encoding="utf-8")
+    p.write_text(
+        "TITLE: Timeline 1\nFCM: NON-DROP FRAME\n\n"
+        "001  001      V     C        01:00:03:09 01:00:03:10 01:00:03:09 01:00:03:10  \n"
+        " |C:ResolveColorBlue |M:Marker 1 |D:1\n\n"
+        "* LOC: 01:00:10:00 RED   fix the jump\n",
+        encoding="utf-8",
+    )
     got = read_edl(p, fps=Fraction(24))
     assert got[0].name == "Marker 1" and got[0].colour == "blue" and got[0].comment == ""
     assert got[0].t_ref_s == pytest.approx(3 + 9 / 24)
@@ -143,24 +148,32 @@ def test_read_edl_resolve_style_note_less_marker_and_avid_loc(tmp_path):
 
 def test_read_edl_malformed_event_names_line(tmp_path):
     p = tmp_path / "bad.edl"
-    p.write_text("TITLE: x\nFCM: DROP FRAME\n\n001  001  V  C  01:00:00;00 01:00\n", encoding="utf-8")
+    p.write_text(
+        "TITLE: x\nFCM: DROP FRAME\n\n001  001  V  C  01:00:00;00 01:00\n", encoding="utf-8"
+    )
     with pytest.raises(ImportMarkersError, match="line 4: not a CMX3600 event line"):
         read_edl(p)
 
 
 def test_read_edl_bad_timecode_names_line(tmp_path):
     p = tmp_path / "bad.edl"
-    p.write_text("TITLE: x\nFCM: NON-DROP FRAME\n\n"
-                 "001  001      V     C        01:00:00:30 01:00:01:00 01:00:00:30 01:00:01:00\n"
-                 " |C:ResolveColorBlue |M:m |D:1\n", encoding="utf-8")
+    p.write_text(
+        "TITLE: x\nFCM: NON-DROP FRAME\n\n"
+        "001  001      V     C        01:00:00:30 01:00:01:00 01:00:00:30 01:00:01:00\n"
+        " |C:ResolveColorBlue |M:m |D:1\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ImportMarkersError, match=r"line 4: .*out of range"):
         read_edl(p, fps=Fraction(25))
 
 
 def test_read_edl_non_utf8_names_line(tmp_path):
     p = tmp_path / "latin1.edl"
-    p.write_bytes("TITLE: x\nFCM: DROP FRAME\n\n001  001      V     C        01:00:00;00 "
-                  "01:00:00;01 01:00:00;00 01:00:00;01\n |C:ResolveColorBlue |M:Wurzel ü |D:1\n"
-                  .encode("latin-1"))
+    p.write_bytes(
+        "TITLE: x\nFCM: DROP FRAME\n\n001  001      V     C        01:00:00;00 "
+        "01:00:00;01 01:00:00;00 01:00:00;01\n |C:ResolveColorBlue |M:Wurzel ü |D:1\n".encode(
+            "latin-1"
+        )
+    )
     with pytest.raises(ImportMarkersError, match=r"line 5: not UTF-8 text \(byte 0xfc\)"):
         read_edl(p)

@@ -23,8 +23,15 @@ def _fcpxml(**kw) -> str:
 
 
 def _golden_2997() -> str:
-    return _fcpxml(fps=FPS_DF, start_tc="19:26:48;04", video_name="GX010042.MP4",
-                   duration_s=80.0, width=1920, height=1080, title="Trail A run 2")
+    return _fcpxml(
+        fps=FPS_DF,
+        start_tc="19:26:48;04",
+        video_name="GX010042.MP4",
+        duration_s=80.0,
+        width=1920,
+        height=1080,
+        title="Trail A run 2",
+    )
 
 
 def test_fcpxml_matches_golden_field_by_field():
@@ -93,7 +100,8 @@ def test_fcpxml_integer_rate_and_unusual_rates():
 
 def test_read_fcpxml_nested_and_offset_clips(tmp_path):
     p = tmp_path / "fcp.fcpxml"
-    p.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+    p.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE fcpxml>
 <fcpxml version="1.11"><resources><format id="r1" frameDuration="1/25s"/></resources>
 <library><event name="e"><project name="p">
@@ -107,10 +115,15 @@ def test_read_fcpxml_nested_and_offset_clips(tmp_path):
     </clip>
   </asset-clip>
 </spine></sequence></project></event></library></fcpxml>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     got = read_fcpxml(p)
-    assert [(m.name, m.t_ref_s) for m in got] == [("two in", 12.0), ("chapter", 13.0),
-                                                  ("connected", 16.0)]
+    assert [(m.name, m.t_ref_s) for m in got] == [
+        ("two in", 12.0),
+        ("chapter", 13.0),
+        ("connected", 16.0),
+    ]
     assert got[0].comment == "plain note" and got[2].colour == "green"
 
 
@@ -130,9 +143,11 @@ def test_read_fcpxml_malformed_xml_names_line(tmp_path):
 
 def test_read_fcpxml_bad_time_names_line(tmp_path):
     p = tmp_path / "bad.fcpxml"
-    p.write_text('<fcpxml version="1.10">\n<library><event><project><sequence><spine>\n'
-                 '<asset-clip offset="0s" start="0s">\n<marker start="1.5" value="x"/>\n'
-                 '</asset-clip></spine></sequence></project></event></library></fcpxml>\n')
+    p.write_text(
+        '<fcpxml version="1.10">\n<library><event><project><sequence><spine>\n'
+        '<asset-clip offset="0s" start="0s">\n<marker start="1.5" value="x"/>\n'
+        "</asset-clip></spine></sequence></project></event></library></fcpxml>\n"
+    )
     with pytest.raises(ImportMarkersError, match=r"line 4: <marker start='1.5'>"):
         read_fcpxml(p)
 
@@ -142,3 +157,138 @@ def test_read_fcpxml_rejects_other_xml(tmp_path):
     p.write_text("<xmeml version='4'/>")
     with pytest.raises(ImportMarkersError, match="not FCPXML"):
         read_fcpxml(p)
+
+
+def _fcpxml_dtd():
+    """Apple's FCPXML 1.10 DTD where this machine has one (never shipped in the repo)."""
+    import os
+    from pathlib import Path
+
+    candidates = [
+        os.environ.get("MTBSYNC_FCPXML_DTD", ""),
+        "/Applications/Final Cut Pro.app/Contents/Frameworks/Interchange.framework/"
+        "Versions/A/Resources/FCPXMLv1_10.dtd",
+    ]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+def test_fcpxml_validates_against_apples_dtd_where_available(tmp_path):
+    import shutil
+    import subprocess
+
+    xmllint, dtd = shutil.which("xmllint"), _fcpxml_dtd()
+    if xmllint is None or dtd is None:
+        pytest.skip(
+            "xmllint or Apple's FCPXML 1.10 DTD not on this machine "
+            "(set MTBSYNC_FCPXML_DTD to validate); well-formedness is checked above"
+        )
+    p = tmp_path / "m.fcpxml"
+    p.write_text(_golden_2997(), encoding="utf-8")
+    r = subprocess.run(
+        [xmllint, "--noout", "--dtdvalid", str(dtd), str(p)], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+
+
+#: Children and attributes the FCPXML 1.10 DTD allows for the elements the writer uses
+#: (read from Apple's published DTD; the DTD itself is not in the repository).
+_DTD_1_10 = {
+    "fcpxml": ({"resources", "library"}, {"version"}),
+    "resources": ({"format", "asset"}, set()),
+    "format": (
+        set(),
+        {
+            "id",
+            "name",
+            "frameDuration",
+            "fieldOrder",
+            "width",
+            "height",
+            "paspH",
+            "paspV",
+            "colorSpace",
+            "projection",
+            "stereoscopic",
+        },
+    ),
+    "asset": (
+        {"media-rep", "metadata"},
+        {
+            "id",
+            "name",
+            "uid",
+            "start",
+            "duration",
+            "hasVideo",
+            "format",
+            "hasAudio",
+            "videoSources",
+            "audioSources",
+            "audioChannels",
+            "audioRate",
+        },
+    ),
+    "media-rep": (set(), {"kind", "sig", "src", "suggestedFilename"}),
+    "library": ({"event"}, {"location", "colorProcessing"}),
+    "event": ({"project"}, {"name", "uid"}),
+    "project": ({"sequence"}, {"name", "uid", "id", "modDate"}),
+    "sequence": (
+        {"spine"},
+        {
+            "format",
+            "duration",
+            "tcStart",
+            "tcFormat",
+            "audioLayout",
+            "audioRate",
+            "renderFormat",
+            "keywords",
+        },
+    ),
+    "spine": ({"asset-clip"}, {"lane", "offset", "name", "format"}),
+    "asset-clip": (
+        {"marker"},
+        {
+            "ref",
+            "lane",
+            "offset",
+            "name",
+            "start",
+            "duration",
+            "enabled",
+            "srcEnable",
+            "audioStart",
+            "audioDuration",
+            "format",
+            "tcStart",
+            "tcFormat",
+            "modDate",
+            "audioRole",
+            "videoRole",
+        },
+    ),
+    "marker": (set(), {"start", "duration", "value", "completed", "note"}),
+}
+_REQUIRED = {
+    "format": {"id"},
+    "asset": {"id"},
+    "media-rep": {"src"},
+    "sequence": {"format"},
+    "asset-clip": {"ref"},
+    "marker": {"start", "value"},
+}
+
+
+def test_fcpxml_uses_only_what_the_1_10_dtd_declares():
+    root = ET.fromstring(_golden_2997().encode())
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    for el in root.iter():
+        children, attrs = _DTD_1_10[el.tag]
+        assert {c.tag for c in el} <= children, el.tag
+        assert set(el.attrib) <= attrs, (el.tag, set(el.attrib) - attrs)
+        assert _REQUIRED.get(el.tag, set()) <= set(el.attrib), el.tag
+        for ref in ("format", "ref"):
+            if ref in el.attrib and el.tag != "fcpxml":
+                assert el.get(ref) in ids, (el.tag, ref)
+    assert root.find("resources/asset/media-rep") is not None  # asset needs media-rep+
+    assert {el.get("tcFormat") for el in root.iter() if el.get("tcFormat")} <= {"DF", "NDF"}

@@ -23,8 +23,15 @@ def _xml(**kw) -> str:
 
 
 def _golden_text() -> str:
-    return _xml(fps=FPS_DF, start_tc="01:00:00:00", video_name="GX010042.MP4", duration_s=80.0,
-                width=1920, height=1080, title="Trail A run 2")
+    return _xml(
+        fps=FPS_DF,
+        start_tc="01:00:00:00",
+        video_name="GX010042.MP4",
+        duration_s=80.0,
+        width=1920,
+        height=1080,
+        title="Trail A run 2",
+    )
 
 
 def test_premiere_matches_golden_field_by_field():
@@ -53,12 +60,17 @@ def test_premiere_markers_frames_names_colours():
     assert int(marks["drop"].findtext("pproColor")) == PPRO_COLOURS["yellow"]
     assert int(marks["split 2"].findtext("pproColor")) == PPRO_COLOURS["red"]
     assert marks["split 2"].findtext("comment") == (
-        "split 2: check: rider stopped [confidence 0.31; needs review]")
+        "split 2: check: rider stopped [confidence 0.31; needs review]"
+    )
 
 
 def test_premiere_integer_and_ntsc_timebases():
-    for fps, base, ntsc in [(Fraction(25), "25", "FALSE"), (Fraction(24000, 1001), "24", "TRUE"),
-                            (Fraction(60000, 1001), "60", "TRUE"), (Fraction(50), "50", "FALSE")]:
+    for fps, base, ntsc in [
+        (Fraction(25), "25", "FALSE"),
+        (Fraction(24000, 1001), "24", "TRUE"),
+        (Fraction(60000, 1001), "60", "TRUE"),
+        (Fraction(50), "50", "FALSE"),
+    ]:
         seq = ET.fromstring(_xml(fps=fps).encode()).find("sequence")
         assert (seq.findtext("rate/timebase"), seq.findtext("rate/ntsc")) == (base, ntsc)
     with pytest.raises(ExportError, match="not supported by Premiere"):
@@ -78,23 +90,30 @@ def test_read_premiere_round_trip(tmp_path):
 
 def test_read_premiere_clip_markers_move_to_sequence_time(tmp_path):
     p = tmp_path / "clip.xml"
-    p.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+    p.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
 <xmeml version="5"><sequence><rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>
 <media><video><track><clipitem id="c1"><start>50</start><end>150</end><in>100</in><out>200</out>
 <marker><name>on clip</name><comment>from Premiere</comment><in>125</in><out>-1</out></marker>
 </clipitem></track></video></media>
 <marker><name>seq</name><comment></comment><in>10</in><out>-1</out><pproColor>4294741314</pproColor></marker>
 </sequence></xmeml>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     got = read_premiere_xml(p)
     assert [(m.name, m.t_ref_s, m.colour, m.comment) for m in got] == [
-        ("seq", 0.4, "blue", ""), ("on clip", 3.0, "", "from Premiere")]
+        ("seq", 0.4, "blue", ""),
+        ("on clip", 3.0, "", "from Premiere"),
+    ]
 
 
 def test_read_premiere_bad_frame_names_line(tmp_path):
     p = tmp_path / "bad.xml"
-    p.write_text("<xmeml version='4'>\n<sequence><rate><timebase>25</timebase></rate>\n"
-                 "<marker><name>x</name>\n<in>1.5</in></marker></sequence></xmeml>\n")
+    p.write_text(
+        "<xmeml version='4'>\n<sequence><rate><timebase>25</timebase></rate>\n"
+        "<marker><name>x</name>\n<in>1.5</in></marker></sequence></xmeml>\n"
+    )
     with pytest.raises(ImportMarkersError, match=r"line 3: <in> of a <marker> is '1.5'"):
         read_premiere_xml(p)
 

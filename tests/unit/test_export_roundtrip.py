@@ -19,17 +19,17 @@ from mtbsync_core.timebase import frames_to_timecode, timecode_to_frames
 
 #: Times that sit on awkward places: first frame, minute boundaries (drop-frame skips labels
 #: there), the tenth minute (no skip), almost an hour, and odd fractions.
-TIMES_S = [0.0, 0.01, 12.345, 59.97, 60.0, 60.05, 119.99, 599.95, 600.0, 601.234, 3599.9,
-           3600.02]
+TIMES_S = [0.0, 0.01, 12.345, 59.97, 60.0, 60.05, 119.99, 599.95, 600.0, 601.234, 3599.9, 3600.02]
 
 
 def _markers() -> list[TransferredMarker]:
-    return [TransferredMarker(f"m{i} t={t}", t, t, conf, conf < 0.5, f"comment {i}: ok")
-            for i, (t, conf) in enumerate(zip(TIMES_S, [0.95, 0.7, 0.3] * 4, strict=True))]
+    return [
+        TransferredMarker(f"m{i} t={t}", t, t, conf, conf < 0.5, f"comment {i}: ok")
+        for i, (t, conf) in enumerate(zip(TIMES_S, [0.95, 0.7, 0.3] * 4, strict=True))
+    ]
 
 
-@pytest.mark.parametrize("fmt,suffix", [("edl", "edl"), ("fcpxml", "fcpxml"),
-                                        ("premiere", "xml")])
+@pytest.mark.parametrize("fmt,suffix", [("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")])
 @pytest.mark.parametrize("rate", list(RATES))
 def test_round_trip_within_half_frame(tmp_path, fmt, suffix, rate):
     fps = RATES[rate]
@@ -64,10 +64,16 @@ def test_timecode_frames_round_trip(rate, frame):
 
 
 @settings(max_examples=40, deadline=None)
-@given(rate=st.sampled_from(list(RATES)), fmt=st.sampled_from(["edl", "fcpxml", "premiere"]),
-       times=st.lists(st.floats(0, 7200, allow_nan=False), min_size=1, max_size=8),
-       name=st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="|"),
-                    min_size=1, max_size=20).filter(lambda s: s.strip() == s and s))
+@given(
+    rate=st.sampled_from(list(RATES)),
+    fmt=st.sampled_from(["edl", "fcpxml", "premiere"]),
+    times=st.lists(st.floats(0, 7200, allow_nan=False), min_size=1, max_size=8),
+    name=st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="|"),
+        min_size=1,
+        max_size=20,
+    ).filter(lambda s: s.strip() == s and s),
+)
 def test_any_times_and_names_round_trip(tmp_path_factory, rate, fmt, times, name):
     fps = RATES[rate]
     markers = [TransferredMarker(name, t, t, 0.9, False) for t in sorted(times)]

@@ -14,10 +14,15 @@ from mtbsync_core.video.timecode import read_start_timecode, read_video_rate, re
 GOPRO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro"
 
 
-@pytest.mark.parametrize("fps,tc", [(Fraction(30000, 1001), "01:00:00;00"),
-                                    (Fraction(25), "10:20:30:12"),
-                                    (Fraction(24000, 1001), "00:59:59:23"),
-                                    (Fraction(60000, 1001), "23:10:00;40")])
+@pytest.mark.parametrize(
+    "fps,tc",
+    [
+        (Fraction(30000, 1001), "01:00:00;00"),
+        (Fraction(25), "10:20:30:12"),
+        (Fraction(24000, 1001), "00:59:59:23"),
+        (Fraction(60000, 1001), "23:10:00;40"),
+    ],
+)
 def test_tmcd_track_written_by_pyav_is_read(tmp_path, fps, tc):
     p = tmp_path / "tc.mp4"
     encode_video(p, fps, 6, size=(64, 48), timecode=tc)
@@ -44,8 +49,9 @@ def test_not_a_video(tmp_path):
         read_start_timecode(tmp_path / "missing.mp4")
 
 
-@pytest.mark.parametrize("name,tc", [("karma.mp4", "19:26:48:04"),
-                                     ("max-heromode.mp4", "15:44:35:10")])
+@pytest.mark.parametrize(
+    "name,tc", [("karma.mp4", "19:26:48:04"), ("max-heromode.mp4", "15:44:35:10")]
+)
 def test_gopro_files_carry_their_timecode(name, tc):
     path = GOPRO / name
     if not path.is_file():
