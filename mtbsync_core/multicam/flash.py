@@ -115,16 +115,8 @@ def estimate_flash_pair(ref: FlashEvents, cam: FlashEvents, i: int = 0, j: int =
                             "use --method audio or --offset")
     span = float(np.ptp(cam.t_s)) if len(cam.t_s) > 1 else 0.0
     tol = max(2 * max(ref.frame_period_s, cam.frame_period_s), max_drift_ppm * 1e-6 * span)
-    best: tuple[int, float] = (0, 0.0)
-    for p in range(len(ref.t_s)):
-        for q in range(len(cam.t_s)):
-            if ref.polarity[p] != cam.polarity[q]:
-                continue
-            h = ref.t_s[p] - cam.t_s[q]
-            n = _count_matches(ref, cam, h, 0.0, tol)
-            if n > best[0]:
-                best = (n, h)
-    off, drift, note = best[1], 0.0, ""
+    best = _best_shift(ref, cam, tol)
+    off, drift, note = best, 0.0, ""
     for tol_k in (tol, 0.5 * cam.frame_period_s, 0.5 * cam.frame_period_s):
         pairs = _matches(ref, cam, off, drift, tol_k)
         if len(pairs) >= 2:
@@ -165,5 +157,12 @@ def _matches(ref: FlashEvents, cam: FlashEvents, off: float, drift: float, tol: 
     return out
 
 
-def _count_matches(ref: FlashEvents, cam: FlashEvents, off: float, drift: float, tol: float) -> int:
-    return len(_matches(ref, cam, off, drift, tol))
+def _best_shift(ref: FlashEvents, cam: FlashEvents, tol: float) -> float:
+    """The ref-minus-cam time shared by most same-polarity event pairs (within ``tol``)."""
+    d = ref.t_s[:, None] - cam.t_s[None, :]
+    d = np.sort(d[ref.polarity[:, None] == cam.polarity[None, :]])
+    if len(d) == 0:
+        return 0.0
+    counts = np.searchsorted(d, d + tol, side="right") - np.arange(len(d))
+    k = int(np.argmax(counts))
+    return float(np.median(d[k : k + counts[k]]))

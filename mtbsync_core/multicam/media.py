@@ -118,30 +118,30 @@ class AudioTrack:
         return len(self.samples) / self.rate_hz
 
 
-def first_video_pts_s(container: av.container.InputContainer) -> float:
+def first_video_pts_s(path: str) -> float:
     """Smallest video PTS among the first packets, in seconds (0 when there is no video)."""
-    if not container.streams.video:
-        return 0.0
-    vs = container.streams.video[0]
-    best = None
-    for n, pkt in enumerate(container.demux(vs)):
-        if pkt.pts is not None:
-            best = pkt.pts if best is None else min(best, pkt.pts)
-        if n > 64:
-            break
-    container.seek(0)
-    return 0.0 if best is None else float(best * vs.time_base)
+    with open_media(path) as container:
+        if not container.streams.video:
+            return 0.0
+        vs = container.streams.video[0]
+        best = None
+        for n, pkt in enumerate(container.demux(vs)):
+            if pkt.pts is not None:
+                best = pkt.pts if best is None else min(best, pkt.pts)
+            if n > 64:
+                break
+        return 0.0 if best is None else float(best * vs.time_base)
 
 
 def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrack:
     """Decode the first audio stream of ``path`` to mono float32 on the camera clock."""
     p = os.fspath(path)
+    v0_s = first_video_pts_s(p)
     with open_media(p) as c:
         if not c.streams.audio:
             raise AudioMissingError(
                 f"'{p}' has no audio stream, so it cannot be synced by sound. "
                 "Use --method flash (a light cue) or --method timecode, or give --offset.")
-        v0_s = first_video_pts_s(c)
         st = c.streams.audio[0]
         st.thread_type = "AUTO"
         rs = av.AudioResampler(format="flt", layout="mono", rate=rate_hz)

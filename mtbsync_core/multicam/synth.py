@@ -49,6 +49,8 @@ def scene_audio(duration_s: float, rate_hz: int = 16000, seed: int = 0) -> np.nd
         for _ in range(int(rng.integers(2, 8))):
             dur = rng.uniform(0.08, 0.3)
             k0, k1 = int(t * rate_hz), min(n, int((t + dur) * rate_hz))
+            if k1 - k0 < 16:
+                break
             f0 = rng.uniform(95, 230)
             pulses = np.zeros(k1 - k0)
             pulses[:: max(1, int(rate_hz / f0))] = 1.0
@@ -229,4 +231,37 @@ def flash_schedule(start_s: float, end_s: float, seed: int = 0) -> list[tuple[fl
         d = rng.uniform(0.15, 0.4)
         out.append((t, t + d))
         t += d + rng.uniform(0.8, 2.5)
+    return out
+
+
+def standard_specs(duration_s: float = 6.0) -> list[CamSpec]:
+    """Three small cameras: 30 fps master, 25 fps with drift and drops and an audio lead, 60 fps VFR."""
+    return [
+        CamSpec("helmet", 1.0, 0.0, Fraction(30), duration_s, seed=1, snr_db=0.0),
+        CamSpec("bar", 2.3, 400.0, Fraction(25), duration_s - 1.0, seed=2, snr_db=-5.0,
+                drop_frames=(10, 11, 40), audio_lead_s=0.3),
+        CamSpec("chest", 0.5, -300.0, Fraction(60), duration_s, seed=3, vfr_jitter=0.2, audio_rate_hz=48000),
+    ]
+
+
+def make_camera_set(folder: str | Path, specs: Sequence[CamSpec], seed: int = 0,
+                    flashes: bool = True) -> list[CamTruth]:
+    """Write ``specs`` as ``folder/<camera_id>.mp4`` sharing one scene (sound, trail, flashes)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    end = max(s.offset_s + s.duration_s * 1.001 + s.audio_lead_s for s in specs) + 1.0
+    scene = scene_audio(end, 16000, seed)
+    fl = flash_schedule(0.0, end, seed) if flashes else []
+    trail = small_trail(seed)
+    return [write_camera(folder / f"{s.camera_id}.mp4", s, scene, 16000, trail, fl) for s in specs]
+
+
+def true_clock(truths: Sequence[CamTruth], master: int = 0) -> list[tuple[float, float]]:
+    """(offset_s, drift_ppm) of each camera against ``truths[master]``, exactly."""
+    m = truths[master].spec
+    rm = 1 + m.drift_ppm * 1e-6
+    out = []
+    for t in truths:
+        r = 1 + t.spec.drift_ppm * 1e-6
+        out.append(((t.spec.offset_s - m.offset_s) / rm, (r / rm - 1) * 1e6))
     return out

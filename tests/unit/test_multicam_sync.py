@@ -1,0 +1,68 @@
+"""sync_cameras end to end on encoded cameras (AAC audio, 25/30/60 fps, drops, VFR) and bad input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from mtbsync_core.errors import AudioMissingError, MulticamError
+from mtbsync_core.multicam import sync_cameras
+from mtbsync_core.multicam.synth import CamSpec, make_camera_set, standard_specs, true_clock
+
+
+@pytest.fixture(scope="module")
+def cams(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mc_sync")
+    return make_camera_set(folder, standard_specs(6.0), seed=2)
+
+
+def test_audio_sync_three_cameras(cams):
+    res = sync_cameras([t.path for t in cams], method="audio")
+    assert res.master_id == "helmet" and res.all_ok
+    for cam, (off, drift) in zip(res.cameras, true_clock(cams), strict=True):
+        assert abs(cam.offset_s - off) < 0.001, cam
+        assert abs(cam.drift_ppm - drift) < 40.0  # a 5 s overlap pins drift only loosely
+    assert res.camera("chest").is_vfr and "Variable frame rate" in res.camera("chest").message
+    assert res.params["dropped_pairs"] == []
+
+
+def test_flash_sync_three_cameras(cams):
+    res = sync_cameras([t.path for t in cams], method="flash", master="bar")
+    clock = true_clock(cams, master=1)
+    for cam, (off, _) in zip(res.cameras, clock, strict=True):
+        assert cam.status == "ok" and cam.method in ("flash", "master")
+        assert abs(cam.offset_s - off) < 0.25 / 30 + abs(cam.drift_ppm) * 1e-6 * 6
+
+
+def test_timecode_without_timecode_fails_cleanly(cams):
+    res = sync_cameras([t.path for t in cams], method="timecode")
+    assert [c.status for c in res.cameras][1:] == ["failed", "failed"]
+    assert "--offset" in res.cameras[1].message
+
+
+def test_manual_offsets(cams):
+    res = sync_cameras([t.path for t in cams], method="manual", manual_offsets={"bar": 1.25, "chest": -0.5})
+    assert res.camera("bar").offset_s == 1.25 and res.camera("bar").method == "manual"
+    with pytest.raises(MulticamError, match="chest"):
+        sync_cameras([t.path for t in cams], method="manual", manual_offsets={"bar": 1.25})
+
+
+def test_bad_input(tmp_path, cams):
+    with pytest.raises(MulticamError, match="at least two"):
+        sync_cameras([cams[0].path])
+    with pytest.raises(MulticamError, match="nosuch"):
+        sync_cameras([c.path for c in cams], master="nosuch")
+    quiet = make_camera_set(tmp_path, [CamSpec("mute", 1.5, 0.0, Fraction(30), 5.0, audio=False)], seed=2)
+    with pytest.raises(AudioMissingError, match="--method flash"):
+        sync_cameras([cams[0].path, quiet[0].path], method="audio")
+    # auto falls back to the flash for the camera without sound
+    res = sync_cameras([cams[0].path, quiet[0].path], method="auto")
+    assert res.camera("mute").method == "flash" and res.camera("mute").status == "ok"
+
+
+def test_no_overlap_is_not_ok(tmp_path):
+    specs = [CamSpec("early", 0.0, 0.0, Fraction(30), 3.0, seed=1), CamSpec("late", 6.0, 0.0, Fraction(30), 3.0, seed=2)]
+    truths = make_camera_set(tmp_path, specs, seed=3, flashes=False)
+    res = sync_cameras([t.path for t in truths], method="auto")
+    assert res.camera("late").status != "ok"
