@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Sequence
 from fractions import Fraction
@@ -13,6 +14,7 @@ from ..errors import ExportError, ImportMarkersError
 from ..fileio import check_writable, write_text_atomic
 from ..model import Marker, TransferredMarker
 from ..timebase import parse_fps
+from .common import check_time
 from .csv_json import csv_to_string, json_to_string
 from .edl import DEFAULT_START_TC, edl_to_string, read_edl
 from .fcpxml import fcpxml_to_string, read_fcpxml
@@ -68,6 +70,10 @@ def export_to_string(
         return fcpxml_to_string(markers, **xml_args)
     if fmt == "premiere":
         return premiere_xml_to_string(markers, **xml_args)
+    if fmt in ("csv", "json"):
+        for m in markers:  # the data formats keep NaN (outside overlap) rows, but check the rest
+            if not math.isnan(m.t_new_s):
+                check_time(m.name, m.t_new_s, fps, duration_s)
     if fmt == "csv":
         return csv_to_string(markers)
     if fmt == "json":

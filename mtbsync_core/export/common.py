@@ -119,6 +119,24 @@ def parse_note(note: str, name: str) -> str:
     return body
 
 
+def check_time(name: str, t_new_s: float, fps: Fraction | None, duration_s: float | None) -> None:
+    """Raise :class:`ExportError` for a time before the first frame or past the video's end.
+
+    Half a frame of slack either side: such a marker still lands on the first / last frame.
+    """
+    slack_s = 0.5 / float(fps) if fps else 0.0
+    if t_new_s < -slack_s or math.isinf(t_new_s):
+        raise ExportError(
+            f"Marker {name!r} is at {t_new_s:.3f} s on the new run, before its "
+            "first frame. Check the warp or the markers file."
+        )
+    if duration_s is not None and t_new_s > duration_s + slack_s:
+        raise ExportError(
+            f"Marker {name!r} is at {t_new_s:.3f} s, beyond the end of the video "
+            f"({duration_s:.3f} s). Check that the markers belong to this video."
+        )
+
+
 def prepare_markers(
     markers: Sequence[TransferredMarker], fps: Fraction, duration_s: float | None = None
 ) -> list[ExportMarker]:
@@ -134,16 +152,7 @@ def prepare_markers(
         if math.isnan(t):
             skipped += 1
             continue
-        if t < -0.5 / float(fps) or math.isinf(t):
-            raise ExportError(
-                f"Marker {m.name!r} is at {t:.3f} s on the new run, before its "
-                "first frame. Check the warp or the markers file."
-            )
-        if duration_s is not None and t > duration_s + 0.5 / float(fps):
-            raise ExportError(
-                f"Marker {m.name!r} is at {t:.3f} s, beyond the end of the video "
-                f"({duration_s:.3f} s). Check that the markers belong to this video."
-            )
+        check_time(m.name, t, fps, duration_s)
         frame = max(0, seconds_to_frame(Fraction(t), fps))
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
         out.append(

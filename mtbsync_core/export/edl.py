@@ -169,13 +169,13 @@ def read_edl(
             frames.append(timecode_to_frames(tc, fps, drop_frame=drop))
         except ValueError as err:
             raise ImportMarkersError(f"'{p}' line {no}: {err}") from err
-    start = _timeline_start(start_tc, fps, frames)
+    start = _timeline_start(start_tc, fps, drop, frames)
     out: list[Marker] = []
     for frame, (no, _, name, colour, note) in zip(frames, found, strict=True):
         if frame < start:
             raise ImportMarkersError(
                 f"'{p}' line {no}: marker {name!r} lies before the "
-                f"timeline start {frames_to_timecode(start, fps)}. "
+                f"timeline start {frames_to_timecode(start, fps, drop)}. "
                 "Pass the timeline's start timecode (--start-tc)."
             )
         out.append(
@@ -189,12 +189,13 @@ def read_edl(
     return out
 
 
-def _timeline_start(start_tc: str | None, fps: Fraction, frames: list[int]) -> int:
-    """Frame count of the timeline start: given, else 01:00:00:00 if no marker is before it."""
+def _timeline_start(start_tc: str | None, fps: Fraction, drop: bool, frames: list[int]) -> int:
+    """Frame count of the timeline start (read in the EDL's own mode): given, else
+    01:00:00:00 if no marker is before it, else 0."""
     try:
         if start_tc is not None:
-            return start_frames(start_tc, fps)
-        hour = start_frames(DEFAULT_START_TC, fps)
+            return start_frames(start_tc, fps, drop)
+        hour = start_frames(DEFAULT_START_TC, fps, drop)
     except ExportError as err:
         raise ImportMarkersError(str(err)) from err
     return hour if all(f >= hour for f in frames) else 0

@@ -101,7 +101,7 @@ def test_write_refuses_existing_without_force(tmp_path, video_df):
 
 def test_marker_beyond_video_fails_and_leaves_nothing(tmp_path, video_df):
     late = [TransferredMarker("late one", 0, 2.5, 0.9, False)]
-    for fmt in ("edl", "fcpxml", "premiere"):
+    for fmt in ("edl", "fcpxml", "premiere", "csv", "json"):
         target = tmp_path / f"late.{fmt}"
         with pytest.raises(ExportError, match=r"'late one' is at 2\.500 s, beyond .*2\.00"):
             write_export(fmt, late, target, video_path=str(video_df))

@@ -177,3 +177,16 @@ def test_read_edl_non_utf8_names_line(tmp_path):
     )
     with pytest.raises(ImportMarkersError, match=r"line 5: not UTF-8 text \(byte 0xfc\)"):
         read_edl(p)
+
+
+def test_read_edl_non_drop_at_2997_counts_start_in_non_drop(tmp_path):
+    # a 29.97 timeline shown in non-drop timecode (some editors' default)
+    p = tmp_path / "ndf2997.edl"
+    p.write_text(
+        "TITLE: t\nFCM: NON-DROP FRAME\n\n"
+        "001  001      V     C        01:10:00:00 01:10:00:01 01:10:00:00 01:10:00:01\n"
+        " |C:ResolveColorBlue |M:ten minutes |D:1\n",
+        encoding="utf-8",
+    )
+    (m,) = read_edl(p, fps=FPS_DF)
+    assert m.t_ref_s == pytest.approx(600 * 30 * 1001 / 30000)  # 18000 frames, not 17982
