@@ -176,3 +176,28 @@ def test_read_markers_file_refuses_other_files(tmp_path):
     svg.write_text("<svg/>")
     with pytest.raises(ImportMarkersError, match="neither FCPXML nor Premiere"):
         read_markers_file(svg)
+
+
+def test_gopro_file_timecode_reaches_the_exports(tmp_path):
+    from pathlib import Path
+
+    gopro = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro" / "karma.mp4"
+    if not gopro.is_file():
+        pytest.skip(f"real GoPro sample {gopro} is absent (see ../shared/data/gopro/README.md)")
+    markers = [TransferredMarker("take-off", 0.0, 3.0, 0.9, False, "")]
+    fcp = ET.parse(write_export("fcpxml", markers, tmp_path / "k.fcpxml", video_path=str(gopro)))
+    clip = fcp.getroot().find(".//asset-clip")
+    tc_frames = (19 * 3600 + 26 * 60 + 48) * 30 + 4  # GoPro TCD track: 19:26:48:04, non-drop
+    assert parse_fraction_s(clip.get("start")) == Fraction(tc_frames * 1001, 30000)
+    assert clip.get("tcFormat") == "NDF"
+    marker = clip.find("marker")
+    assert parse_fraction_s(marker.get("start")) - parse_fraction_s(clip.get("start")) == Fraction(
+        90 * 1001, 30000
+    )  # 3.0 s at 29.97 is frame 90 (89.91 rounded)
+    with pytest.raises(ExportError, match="beyond the end of the video"):
+        write_export(
+            "premiere",
+            [TransferredMarker("x", 0, 20.0, 0.9, False)],
+            tmp_path / "k.xml",
+            video_path=str(gopro),
+        )
