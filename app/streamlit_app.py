@@ -23,7 +23,7 @@ from mtbsync_core import MtbSyncError  # noqa: E402
 
 PAGES = Path(__file__).parent / "app_pages"
 
-st.set_page_config(page_title="mtbsync", page_icon="🚵", layout="wide")
+st.set_page_config(page_title="mtbsync", page_icon=":material/directions_bike:", layout="wide")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
@@ -43,7 +43,7 @@ def sidebar() -> None:
     names = list_projects()
     current = ui.current_project_name()
     with st.sidebar:
-        st.markdown("### 🚵 mtbsync")
+        st.markdown("### :material/directions_bike: mtbsync")
         if names:
             choice = st.selectbox("Project", names, index=names.index(current) if current in names else 0,
                                   key="sidebar_project")
@@ -56,12 +56,12 @@ def sidebar() -> None:
 _startup(str(default_project_dir()))
 sidebar()
 pages = [
-    st.Page(PAGES / "project.py", title="Project", icon="📁", url_path="project", default=True),
-    st.Page(PAGES / "sync.py", title="Sync", icon="⚙️", url_path="sync"),
-    st.Page(PAGES / "warp.py", title="Warp", icon="📈", url_path="warp"),
-    st.Page(PAGES / "review.py", title="Review", icon="🎬", url_path="review"),
-    st.Page(PAGES / "export.py", title="Export", icon="📤", url_path="export"),
+    st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", url_path="project", default=True),
+    st.Page(PAGES / "sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
+    st.Page(PAGES / "warp.py", title="Warp", icon=":material/show_chart:", url_path="warp"),
+    st.Page(PAGES / "review.py", title="Review", icon=":material/movie:", url_path="review"),
+    st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
 ]
 if (PAGES / "multicam.py").exists():
-    pages.append(st.Page(PAGES / "multicam.py", title="Multicam", icon="🎥", url_path="multicam"))
+    pages.append(st.Page(PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"))
 st.navigation(pages).run()

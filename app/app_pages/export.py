@@ -18,7 +18,7 @@ FORMATS = {  # fmt: (label, file suffix, mime)
     "csv": ("CSV", ".csv", "text/csv"),
 }
 
-st.title("📤 Export")
+st.title("Export")
 store = ui.require_store()
 key, res = ui.require_synced(store)
 warp, _ = ui.current_warp(store, key, res)
@@ -47,7 +47,7 @@ for fmt, (label, suffix, mime) in FORMATS.items():
     except (MtbSyncError, ValueError) as err:
         st.error(f"{label}: {err}")
         continue
-    st.download_button(f"⬇ {label}", data=text.encode("utf-8"), file_name=f"{stem}_markers{suffix}",
+    st.download_button(label, icon=":material/download:", data=text.encode("utf-8"), file_name=f"{stem}_markers{suffix}",
                        mime=mime, key=f"dl_{fmt}")
 with st.expander("Preview"):
     st.dataframe([{"name": r["name"], "t_new_s": r["t_new_s"], "confidence": round(r["confidence"], 3),

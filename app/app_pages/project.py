@@ -11,7 +11,7 @@ from mtbsync_core import MtbSyncError
 
 ROLES = {"ref": "Reference run", "new": "New run"}
 
-st.title("📁 Project")
+st.title("Project")
 
 
 def new_project() -> None:
@@ -105,4 +105,4 @@ for col, role in zip(cols, ROLES, strict=True):
 markers_input(store)
 tracks_input(store)
 if store.video("ref") and store.video("new"):
-    st.page_link("app_pages/sync.py", label="Next: sync the runs →", icon="⚙️")
+    st.page_link("app_pages/sync.py", label="Next: sync the runs →", icon=":material/sync:")

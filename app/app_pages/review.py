@@ -13,7 +13,7 @@ from app.components.dual_player import dual_player
 
 WINDOW_S = 5.0
 
-st.title("🎬 Review")
+st.title("Review")
 store = ui.require_store()
 key, res = ui.require_synced(store)
 warp, _ = ui.current_warp(store, key, res)
@@ -65,14 +65,14 @@ st.caption(f"Playhead: new {t_now:.2f} s → reference "
 
 # --- navigation -----------------------------------------------------------------------------
 c1, c2, c3 = st.columns([1, 1, 3])
-if c1.button("⏭ Next needs-review", key="next_review", type="primary", disabled=not pending()):
+if c1.button("Next needs-review", key="next_review", type="primary", icon=":material/skip_next:", disabled=not pending()):
     after = [r for r in pending() if math.isfinite(r["t_new_s"]) and r["t_new_s"] > t_now + 1e-3]
     target = (after or pending())[0]
     save_pos(selected=target["key"])
     if math.isfinite(target["t_new_s"]):
         seek(target["t_new_s"])
     st.rerun()
-if c2.button("⏮ Start", key="goto_start"):
+if c2.button("Start", key="goto_start", icon=":material/first_page:"):
     seek(0.0)
     st.rerun()
 
@@ -85,8 +85,8 @@ st.subheader(f"Markers within ±{WINDOW_S:.0f} s")
 if not near:
     st.caption("No markers here. Scrub, or jump to the next marker that needs review.")
 for r in near:
-    status = {"accept": "✅ accepted", "reject": "❌ rejected", None: "⚠️ needs review"
-              if r["needs_review"] else "·"}[r["status"]]
+    status = {"accept": ":green[**accepted**]", "reject": ":red[**rejected**]",
+              None: ":orange[**needs review**]" if r["needs_review"] else "ok"}[r["status"]]
     t_txt = f"{r['t_new_s']:.3f} s" if math.isfinite(r["t_new_s"]) else "outside overlap"
     colour = ui.conf_colour(r["confidence"])
     cols = st.columns([3, 1, 1, 1, 1, 1])
@@ -101,7 +101,7 @@ for r in near:
     if cols[2].button("Reject", key=f"reject_{mk}"):
         store.decide(key, mk, "reject")
         st.rerun()
-    for col, delta, label in ((cols[3], -1, "◀ 1 frame"), (cols[4], 1, "1 frame ▶")):
+    for col, delta, label in ((cols[3], -1, "−1 frame"), (cols[4], 1, "+1 frame")):
         if col.button(label, key=f"nudge{delta}_{mk}", disabled=not math.isfinite(r["t_new_s"])):
             t_new = round(r["t_new_s"] / frame_s) * frame_s + delta * frame_s
             store.decide(key, mk, "nudge", max(0.0, t_new))

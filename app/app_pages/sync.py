@@ -11,7 +11,7 @@ import streamlit as st
 from app import jobs, ui
 from app.state import ProjectStore
 
-st.title("⚙️ Index & sync")
+st.title("Index & sync")
 store = ui.require_store()
 
 
@@ -69,4 +69,4 @@ else:
         jobs.start_sync(store)
         st.rerun()
     if res["status"] == "ok":
-        st.page_link("app_pages/warp.py", label="Next: check the warp →", icon="📈")
+        st.page_link("app_pages/warp.py", label="Next: check the warp →", icon=":material/show_chart:")

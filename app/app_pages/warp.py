@@ -9,7 +9,7 @@ from app import ui
 from app.components.warp_editor import warp_editor
 from mtbsync_core import MtbSyncError
 
-st.title("📈 Warp")
+st.title("Warp")
 store = ui.require_store()
 key, res = ui.require_synced(store)
 
@@ -53,8 +53,8 @@ c2.metric("Refit time", f"{1000 * refit_s:.0f} ms" if anchors else "—")
 c3.metric("Overlap (new run)", f"{warp.overlap_new_s[0]:.1f} – {warp.overlap_new_s[1]:.1f} s")
 c4.metric("Mean confidence", f"{np.nanmean(conf):.2f}" if conf.size else "—")
 
-b1, b2, _ = st.columns([1, 1, 4])
-if b1.button("↶ Undo anchor edit", key="undo_anchor"):
+b1, b2, _ = st.columns([1.4, 1, 3])
+if b1.button("Undo anchor edit", key="undo_anchor", icon=":material/undo:"):
     if store.undo_anchors(key):
         st.rerun()
     st.toast("Nothing to undo.")

@@ -3,6 +3,7 @@
 // shift-click an anchor: delete it. Each edit sends {action, anchors, seq} as trigger "edit".
 const PLOTLY_SRC = "app/static/vendor/plotly.min.js";
 const HIT_PX = 12;
+const CONF_SCALE = [[0, "#d73027"], [0.5, "#fee08b"], [1, "#1a9850"]];
 
 function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -20,12 +21,12 @@ function loadPlotly() {
 
 function figure(d, anchors) {
   const traces = [
-    {x: d.pairs.x, y: d.pairs.y, mode: "markers", type: "scattergl", name: "verified pairs",
-     marker: {size: 6, color: d.pairs.c, cmin: 0, cmax: 1, colorscale: "RdYlGn",
+    {x: d.pairs.x, y: d.pairs.y, mode: "markers", type: "scatter", name: "verified pairs",
+     marker: {size: 5, opacity: 0.8, color: d.pairs.c, cmin: 0, cmax: 1, colorscale: CONF_SCALE,
               colorbar: {title: {text: "confidence"}, thickness: 12}},
      hovertemplate: "new %{x:.2f} s → ref %{y:.2f} s<br>confidence %{marker.color:.2f}<extra></extra>"},
-    {x: d.warp.x, y: d.warp.y, mode: "lines", type: "scatter", name: "warp",
-     line: {color: "#4da3ff", width: 2}, hoverinfo: "skip"},
+    {x: d.warp.x, y: d.warp.y, mode: "lines", type: "scatter", name: "warp", uid: "mtbwarp",
+     line: {color: "#4da3ff", width: 2.5}, hoverinfo: "skip"},
     {x: anchors.map(a => a[0]), y: anchors.map(a => a[1]), mode: "markers", type: "scatter",
      name: "anchors", marker: {size: 15, color: "#f28c28", symbol: "diamond",
                                line: {color: "white", width: 2}},

@@ -23,7 +23,7 @@ def test_review_accept_nudge_and_next(app_test, synced_dir):
     rock, drop = marker_key("rock garden", 2.0), marker_key("drop", 4.0)
     at.button(key=f"accept_{rock}").click().run()
     assert store.decisions(key)[rock]["status"] == "accept"
-    assert "✅ accepted" in " ".join(m.value for m in at.markdown)
+    assert ":green[**accepted**]" in " ".join(m.value for m in at.markdown)
 
     from mtbsync_core import TimeWarp, transfer_markers
 

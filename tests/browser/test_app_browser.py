@@ -10,7 +10,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WARP_PATH_JS = """() => {
-  const t = document.querySelectorAll('[data-testid=warp-plot] .scatterlayer .trace path.js-line');
+  const t = document.querySelectorAll('[data-testid=warp-plot] .tracemtbwarp path.js-line');
   return t.length ? t[0].getAttribute('d') : null; }"""
 
 # pixel (relative to the plot area) of a point 0.4 s above the warp at 60 % of the x range
@@ -86,9 +86,9 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
 
     # decide a marker; a reload keeps the decision
     page.get_by_role("button", name="Accept").first.click()
-    page.get_by_text("✅ accepted").first.wait_for()
+    page.get_by_text("accepted", exact=True).first.wait_for()
     page.reload()
-    page.get_by_text("✅ accepted").first.wait_for()
+    page.get_by_text("accepted", exact=True).first.wait_for()
 
     # export: the EDL download parses back with every marker
     page.goto(app_server + "/export")

@@ -1,0 +1,174 @@
+"""Scrubbing latency on the review page, for 1080p sources, in a real browser.
+
+Figure: p95 time from moving the scrub control (an ``input`` event) until BOTH videos presented
+the new frame (``requestVideoFrameCallback``), over random scrub positions. The review page plays
+960-px H.264 proxies made at sync time. Baseline measured in the same run: rendering the two
+frames on the server from the 1080p originals (``open_video().frame_at`` + JPEG encode), which is
+what a server-rendered scrubber would have to do per step. Target: p95 <= 150 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(__file__).resolve().parent / ".cache" / "scrub"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TARGET_P95_MS = 150.0
+
+STEP_JS = """async (t) => {
+  const el = document.querySelector('[data-testid=scrub]');
+  const before = (window.__mtbScrub || []).length;
+  el.value = String(t); el.dispatchEvent(new Event('input', {bubbles: true}));
+  const t0 = performance.now();
+  while ((window.__mtbScrub || []).length <= before) {
+    if (performance.now() - t0 > 5000) return null;
+    await new Promise(r => setTimeout(r, 2));
+  }
+  return window.__mtbScrub[window.__mtbScrub.length - 1]; }"""
+
+
+def _make_sources(duration_s: float) -> Path:
+    """A 1080p reference and new run (same trail, known warp), cached under bench/.cache/scrub/."""
+    from mtbsync_core.synthetic import (
+        RenderSpec,
+        WarpProfile,
+        make_trail,
+        render_new,
+        render_reference,
+    )
+
+    d = CACHE / f"1080p_{duration_s:g}s"
+    if (d / "new.mp4").exists():
+        return d
+    tmp = d.with_suffix(".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    trail = make_trail()
+    spec = RenderSpec(duration_s=duration_s, size=(1920, 1080), crf=26)
+    render_reference(tmp / "ref.mp4", trail, spec)
+    render_new(tmp / "new.mp4", trail, WarpProfile(t_ref_start_s=1.0, mean_ratio=0.9, wobble=0.15), spec)
+    (tmp / "ref_markers.csv").write_text("name,t_ref\na,2.0\nb,4.0\nc,6.0\n", encoding="utf-8")
+    shutil.rmtree(d, ignore_errors=True)
+    tmp.rename(d)
+    return d
+
+
+def _server_baseline_ms(src: Path, times: list[float]) -> list[float]:
+    """Per step: both frames decoded from the 1080p originals on the server and JPEG-encoded."""
+    import cv2
+
+    from mtbsync_core import open_video
+
+    out = []
+    with open_video(src / "new.mp4") as vn, open_video(src / "ref.mp4") as vr:
+        for t in times:
+            t0 = time.perf_counter()
+            for v, tt in ((vn, t), (vr, max(0.0, 0.9 * t))):
+                frame = v.frame_at(tt, width=960)
+                cv2.imencode(".jpg", frame)
+            out.append(1000 * (time.perf_counter() - t0))
+    return out
+
+
+def _start_app(src: Path, project_dir: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MTBSYNC_PROJECT_DIR": str(project_dir), "MTBSYNC_SAMPLE_DIR": str(src)}
+    env.pop("MTBSYNC_NO_SAMPLE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2):
+                return proc, base
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float]:
+    """Scrub steps in chromium; returns (latencies, seconds until the sync result was shown)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        t0 = time.perf_counter()
+        page.goto(base + "/sync")
+        page.get_by_text("Timings per stage").wait_for(timeout=600_000)
+        ready_s = time.perf_counter() - t0
+        page.goto(base + "/review")
+        page.locator("[data-testid=scrub]").wait_for(timeout=60_000)
+        page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')]"
+                               ".every(v => v.readyState >= 2)", timeout=60_000)
+        page.evaluate(STEP_JS, 0.5)  # warm-up
+        out = []
+        for t in times:
+            ms = page.evaluate(STEP_JS, t)
+            if ms is not None:
+                out.append(float(ms))
+            page.wait_for_timeout(30)
+        browser.close()
+    return out, ready_s
+
+
+def run(quick: bool = False) -> dict:
+    """Measure and print scrub latency (browser, proxies) against server-side frame rendering."""
+    if not Path(CHROMIUM).exists():
+        print(f"bench_scrub: skipped: {CHROMIUM} is missing (apt-get install chromium)")
+        return {"skipped": f"{CHROMIUM} missing"}
+    duration_s = 8.0 if quick else 16.0
+    steps = 20 if quick else 60
+    t0 = time.perf_counter()
+    src = _make_sources(duration_s)
+    gen_s = time.perf_counter() - t0
+    rng = random.Random(7)
+    times = [round(rng.uniform(1.5, duration_s - 0.5), 3) for _ in range(steps)]
+    baseline = _server_baseline_ms(src, times[: max(8, steps // 4)])
+    project_dir = CACHE / "projects"
+    shutil.rmtree(project_dir, ignore_errors=True)  # sync (and proxies, if new) measured fresh
+    proc, base = _start_app(src, project_dir)
+    try:
+        lat, ready_s = _browser_latencies_ms(base, times)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    p50, p95 = (float(np.percentile(lat, q)) for q in (50, 95))
+    b50, b95 = (float(np.percentile(baseline, q)) for q in (50, 95))
+    res = {
+        "source": "1920x1080 H.264, 30 fps", "proxy_width_px": 960, "steps": len(lat),
+        "scrub_p50_ms": round(p50, 1), "scrub_p95_ms": round(p95, 1), "scrub_max_ms": round(max(lat), 1),
+        "server_render_p50_ms": round(b50, 1), "server_render_p95_ms": round(b95, 1),
+        "speedup_p95": round(b95 / p95, 1) if p95 else None, "target_p95_ms": TARGET_P95_MS,
+        "meets_target": p95 <= TARGET_P95_MS, "first_sync_shown_s": round(ready_s, 1),
+        "source_generation_s": round(gen_s, 1),
+    }
+    print(f"scrub (1080p sources, 960-px proxies, chromium): p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+          f"max {max(lat):.0f} ms over {len(lat)} steps (target p95 <= {TARGET_P95_MS:.0f} ms: "
+          f"{'met' if res['meets_target'] else 'MISSED'})")
+    print(f"baseline, server renders both frames from the 1080p originals: p50 {b50:.0f} ms, "
+          f"p95 {b95:.0f} ms -> browser proxies are {res['speedup_p95']}x faster at p95")
+    print(f"sync + proxies of the pair shown after {ready_s:.1f} s")
+    return res
+
+
+if __name__ == "__main__":
+    run(quick="--quick" in sys.argv)
