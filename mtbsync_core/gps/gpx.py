@@ -1,4 +1,8 @@
-"""GPX tracks: read with gpxpy (errors name the line), write GPX 1.1 atomically."""
+"""GPX tracks: read with gpxpy (errors name the line), write GPX 1.1 atomically.
+
+Speed, which GPX 1.1 lacks, is read from GPX 1.0 ``<speed>`` or any ``<speed>`` extension and
+written as Garmin's ``gpxtpx:TrackPointExtension/gpxtpx:speed``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,21 @@ from .track import Track, make_track
 _POINT_TAG = re.compile(rb"<(?:\w+:)?(trkpt|rtept)\b")
 _LINE_COL = re.compile(r"line (\d+)")
 _FIX = {"none": 0, "2d": 2, "3d": 3, "dgps": 3, "pps": 3}
+TPX_NS = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"  # Garmin's speed extension
+
+
+def _speed(pt) -> float:
+    """A point's speed (m/s): GPX 1.0 <speed>, or a <speed> inside its extensions; else NaN."""
+    if pt.speed is not None:
+        return float(pt.speed)
+    for ext in pt.extensions:
+        for el in ext.iter():
+            if el.tag.rsplit("}", 1)[-1] == "speed" and el.text:
+                try:
+                    return float(el.text)
+                except ValueError:
+                    return math.nan
+    return math.nan
 
 
 def _point_lines(data: bytes) -> list[int]:
@@ -62,7 +81,7 @@ def read_gpx(path: str | os.PathLike[str]) -> Track:
         cols["t"][i] = pt.time.timestamp()
         cols["lat"][i], cols["lon"][i] = pt.latitude, pt.longitude
         cols["ele"][i] = pt.elevation if pt.elevation is not None else math.nan
-        cols["speed"][i] = pt.speed if pt.speed is not None else math.nan
+        cols["speed"][i] = _speed(pt)
         fix[i] = _FIX.get(str(pt.type_of_gpx_fix or "3d").lower(), 3)
     creator = getattr(gpx, "creator", None) or ""
     return make_track(cols["t"], cols["lat"], cols["lon"], cols["ele"], cols["speed"], fix,
@@ -88,8 +107,11 @@ def gpx_to_string(track: Track, name: str = "mtbsync track") -> str:
     if track.clock != "utc":
         raise ValueError(f"GPX needs absolute times; this track's clock is {track.clock!r}. "
                          "Shift it by the video's start UTC first (Track.shifted(-start_utc_s)).")
+    from xml.etree import ElementTree as ET
+
     gpx = gpxpy.gpx.GPX()
     gpx.creator = "mtbsync"
+    gpx.nsmap["gpxtpx"] = TPX_NS
     trk = gpxpy.gpx.GPXTrack(name=name)
     seg = gpxpy.gpx.GPXTrackSegment()
     gpx.tracks.append(trk)
@@ -100,6 +122,10 @@ def gpx_to_string(track: Track, name: str = "mtbsync track") -> str:
         pt = gpxpy.gpx.GPXTrackPoint(float(track.lat_deg[i]), float(track.lon_deg[i]),
                                      elevation=ele, time=when)
         pt.type_of_gpx_fix = {0: "none", 2: "2d"}.get(int(track.fix[i]))
+        if np.isfinite(track.speed_m_s[i]):
+            ext = ET.Element(f"{{{TPX_NS}}}TrackPointExtension")
+            ET.SubElement(ext, f"{{{TPX_NS}}}speed").text = f"{float(track.speed_m_s[i]):.3f}"
+            pt.extensions.append(ext)
         seg.points.append(pt)
     return gpx.to_xml(version="1.1")
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .match import robust_sigma, smooth_local_linear
+from .match import GRID_DT_S, RefPath, robust_sigma, smooth_local_linear
 
 ACCEL_PSD_M2_S3 = 0.5  # white-acceleration spectral density of the motion model
 
 
 def rts_smooth(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None, sigma_s_m: np.ndarray,
-               sigma_v_m_s: float, q: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               sigma_v_m_s: float | np.ndarray, q: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Smoothed (distance, speed, distance variance) at each observation time.
 
     ``v_m_s`` NaN = no speed there.
     """
     q = ACCEL_PSD_M2_S3 if q is None else q
     n = len(t_s)
+    sig_v = np.broadcast_to(np.asarray(sigma_v_m_s, np.float64), (n,))
     xf, pf = np.zeros((n, 2)), np.zeros((n, 2, 2))
     xp, pp = np.zeros((n, 2)), np.zeros((n, 2, 2))
     x = np.array([s_m[0], 0.0 if v_m_s is None or not np.isfinite(v_m_s[0]) else v_m_s[0]])
@@ -35,7 +36,7 @@ def rts_smooth(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None, sigma
         xp[i], pp[i] = x, p
         x, p = _update(x, p, np.array([1.0, 0.0]), s_m[i], sigma_s_m[i] ** 2)
         if v_m_s is not None and np.isfinite(v_m_s[i]):
-            x, p = _update(x, p, np.array([0.0, 1.0]), v_m_s[i], sigma_v_m_s**2)
+            x, p = _update(x, p, np.array([0.0, 1.0]), v_m_s[i], sig_v[i] ** 2)
         xf[i], pf[i] = x, p
     xs, ps = xf.copy(), pf.copy()
     for i in range(n - 2, -1, -1):
@@ -99,3 +100,33 @@ def hermite(t: np.ndarray, y: np.ndarray, dy: np.ndarray, t_out: np.ndarray) -> 
     h00, h10 = 2 * u**3 - 3 * u**2 + 1, u**3 - 2 * u**2 + u
     h01, h11 = -2 * u**3 + 3 * u**2, u**3 - u**2
     return h00 * y[i] + h10 * h * dy[i] + h01 * y[i + 1] + h11 * h * dy[i + 1]
+
+
+HEADING_SD_RAD = 0.08  # heading error of the smoothed path, turned into velocity noise
+
+
+def ref_path_with_speed(t_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, speed_m_s: np.ndarray,
+                        sigma_s: float) -> RefPath:
+    """The reference path from positions *and* speed: a 2D RTS smoother per axis.
+
+    Speed is split into east / north velocity along the heading of the path smoothed so far
+    (twice), so the path's arc length follows the measured speed and its lateral noise shrinks;
+    projected distances then agree with the speed-aided along-track smoothing of the new run.
+    """
+    grid = np.arange(t_s[0], t_s[-1] + 1e-9, GRID_DT_S)
+    px = smooth_local_linear(t_s, x_m, grid, sigma_s)
+    py = smooth_local_linear(t_s, y_m, grid, sigma_s)
+    res = np.concatenate([x_m - np.interp(t_s, grid, px), y_m - np.interp(t_s, grid, py)])
+    sig_pos = np.full(len(t_s), max(1.3 * robust_sigma(res), 0.5))
+    v = np.where(np.isfinite(speed_m_s), speed_m_s, np.nan)
+    sig_v = np.hypot(speed_noise(v), HEADING_SD_RAD * np.nan_to_num(v, nan=0.0))
+    var = np.zeros((2, len(t_s)))
+    for _ in range(2):
+        heading = np.arctan2(np.gradient(py), np.gradient(px))
+        h = np.interp(t_s, grid, np.unwrap(heading))
+        sx, vx, var[0] = rts_smooth(t_s, x_m, v * np.cos(h), sig_pos, sig_v)
+        sy, vy, var[1] = rts_smooth(t_s, y_m, v * np.sin(h), sig_pos, sig_v)
+        px, py = hermite(t_s, sx, vx, grid), hermite(t_s, sy, vy, grid)
+    step = np.hypot(np.diff(px), np.diff(py))
+    sd = np.sqrt(np.interp(grid, t_s, var.mean(axis=0)))
+    return RefPath(grid, np.column_stack([px, py]), np.concatenate([[0.0], np.cumsum(step)]), sd)

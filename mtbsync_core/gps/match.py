@@ -67,6 +67,7 @@ class RefPath:
     t_s: np.ndarray
     xy_m: np.ndarray  # (n, 2)
     s_m: np.ndarray  # (n,) arc length, non-decreasing
+    sd_m: np.ndarray | None = None  # (n,) 1-sigma along-path uncertainty, when known
 
 
 def build_ref_path(t_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, sigma_s: float) -> RefPath:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..model import TimePrior
-from .kalman import smooth_along_track
+from .kalman import ref_path_with_speed, smooth_along_track
 from .match import (
     GRID_DT_S,
     MIN_FIXES,
@@ -68,7 +68,10 @@ def _assign(ref: Track, new: Track):
     from scipy.spatial import cKDTree
 
     rxy, nxy = local_xy(ref, new)
-    path = build_ref_path(ref.t_s, rxy[:, 0], rxy[:, 1], smoothing_sigma_s(ref))
+    if np.isfinite(ref.speed_m_s).sum() >= MIN_FIXES:
+        path = ref_path_with_speed(ref.t_s, rxy[:, 0], rxy[:, 1], ref.speed_m_s, smoothing_sigma_s(ref))
+    else:
+        path = build_ref_path(ref.t_s, rxy[:, 0], rxy[:, 1], smoothing_sigma_s(ref))
     if path.s_m[-1] < 20.0:
         return None
     fit = np.column_stack([np.interp(ref.t_s, path.t_s, path.xy_m[:, k]) for k in (0, 1)])
@@ -82,8 +85,15 @@ def _assign(ref: Track, new: Track):
     return path, s, d, on, noise_ref_m
 
 
-def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, float]:
-    """Along-path distance of the reference at each path time, smoothed; and its noise (m)."""
+def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Along-path distance of the reference at each path time, its 1-sigma (m), its fix noise (m).
+
+    A speed-aided path already is the smoothed distance; a positions-only path is re-timed by
+    projecting the fixes on it and smoothing those distances in time.
+    """
+    if path.sd_m is not None:
+        fit = np.column_stack([np.interp(ref.t_s, path.t_s, path.xy_m[:, k]) for k in (0, 1)])
+        return path.s_m, path.sd_m, robust_sigma((rxy - fit).ravel())
     j = np.clip(np.round((ref.t_s - path.t_s[0]) / GRID_DT_S).astype(np.int64), 0, len(path.t_s) - 1)
     s_ref = project_near(path, rxy, j, window=40)[0]
     s_grid, sd_m, noise_m = smooth_along_track(ref.t_s, s_ref, ref.speed_m_s, path.t_s)

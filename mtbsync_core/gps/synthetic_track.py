@@ -37,10 +37,15 @@ def trail_geometry(length_m: float, seed: int = 0, step_m: float = 0.25) -> tupl
 
 
 def _positions(trail: Trail, t_ref: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """True (xy_m, along-trail distance) at reference times (NaN -> lead-in place)."""
+    """True (xy_m, along-trail distance) at reference times (NaN -> lead-in place).
+
+    ``seed`` picks the trail's shape; a non-zero ``seed`` also moves it ``seed`` x 3 km east
+    (another trail elsewhere, for unrelated runs).
+    """
     s_of = np.array([trail.ref_distance(float(t)) / PX_PER_M if np.isfinite(t) else np.nan for t in t_ref])
     s_geo, xy_geo = trail_geometry(trail.length_px / PX_PER_M + 50.0, seed)
     xy = np.column_stack([np.interp(s_of, s_geo, xy_geo[:, k]) for k in (0, 1)])
+    xy[:, 0] += 3000.0 * seed
     lead = ~np.isfinite(s_of)
     if lead.any():
         k = np.arange(lead.sum())
@@ -99,11 +104,12 @@ def _interp_nan(t: np.ndarray, t_known: np.ndarray, y_known: np.ndarray) -> np.n
 def tracks_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float, new_duration_s: float,
                     noise_m: float = 3.0, hz: float = 1.0, seed: int = 0, with_speed: bool = True,
                     ref_start_utc: float = 1_714_557_600.0, new_start_utc: float = 1_714_561_200.0,
-                    ) -> tuple[Track, Track]:
+                    unrelated: bool = False) -> tuple[Track, Track]:
     """GPS tracks (``"utc"`` clock) of a synthetic reference run and of a new run following ``profile``.
 
     The reference video shows ``t_ref = t_video``; the new one ``t_ref = profile.truth(t_video)``
-    (NaN during the lead-in). Video time = track time - start UTC.
+    (NaN during the lead-in). Video time = track time - start UTC. ``unrelated`` lays the new
+    run on another trail 3 km away (the prior must then say it does not know).
     """
     fps = 30.0
     t_ref_video = np.arange(0.0, ref_duration_s + 1e-9, 1.0 / fps)
@@ -112,12 +118,14 @@ def tracks_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float
     ref = track_for_run(trail, t_ref_video, t_ref_video, start_utc=ref_start_utc, hz=hz,
                         noise_m=noise_m, seed=seed * 2 + 1, with_speed=with_speed)
     new = track_for_run(trail, t_new_video, truth, start_utc=new_start_utc, hz=hz,
-                        noise_m=noise_m, seed=seed * 2 + 2, with_speed=with_speed)
+                        noise_m=noise_m, seed=seed * 2 + 2, with_speed=with_speed,
+                        geometry_seed=1 if unrelated else 0)
     return ref, new
 
 
 def prior_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float, new_duration_s: float,
-                   noise_m: float = 3.0, hz: float = 1.0, seed: int = 0, with_speed: bool = True):
+                   noise_m: float = 3.0, hz: float = 1.0, seed: int = 0, with_speed: bool = True,
+                   unrelated: bool = False):
     """The GPS :class:`~mtbsync_core.model.TimePrior` for a synthetic pair (None if no overlap).
 
     For benchmarks: render the videos with the same ``trail``, ``profile`` and durations, and
@@ -128,6 +136,6 @@ def prior_for_pair(trail: Trail, profile: WarpProfile, *, ref_duration_s: float,
     ref_utc, new_utc = 1_714_557_600.0, 1_714_561_200.0
     ref, new = tracks_for_pair(trail, profile, ref_duration_s=ref_duration_s, new_duration_s=new_duration_s,
                                noise_m=noise_m, hz=hz, seed=seed, with_speed=with_speed,
-                               ref_start_utc=ref_utc, new_start_utc=new_utc)
+                               ref_start_utc=ref_utc, new_start_utc=new_utc, unrelated=unrelated)
     return prior_from_tracks(ref, new, ref_clock_offset_s=ref_utc, new_clock_offset_s=new_utc,
                              video_duration_ref_s=ref_duration_s, video_duration_new_s=new_duration_s)

@@ -130,16 +130,17 @@ def test_refine_clock_offset_against_a_visual_warp(trail):
 
 def test_gpx_and_fit_files_give_the_same_prior(trail, tmp_path):
     ref, new = _pair(trail, seed=5)
-    for suffix, writer, speed in ((".gpx", write_gpx, False), (".fit", write_fit, True)):
-        base = _prior(ref, new) if speed else _prior(*_no_speed(ref, new))
-        r = read_track(writer(ref, tmp_path / f"ref{suffix}"))
-        n = read_track(writer(new, tmp_path / f"new{suffix}"))
-        prior = _prior(r, n)
-        assert prior is not None and prior.source == suffix[1:]
-        assert prior.details["speed_used"] == speed  # GPX 1.1 has no speed; FIT keeps it
-        assert np.median(_errors(prior)) < (0.3 if speed else 0.6)
-        assert len(prior.t_new_s) == len(base.t_new_s)
-        assert np.max(np.abs(prior.t_ref_s - base.t_ref_s)) < 0.05
+    for name, pair, speed in (("speed", (ref, new), True), ("nospeed", _no_speed(ref, new), False)):
+        base = _prior(*pair)
+        for suffix, writer in ((".gpx", write_gpx), (".fit", write_fit)):
+            r = read_track(writer(pair[0], tmp_path / f"ref_{name}{suffix}"))
+            n = read_track(writer(pair[1], tmp_path / f"new_{name}{suffix}"))
+            prior = _prior(r, n)
+            assert prior is not None and prior.source == suffix[1:]
+            assert prior.details["speed_used"] == speed
+            assert np.median(_errors(prior)) < (0.3 if speed else 0.6)
+            assert len(prior.t_new_s) == len(base.t_new_s)
+            assert np.max(np.abs(prior.t_ref_s - base.t_ref_s)) < 0.05
 
 
 def _no_speed(*tracks):

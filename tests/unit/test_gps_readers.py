@@ -68,6 +68,18 @@ def test_gpx_round_trip_keeps_times_and_positions(tmp_path):
     write_gpx(tr, path, force=True)
 
 
+def test_gpx_speed_from_extensions_and_gpx10(tmp_path):
+    tr = _track(5)
+    back = read_gpx(write_gpx(tr, tmp_path / "speed.gpx"))
+    np.testing.assert_allclose(back.speed_m_s, 4.0)
+    assert "gpxtpx:speed" in (tmp_path / "speed.gpx").read_text()
+    v10 = tmp_path / "v10.gpx"
+    v10.write_text('<?xml version="1.0"?><gpx version="1.0" creator="x"><trk><trkseg>'
+                   '<trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time><speed>4.2</speed></trkpt>'
+                   '</trkseg></trk></gpx>')
+    assert read_gpx(v10).speed_m_s[0] == pytest.approx(4.2)
+
+
 def test_gpx_syntax_error_names_the_line(tmp_path):
     p = tmp_path / "bad.gpx"
     p.write_text(GPX_OK.replace("</trkpt>\n  <trkpt lat=\"46.5001000\"", "\n  <trkpt lat=\"46.5001000\"", 1))
