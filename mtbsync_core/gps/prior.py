@@ -35,7 +35,7 @@ from .match import (
     smoothing_sigma_s,
 )
 from .match import _candidates as candidates
-from .track import Track
+from .track import Track, decimate
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class GpsTimePrior(TimePrior):
 
     confidence: np.ndarray | None = None
 
+MAX_RATE_HZ = 5.0  # faster tracks are averaged down to this rate before matching
 TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
 ERROR_INFLATION = 1.2  # the smoothers' variance is optimistic where the motion model is wrong
 UTC_CLOCK_UNCERTAINTY_S = 1.0  # creation_time has whole seconds; added per UTC-clock track
@@ -102,7 +103,7 @@ def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
     """``u_ref = f(u_new)`` on the tracks' own clocks, or None when the tracks do not overlap."""
-    ref, new = ref.only_valid(), new.only_valid()
+    ref, new = (decimate(t.only_valid(), MAX_RATE_HZ) for t in (ref, new))
     if len(ref) < MIN_FIXES or len(new) < MIN_FIXES:
         log.info("GPS prior: too few fixes (ref %d, new %d)", len(ref), len(new))
         return None

@@ -188,3 +188,15 @@ def test_prior_is_monotone_and_its_band_holds_the_truth(trail, ratio, wobble, st
     err = _errors(prior, profile)
     assert np.percentile(err, 95) < prior.half_width_s
     assert np.median(err) < 0.5
+
+
+def test_decimate_averages_fast_tracks():
+    from mtbsync_core.gps.track import decimate
+
+    t = np.arange(0.0, 10.0, 1 / 18)
+    tr = make_track(t, 46.5 + t * 1e-5, np.full(len(t), 7.9), None, np.full(len(t), 3.0),
+                    source="gpmf", clock="video")
+    d = decimate(tr, 5.0)
+    assert d.rate_hz == pytest.approx(5.0, rel=0.05) and len(d) == 50
+    np.testing.assert_allclose(d.lat_deg, 46.5 + d.t_s * 1e-5, atol=1e-12)  # linear: mean of means
+    assert decimate(d, 5.0) is d
