@@ -1,4 +1,4 @@
-"""Long jobs (index, proxies, sync) on background threads, with progress the pages poll.
+"""Long jobs (index, sync, then browser proxies) on background threads, with progress the pages poll.
 
 A job is keyed by the sync key (content hashes + tracks), so a page switch or a second tab finds the
 running job instead of starting another; the finished result lands in the project's SQLite file.
@@ -37,6 +37,7 @@ class Job:
     started: float = field(default_factory=time.time)
     timings_s: dict[str, float] = field(default_factory=dict)
     status: str = "running"  # running | ok | failed
+    synced: bool = False  # the sync result is stored (proxies may still be in the making)
     error: str | None = None
     thread: threading.Thread | None = None
 
@@ -150,14 +151,18 @@ def _run(db_path: Path, key: str, job: Job) -> None:
 
     store = ProjectStore(db_path)
     try:
-        _ensure_proxy(store, "ref", job)
-        _ensure_proxy(store, "new", job)
         index = _load_or_build_index(store, job)
         tracks = _read_tracks(store)
         ref, new = store.video("ref"), store.video("new")
         result = _timed(job, "sync", sync_runs, ref.path, new.path, index=index,
                         progress=_progress(job), **tracks)
         report = dict(result.report)
+        report["app_timings_s"] = dict(job.timings_s)
+        store.save_sync(key, "ok", report=report, warp=result.warp.to_dict(),
+                        pairs=pairs_to_dict(result.pairs))
+        job.synced = True  # the warp page can open now; the review page waits for the proxies
+        _ensure_proxy(store, "ref", job)
+        _ensure_proxy(store, "new", job)
         report["app_timings_s"] = dict(job.timings_s)
         store.save_sync(key, "ok", report=report, warp=result.warp.to_dict(),
                         pairs=pairs_to_dict(result.pairs))

@@ -76,6 +76,10 @@ def ensure_sample_project(base: Path | None = None) -> str | None:
 def _ensure_sample(base: Path | None) -> str | None:
     src = sample_dir()
     if SAMPLE_PROJECT in list_projects(base):
+        store = ProjectStore(project_file(SAMPLE_PROJECT, base))
+        key = jobs.sync_key(store)
+        if key is not None and store.sync(key) is None:  # a restart cut its first sync short
+            jobs.start_sync(store)
         return SAMPLE_PROJECT
     if not (src / "ref.mp4").is_file() or not (src / "new.mp4").is_file():
         return None

@@ -40,6 +40,24 @@ STEP_JS = """async (t) => {
   return window.__mtbScrub[window.__mtbScrub.length - 1]; }"""
 
 
+FOLLOW_JS = """async (ms) => {
+  const st = document.querySelector('.mtb-dual').parentElement.__mtbDual;
+  const d = st.data;
+  const toRef = (t) => { for (let i = 1; i < d.warp_new.length; i++) if (d.warp_new[i] >= t) {
+      const f = (t - d.warp_new[i-1]) / (d.warp_new[i] - d.warp_new[i-1]);
+      return d.warp_ref[i-1] + f * (d.warp_ref[i] - d.warp_ref[i-1]); } return NaN; };
+  st.root.querySelector('.play').click();
+  const errs = [], t0 = performance.now();
+  await new Promise(r => setTimeout(r, 800));  // settle after the start
+  while (performance.now() - t0 < ms) {
+    const e = st.vRef.currentTime - toRef(st.vNew.currentTime);
+    if (isFinite(e) && !st.vNew.paused) errs.push(Math.abs(e));
+    await new Promise(r => setTimeout(r, 50));
+  }
+  st.root.querySelector('.play').click();
+  return errs; }"""
+
+
 def _make_sources(duration_s: float) -> Path:
     """A 1080p reference and new run (same trail, known warp), cached under bench/.cache/scrub/."""
     from mtbsync_core.synthetic import (
@@ -104,8 +122,8 @@ def _start_app(src: Path, project_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not start")
 
 
-def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float]:
-    """Scrub steps in chromium; returns (latencies, seconds until the sync result was shown)."""
+def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float, list[float]]:
+    """Scrub steps in chromium: (latencies ms, s until the sync result showed, follow errors s)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -120,6 +138,8 @@ def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], f
         page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')]"
                                ".every(v => v.readyState >= 2)", timeout=60_000)
         page.evaluate(STEP_JS, 0.5)  # warm-up
+        page.evaluate(STEP_JS, 1.5)
+        follow_err_s = page.evaluate(FOLLOW_JS, 4000)
         out = []
         for t in times:
             ms = page.evaluate(STEP_JS, t)
@@ -127,7 +147,7 @@ def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], f
                 out.append(float(ms))
             page.wait_for_timeout(30)
         browser.close()
-    return out, ready_s
+    return out, ready_s, follow_err_s
 
 
 def run(quick: bool = False) -> dict:
@@ -147,7 +167,7 @@ def run(quick: bool = False) -> dict:
     shutil.rmtree(project_dir, ignore_errors=True)  # sync (and proxies, if new) measured fresh
     proc, base = _start_app(src, project_dir)
     try:
-        lat, ready_s = _browser_latencies_ms(base, times)
+        lat, ready_s, follow = _browser_latencies_ms(base, times)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -160,13 +180,18 @@ def run(quick: bool = False) -> dict:
         "speedup_p95": round(b95 / p95, 1) if p95 else None, "target_p95_ms": TARGET_P95_MS,
         "meets_target": p95 <= TARGET_P95_MS, "first_sync_shown_s": round(ready_s, 1),
         "source_generation_s": round(gen_s, 1),
+        "playing_follow_err_p95_s": round(float(np.percentile(follow, 95)), 3) if follow else None,
+        "playing_follow_err_max_s": round(max(follow), 3) if follow else None,
     }
     print(f"scrub (1080p sources, 960-px proxies, chromium): p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
           f"max {max(lat):.0f} ms over {len(lat)} steps (target p95 <= {TARGET_P95_MS:.0f} ms: "
           f"{'met' if res['meets_target'] else 'MISSED'})")
     print(f"baseline, server renders both frames from the 1080p originals: p50 {b50:.0f} ms, "
           f"p95 {b95:.0f} ms -> browser proxies are {res['speedup_p95']}x faster at p95")
-    print(f"sync + proxies of the pair shown after {ready_s:.1f} s")
+    if follow:
+        print(f"while playing, the reference followed the warp within {res['playing_follow_err_p95_s']:.3f} s "
+              f"(p95; max {res['playing_follow_err_max_s']:.3f} s) by steering its playbackRate")
+    print(f"sync result of the pair shown after {ready_s:.1f} s")
     return res
 
 

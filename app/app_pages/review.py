@@ -38,13 +38,26 @@ def pending() -> list[dict]:
     return [r for r in rows if r["needs_review"] and r["status"] is None]
 
 
+@st.fragment(run_every=1.0)
+def wait_for_proxies(key: str) -> None:
+    job = jobs.get_job(key)
+    if job is None or job.status != "running":
+        st.rerun()
+    total = f" of {job.total}" if job.total else ""
+    st.progress(job.fraction, text=f"Making the browser proxies — {job.stage}: {job.done}{total}")
+
+
 # --- player -------------------------------------------------------------------------------
 if "_review_seeded" not in st.session_state:  # a fresh tab or reload: go back to the saved spot
     st.session_state["_review_seeded"] = True
     seek(pos.get("t", 0.0))
 new_url, ref_url = jobs.proxy_url(new.proxy_path), jobs.proxy_url(ref.proxy_path)
 if not new_url or not ref_url:
-    st.warning("Browser proxies are missing: run the sync again on the **Sync** page to make them.")
+    job = jobs.get_job(key)
+    if job is not None and job.status == "running":
+        wait_for_proxies(key)
+    else:
+        st.warning("Browser proxies are missing: run the sync again on the **Sync** page to make them.")
 else:
     ticks = [{"name": r["name"], "t_new": r["t_new_s"] if math.isfinite(r["t_new_s"]) else None,
               "confidence": float(r["confidence"]), "needs_review": bool(r["needs_review"])}

@@ -43,7 +43,8 @@ def live_progress(store: ProjectStore, key: str) -> None:
     if job is None or job.status != "running":
         st.rerun()  # finished: redraw the whole page with the stored result
     total = f" of {job.total}" if job.total else ""
-    st.progress(job.fraction, text=f"{job.stage}: {job.done}{total}")
+    what = "making browser proxies for the review page" if job.synced else "syncing"
+    st.progress(job.fraction, text=f"{what} — {job.stage}: {job.done}{total}")
     if job.timings_s:
         st.caption(" · ".join(f"{k} {v:.1f} s" for k, v in job.timings_s.items()))
 
@@ -55,17 +56,18 @@ if key is None:
 ref, new = store.video("ref"), store.video("new")
 st.caption(f"Reference `{ref.path}` · new `{new.path}` · sync key `{key}`")
 job = jobs.get_job(key)
-if job is not None and job.status == "running":
+running = job is not None and job.status == "running"
+if running:
     live_progress(store, key)
-elif res is None:
+if res is None and not running:
     st.info("Not synced yet. The reference is indexed once and reused; proxies for the review page "
             "are made at the same time.")
     if st.button("Run sync", type="primary", key="run_sync"):
         jobs.start_sync(store)
         st.rerun()
-else:
+elif res is not None:
     show_result(res)
-    if st.button("Run again", key="rerun_sync"):
+    if not running and st.button("Run again", key="rerun_sync"):
         jobs.start_sync(store)
         st.rerun()
     if res["status"] == "ok":

@@ -48,3 +48,21 @@ def test_non_video_and_bad_markers_are_refused(app_test, project_dir, clips):
     assert not at.exception
     assert len(at.error) == 1 and "3" in at.error[0].value  # names the bad line
     assert store.ref_markers() == before
+
+
+def test_upload_routes_accept_a_video_and_refuse_a_non_video(app_test, project_dir, clips):
+    at = _open_new_project(app_test)
+    store = ProjectStore(project_file("ride", project_dir))
+    at.file_uploader(key="upload_new").set_value(("fake.mp4", b"not a video at all", "video/mp4")).run()
+    at.button(key="add_up_new").click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "fake.mp4" in at.error[0].value
+    assert store.video("new") is None
+    at.file_uploader(key="upload_new").set_value(("run2.mp4", clips["new"].read_bytes(), "video/mp4")).run()
+    at.button(key="add_up_new").click().run()
+    assert not at.error
+    assert store.video("new").path.endswith("uploads/run2.mp4")
+    at.file_uploader(key="upload_markers").set_value(
+        ("bad.csv", clips["bad_markers"].read_bytes(), "text/csv")).run()
+    at.button(key="load_markers").click().run()
+    assert len(at.error) == 1 and store.ref_markers() == []
