@@ -167,6 +167,10 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
     """
     if ref is None or new is None:
         return None
+    for role, tr, off in (("ref", ref, ref_clock_offset_s), ("new", new, new_clock_offset_s)):
+        if tr.clock == "utc" and off == 0.0 and len(tr) and tr.t_s[0] > 1e8:
+            log.warning("GPS prior: the %s track has a UTC clock but no clock offset was given; "
+                        "pass %s_clock_offset_s (see estimate_clock_offset / prior_for_videos)", role, role)
     r = _trim(ref.only_valid().shifted(ref_clock_offset_s), video_duration_ref_s)
     n = _trim(new.only_valid().shifted(new_clock_offset_s), video_duration_new_s)
     m = match_tracks(replace(r, clock="video"), replace(n, clock="video"))

@@ -162,3 +162,14 @@ def test_unknown_file_kind(tmp_path):
     p.write_text("hello")
     with pytest.raises(GpsParseError, match="not a GPX, FIT or GoPro"):
         read_track(p)
+
+
+def test_importing_gps_loads_no_parser():
+    import subprocess
+    import sys
+
+    code = ("import sys, mtbsync_core, mtbsync_core.gps; "
+            "print(sorted(m for m in ('gpxpy', 'fitdecode', 'gpmf_parser', 'py_gpmf_parser', "
+            "'telemetry_parser') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
