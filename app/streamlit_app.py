@@ -45,11 +45,9 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown("### :material/directions_bike: mtbsync")
         if names:
-            choice = st.selectbox("Project", names, index=names.index(current) if current in names else 0,
-                                  key="sidebar_project")
-            if choice != current:
-                ui.remember_project(choice)
-                st.rerun()
+            st.session_state["sidebar_project"] = current if current in names else names[0]
+            st.selectbox("Project", names, key="sidebar_project",
+                         on_change=lambda: ui.remember_project(st.session_state["sidebar_project"]))
         st.caption(ui.project_path_caption(ui.current_store()))
 
 

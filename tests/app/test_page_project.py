@@ -66,3 +66,15 @@ def test_upload_routes_accept_a_video_and_refuse_a_non_video(app_test, project_d
         ("bad.csv", clips["bad_markers"].read_bytes(), "text/csv")).run()
     at.button(key="load_markers").click().run()
     assert len(at.error) == 1 and store.ref_markers() == []
+
+
+def test_new_project_becomes_current_and_sidebar_switches(app_test, project_dir):
+    ProjectStore(project_file("older", project_dir))
+    at = _open_new_project(app_test, "newer")
+    assert at.sidebar.selectbox[0].value == "newer"
+    assert "newer" in " ".join(m.value for m in at.markdown)
+    at.sidebar.selectbox[0].select("older").run()
+    assert not at.exception
+    assert "older" in " ".join(m.value for m in at.markdown)
+    at.run()  # stays there
+    assert at.sidebar.selectbox[0].value == "older"

@@ -31,6 +31,10 @@ PLAYER_JS = """() => {
           scrubs: (window.__mtbScrub || []).length}; }"""
 
 
+ANCHORS_JS = """() => [...document.querySelectorAll('[data-testid=stMetric]')].some(
+  m => m.innerText.includes('Anchors') && m.querySelector('[data-testid=stMetricValue]').innerText.trim() === 'N')"""
+
+
 def metric_value(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]', has_text=label)
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -55,9 +59,8 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     tgt = page.evaluate(TARGET_JS)
     box = plot.bounding_box()
     page.mouse.click(box["x"] + tgt["px"], box["y"] + tgt["py"])
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-                           ".some(e => e.innerText.trim() === '1')")
-    page.wait_for_function(f"() => ({WARP_PATH_JS})() !== {before!r}".replace("'", "'"))
+    page.wait_for_function(ANCHORS_JS.replace("N", "1"))
+    page.wait_for_function(f"() => ({WARP_PATH_JS})() !== {before!r}")
     after_add = page.evaluate(WARP_PATH_JS)
     assert after_add != before
     plot.scroll_into_view_if_needed()
@@ -70,6 +73,13 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     page.mouse.up()
     page.wait_for_function(f"() => ({WARP_PATH_JS})() !== {after_add!r}")
     assert metric_value(page, "Anchors") == "1"
+    # right-click deletes the anchor (now 30 px lower); undo brings it back
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + tgt["px"], box["y"] + tgt["py"] + 30, button="right")
+    page.wait_for_function(ANCHORS_JS.replace("N", "0"))
+    page.get_by_role("button", name="Undo anchor edit").click()
+    page.wait_for_function(ANCHORS_JS.replace("N", "1"))
 
     # review: one scrub control moves both videos, the reference through the warp
     page.goto(app_server + "/review")
