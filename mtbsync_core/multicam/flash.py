@@ -107,7 +107,7 @@ def read_flash_events(path: str | os.PathLike[str],
 
 
 def estimate_flash_pair(ref: FlashEvents, cam: FlashEvents, i: int = 0, j: int = 1,
-                        max_drift_ppm: float = 1000.0, max_drift_se_ppm: float = 30.0) -> PairEstimate:
+                        max_drift_ppm: float = 1000.0, max_drift_se_ppm: float = 100.0) -> PairEstimate:
     """Camera ``j`` on camera ``i``'s clock by matching flash events (same polarity)."""
     if len(ref.t_s) == 0 or len(cam.t_s) == 0:
         return PairEstimate(i, j, 0.0, 0.0, 0.0, "failed", "flash",

@@ -19,7 +19,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import butter, lfilter
 
 from ..synthetic import TRAIL_PHOTOS, Trail, build_canvas, photo_dir, render_frame
 
@@ -97,11 +97,21 @@ def camera_audio(scene: np.ndarray, scene_rate_hz: int, offset_s: float, drift_p
     """What a camera records: scene at master time ``offset_s + (1+drift) t``, plus wind at ``snr_db``."""
     t_cam = np.arange(int(duration_s * rate_hz)) / rate_hz
     pos = (offset_s + (1 + drift_ppm * 1e-6) * t_cam) * scene_rate_hz
-    sig = np.interp(pos, np.arange(len(scene)), scene, left=0.0, right=0.0)
+    sig = _microphone(np.interp(pos, np.arange(len(scene)), scene, left=0.0, right=0.0), rate_hz, seed)
     p_sig = float(np.mean(sig**2)) + 1e-12
     wind = wind_noise(len(sig), rate_hz, seed) * math.sqrt(p_sig / 10 ** (snr_db / 10))
-    out = sig * np.random.default_rng(seed).uniform(0.6, 1.4) + wind
+    out = sig + wind
     return (0.9 * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+
+
+def _microphone(x: np.ndarray, rate_hz: int, seed: int) -> np.ndarray:
+    """Each camera's own mic and housing: gain, band limits (causal filters) and a reflection."""
+    rng = np.random.default_rng(seed + 31)
+    b, a = butter(2, [rng.uniform(80, 250), min(rng.uniform(3500, 7000), 0.45 * rate_hz)], "bandpass", fs=rate_hz)
+    y = lfilter(b, a, x)
+    d = int(rng.uniform(0.004, 0.012) * rate_hz)  # an early reflection off the rider / bike
+    y[d:] += rng.uniform(0.15, 0.4) * y[:-d]
+    return y * rng.uniform(0.6, 1.4)
 
 
 def write_audio(path: str | Path, samples: np.ndarray, rate_hz: int, codec: str = "aac") -> None:
