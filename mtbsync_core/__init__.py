@@ -56,9 +56,10 @@ from .export import (edl_to_string, export_to_string, fcpxml_to_string, premiere
 from .video.timecode import read_start_timecode, read_video_rate
 
 # --- GPS and telemetry (mtbsync_core.gps) ---
-from .gps import (ClockOffset, Imu, Track, estimate_clock_offset, match_tracks, prior_from_tracks,
-                  prior_summary, read_fit, read_gpx, read_imu, read_track, refine_clock_offset,
-                  warp_samples_from_prior, video_start_utc, write_fit, write_gpx)
+from .gps import (ClockOffset, GpsTimePrior, Imu, Track, clock_check, estimate_clock_offset, match_tracks,
+                  prior_for_videos, prior_from_tracks, prior_summary, read_fit, read_gpx, read_imu,
+                  read_track, refine_clock_offset, warp_samples_from_prior, video_start_utc, write_fit,
+                  write_gpx)
 
 # --- multi-camera (mtbsync_core.multicam) ---
 from .multicam import CameraSync, Frame, MulticamResult, Timeline, read_multicam, sync_cameras, trim_cameras, write_multicam  # noqa: E501
