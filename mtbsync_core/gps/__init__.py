@@ -7,7 +7,7 @@ load inside the readers that need them. Synthetic tracks live in
 
 from __future__ import annotations
 
-from .clock import ClockOffset, estimate_clock_offset, refine_clock_offset
+from .clock import ClockOffset, clock_check, estimate_clock_offset, refine_clock_offset
 from .fit import fit_to_bytes, read_fit, write_fit
 from .gpmf import TelemetryBackend, get_backend
 from .gpx import gpx_to_string, read_gpx, write_gpx
@@ -25,6 +25,7 @@ from .track import Imu, Track, make_track
 
 __all__ = [
     "ClockOffset", "GpsTimePrior", "Imu", "TelemetryBackend", "Track", "TrackMatch", "camera_model",
+    "clock_check",
     "creation_time_utc", "estimate_clock_offset", "fit_to_bytes", "get_backend", "gpx_to_string",
     "make_track", "match_tracks", "prior_for_videos", "prior_from_tracks", "prior_summary", "read_fit", "read_gpx",
     "read_imu", "read_track", "refine_clock_offset", "track_kind", "video_start_utc",

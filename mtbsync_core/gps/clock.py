@@ -125,3 +125,34 @@ def refine_clock_offset(ref: Track, new: Track, t_new_s: np.ndarray, t_ref_s: np
     unc = float(max(1.2533 * robust_sigma(diffs) / np.sqrt(len(diffs)) * 3.0, 0.05))
     note = f"median of {len(diffs)} warp samples; spread {robust_sigma(diffs):.2f} s"
     return ClockOffset(offset, "visual", unc, note)
+
+
+def clock_check(prior, t_new_s: np.ndarray, t_ref_s: np.ndarray,
+                confidence: np.ndarray | None = None) -> dict:
+    """After vision: how far each track's clock offset is from what the visual warp implies.
+
+    ``prior`` is the :class:`~mtbsync_core.gps.prior.GpsTimePrior` used; ``t_new_s`` /
+    ``t_ref_s`` the fitted warp's samples. Returns a JSON-able dict for ``report.json``:
+    the visual offset of each track (the other held at its metadata value), the correction to
+    the metadata offset, and the median disagreement GPS vs vision. ``{}`` without tracks.
+    """
+    tracks = getattr(prior, "tracks", None)
+    if tracks is None:
+        return {}
+    ref, new = tracks  # already on video time: metadata offsets applied
+    out: dict = {}
+    for which in ("new", "ref"):
+        off = refine_clock_offset(ref, new, t_new_s, t_ref_s, which=which, confidence=confidence)
+        if off is None:
+            continue
+        meta = float(prior.details.get(f"clock_offset_{which}_s", 0.0))
+        out[f"visual_offset_{which}_s"] = round(meta + off.offset_s, 3)
+        out[f"correction_{which}_s"] = round(off.offset_s, 3)
+        out[f"correction_{which}_uncertainty_s"] = round(off.uncertainty_s, 3)
+    t_new_s, t_ref_s = np.asarray(t_new_s, float), np.asarray(t_ref_s, float)
+    inside = (t_new_s >= prior.t_new_s[0]) & (t_new_s <= prior.t_new_s[-1]) & np.isfinite(t_ref_s)
+    if inside.any():
+        gap = np.interp(t_new_s[inside], prior.t_new_s, prior.t_ref_s) - t_ref_s[inside]
+        out["gps_vs_vision_median_s"] = round(float(np.median(gap)), 3)
+        out["gps_vs_vision_mad_s"] = round(float(np.median(np.abs(gap - np.median(gap)))), 3)
+    return out

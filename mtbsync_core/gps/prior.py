@@ -48,6 +48,8 @@ class GpsTimePrior(TimePrior):
     """
 
     confidence: np.ndarray | None = None
+    #: the (reference, new) tracks as matched: valid fixes, trimmed to the videos, on video time
+    tracks: tuple[Track, Track] | None = None
 
 MAX_RATE_HZ = 5.0  # faster tracks are averaged down to this rate before matching
 TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
@@ -193,7 +195,8 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
     details.update(_summary(ref, new, t_new, t_ref, err, m.confidence[keep], ref_clock_offset_s,
                             new_clock_offset_s, clock_uncertainty_s))
     source = ref.source if ref.source == new.source else f"{ref.source}+{new.source}"
-    return GpsTimePrior(t_new, t_ref, half_width_s, source, details, confidence=m.confidence[keep])
+    return GpsTimePrior(t_new, t_ref, half_width_s, source, details, confidence=m.confidence[keep],
+                        tracks=(r, n))
 
 
 def _summary(ref, new, t_new, t_ref, err, conf, off_ref, off_new, clock_unc) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mtbsync_core import synthetic as syn
 from mtbsync_core.gps import (
+    clock_check,
     make_track,
     prior_for_videos,
     prior_from_tracks,
@@ -200,3 +201,16 @@ def test_decimate_averages_fast_tracks():
     assert d.rate_hz == pytest.approx(5.0, rel=0.05) and len(d) == 50
     np.testing.assert_allclose(d.lat_deg, 46.5 + d.t_s * 1e-5, atol=1e-12)  # linear: mean of means
     assert decimate(d, 5.0) is d
+
+
+def test_clock_check_reports_the_offset_error_after_vision(trail):
+    ref, new = _pair(trail, seed=7)
+    # metadata put the new video's start 2.5 s too late (e.g. creation_time written at 1st keyframe)
+    prior = prior_from_tracks(ref, new, ref_clock_offset_s=REF_UTC, new_clock_offset_s=NEW_UTC + 2.5,
+                              video_duration_ref_s=90.0, video_duration_new_s=80.0)
+    t_new = np.arange(6.0, 70.0, 0.1)
+    report = clock_check(prior, t_new, PROFILE.truth(t_new))
+    assert report["correction_new_s"] == pytest.approx(-2.5, abs=0.3)
+    assert report["visual_offset_new_s"] == pytest.approx(NEW_UTC, abs=0.3)
+    assert abs(report["gps_vs_vision_median_s"]) > 1.5  # the prior was visibly off
+    json.dumps(report)
