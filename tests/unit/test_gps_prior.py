@@ -214,3 +214,35 @@ def test_clock_check_reports_the_offset_error_after_vision(trail):
     assert report["visual_offset_new_s"] == pytest.approx(NEW_UTC, abs=0.3)
     assert abs(report["gps_vs_vision_median_s"]) > 1.5  # the prior was visibly off
     json.dumps(report)
+
+
+def _hairpin_xy(s_m: np.ndarray) -> np.ndarray:
+    """An out-and-back trail: 150 m east, a 6 m radius hairpin, 150 m back west 12 m further north."""
+    leg, r = 150.0, 6.0
+    arc = np.pi * r
+    x = np.where(s_m < leg, s_m, np.where(s_m < leg + arc, leg + r * np.sin((s_m - leg) / r),
+                                          leg - (s_m - leg - arc)))
+    y = np.where(s_m < leg, 0.0, np.where(s_m < leg + arc, r - r * np.cos((s_m - leg) / r), 2 * r))
+    return np.column_stack([x, y])
+
+
+def _hairpin_track(t_s: np.ndarray, s_m: np.ndarray, speed: np.ndarray, seed: int):
+    from mtbsync_core.gps.track import from_local_m
+
+    xy = _hairpin_xy(s_m) + np.random.default_rng(seed).normal(0, 3.0 / np.sqrt(2), (len(t_s), 2))
+    lat, lon = from_local_m(xy[:, 0], xy[:, 1], 46.5, 7.9)
+    return make_track(t_s, lat, lon, None, speed, source="fit", clock="video")
+
+
+def test_hairpin_legs_twelve_metres_apart_are_not_confused():
+    t_ref = np.arange(0.0, 76.0)
+    ref = _hairpin_track(t_ref, 4.0 * t_ref, np.full(len(t_ref), 4.0), seed=11)
+    t_new = np.arange(0.0, 90.0)
+    s_new = 3.5 * np.where(t_new < 40, t_new, np.where(t_new < 50, 40.0, t_new - 10.0))  # 10 s stop
+    new = _hairpin_track(t_new, s_new, np.where((t_new >= 40) & (t_new < 50), 0.0, 3.5), seed=12)
+    prior = prior_from_tracks(ref, new)
+    assert prior is not None
+    truth = np.interp(prior.t_new_s, t_new, s_new) / 4.0
+    ok = truth <= t_ref[-1]
+    err = np.abs(prior.t_ref_s[ok] - truth[ok])
+    assert np.median(err) < 0.3 and err.max() < 1.5  # a leg swap would be ~35 s off
