@@ -73,9 +73,9 @@ def smooth_along_track(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | Non
     v = None
     sig_v = 1.0
     if v_m_s is not None and np.isfinite(v_m_s).sum() >= 5:
-        dt = np.diff(t_s)
-        travelled = float(np.sum(np.diff(s_m)))
-        integrated = float(np.nansum((v_m_s[1:] + v_m_s[:-1]) / 2 * dt))
+        both = np.isfinite(v_m_s[1:]) & np.isfinite(v_m_s[:-1])  # intervals with speed at both ends
+        travelled = float(np.sum(np.diff(s_m)[both]))
+        integrated = float(np.sum(((v_m_s[1:] + v_m_s[:-1]) / 2 * np.diff(t_s))[both]))
         scale = travelled / integrated if integrated > 1.0 and travelled > 1.0 else 1.0
         v = v_m_s * float(np.clip(scale, 0.8, 1.25))  # path length vs ground speed
         sig_v = speed_noise(v)

@@ -57,6 +57,12 @@ ERROR_INFLATION = 1.2  # the smoothers' variance is optimistic where the motion 
 UTC_CLOCK_UNCERTAINTY_S = 1.0  # creation_time has whole seconds; added per UTC-clock track
 
 
+def _distinct_times(track: Track) -> Track:
+    """Drop fixes that repeat the previous fix's time (some loggers write duplicates)."""
+    keep = np.concatenate([[True], np.diff(track.t_s) > 1e-6]) if len(track) else np.zeros(0, bool)
+    return track if keep.all() else track.select(keep)
+
+
 def _monotone(y: np.ndarray) -> np.ndarray:
     from scipy.optimize import isotonic_regression
 
@@ -105,7 +111,7 @@ def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
     """``u_ref = f(u_new)`` on the tracks' own clocks, or None when the tracks do not overlap."""
-    ref, new = (decimate(t.only_valid(), MAX_RATE_HZ) for t in (ref, new))
+    ref, new = (decimate(_distinct_times(t.only_valid()), MAX_RATE_HZ) for t in (ref, new))
     if len(ref) < MIN_FIXES or len(new) < MIN_FIXES:
         log.info("GPS prior: too few fixes (ref %d, new %d)", len(ref), len(new))
         return None

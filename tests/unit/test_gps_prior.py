@@ -246,3 +246,16 @@ def test_hairpin_legs_twelve_metres_apart_are_not_confused():
     ok = truth <= t_ref[-1]
     err = np.abs(prior.t_ref_s[ok] - truth[ok])
     assert np.median(err) < 0.3 and err.max() < 1.5  # a leg swap would be ~35 s off
+
+
+def test_duplicate_times_and_partial_speed_are_tolerated(trail):
+    ref, new = _pair(trail, seed=8)
+    dup = np.sort(np.concatenate([np.arange(len(new)), np.arange(0, len(new), 7)]))
+    speed = new.speed_m_s.copy()
+    speed[::3] = np.nan  # some fixes without speed
+    from dataclasses import replace
+
+    messy = replace(new, speed_m_s=speed).select(dup)
+    prior = _prior(ref, messy)
+    assert prior is not None and np.all(np.isfinite(prior.t_ref_s))
+    assert np.median(_errors(prior)) < 0.3
