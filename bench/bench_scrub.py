@@ -58,6 +58,30 @@ FOLLOW_JS = """async (ms) => {
   return errs; }"""
 
 
+WARP_D_JS = """() => { const p = document.querySelector('[data-testid=warp-plot] .tracemtbwarp path.js-line');
+  return p ? p.getAttribute('d') : null; }"""
+TARGET_JS = """(f) => { const gd = document.querySelector('[data-testid=warp-plot]');
+  const fl = gd._fullLayout, w = gd.data[1], i = Math.floor(w.x.length * f);
+  return {px: fl.xaxis.d2p(w.x[i]), py: fl.yaxis.d2p(w.y[i] + 0.3)}; }"""
+
+
+def _anchor_roundtrips_ms(page, base: str) -> list[float]:
+    """Click-to-add anchors on the warp plot: ms until the refitted warp is drawn."""
+    page.goto(base + "/warp")
+    plot = page.locator("[data-testid=warp-plot] .nsewdrag")
+    plot.wait_for(timeout=60_000)
+    out = []
+    for f in (0.3, 0.5, 0.7):
+        plot.scroll_into_view_if_needed()
+        box, tgt, before = plot.bounding_box(), page.evaluate(TARGET_JS, f), page.evaluate(WARP_D_JS)
+        t0 = time.perf_counter()
+        page.mouse.click(box["x"] + tgt["px"], box["y"] + tgt["py"])
+        page.wait_for_function(f"() => ({WARP_D_JS})() !== {before!r}", timeout=30_000)
+        out.append(1000 * (time.perf_counter() - t0))
+        page.wait_for_timeout(300)
+    return out
+
+
 def _make_sources(duration_s: float) -> Path:
     """A 1080p reference and new run (same trail, known warp), cached under bench/.cache/scrub/."""
     from mtbsync_core.synthetic import (
@@ -122,8 +146,8 @@ def _start_app(src: Path, project_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not start")
 
 
-def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float, list[float]]:
-    """Scrub steps in chromium: (latencies ms, s until the sync result showed, follow errors s)."""
+def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float, list[float], list[float]]:
+    """Chromium: (scrub ms, s until the sync showed, follow errors s, anchor round trips ms)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -133,6 +157,7 @@ def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], f
         page.goto(base + "/sync")
         page.get_by_text("Timings per stage").wait_for(timeout=600_000)
         ready_s = time.perf_counter() - t0
+        anchor_ms = _anchor_roundtrips_ms(page, base)
         page.goto(base + "/review")
         page.locator("[data-testid=scrub]").wait_for(timeout=60_000)
         page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')]"
@@ -147,7 +172,7 @@ def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], f
                 out.append(float(ms))
             page.wait_for_timeout(30)
         browser.close()
-    return out, ready_s, follow_err_s
+    return out, ready_s, follow_err_s, anchor_ms
 
 
 def run(quick: bool = False) -> dict:
@@ -167,7 +192,7 @@ def run(quick: bool = False) -> dict:
     shutil.rmtree(project_dir, ignore_errors=True)  # sync (and proxies, if new) measured fresh
     proc, base = _start_app(src, project_dir)
     try:
-        lat, ready_s, follow = _browser_latencies_ms(base, times)
+        lat, ready_s, follow, anchor_ms = _browser_latencies_ms(base, times)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -182,6 +207,7 @@ def run(quick: bool = False) -> dict:
         "source_generation_s": round(gen_s, 1),
         "playing_follow_err_p95_s": round(float(np.percentile(follow, 95)), 3) if follow else None,
         "playing_follow_err_max_s": round(max(follow), 3) if follow else None,
+        "anchor_edit_roundtrip_ms": [round(v) for v in anchor_ms],
     }
     print(f"scrub (1080p sources, 960-px proxies, chromium): p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
           f"max {max(lat):.0f} ms over {len(lat)} steps (target p95 <= {TARGET_P95_MS:.0f} ms: "
@@ -191,7 +217,8 @@ def run(quick: bool = False) -> dict:
     if follow:
         print(f"while playing, the reference followed the warp within {res['playing_follow_err_p95_s']:.3f} s "
               f"(p95; max {res['playing_follow_err_max_s']:.3f} s) by steering its playbackRate")
-    print(f"sync result of the pair shown after {ready_s:.1f} s")
+    print(f"sync result of the pair shown after {ready_s:.1f} s; anchor click -> refitted warp drawn: "
+          + ", ".join(f"{v:.0f}" for v in anchor_ms) + " ms")
     return res
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import ui
+from app import jobs, ui
 from app.project_ops import MARKER_SUFFIXES, register_markers, register_track, register_video
 from app.state import ProjectStore, list_projects, project_file
 from mtbsync_core import MtbSyncError
@@ -104,5 +104,21 @@ for col, role in zip(cols, ROLES, strict=True):
         video_input(store, role)
 markers_input(store)
 tracks_input(store)
+def sync_status(store: ProjectStore) -> None:
+    key, res = ui.finished_sync(store)
+    job = jobs.get_job(key) if key else None
+    if job is not None and job.status == "running" and res is None:
+        st.info(f"Syncing in the background ({job.stage}) — follow it on the Sync page.")
+        st.page_link("app_pages/sync.py", label="Sync page →", icon=":material/sync:")
+    elif res is not None and res["status"] == "ok":
+        st.success("Synced. Review the markers side by side, or check the warp first.")
+        c1, c2 = st.columns(2)
+        c1.page_link("app_pages/review.py", label="Review markers →", icon=":material/movie:")
+        c2.page_link("app_pages/warp.py", label="Warp →", icon=":material/show_chart:")
+    else:
+        st.page_link("app_pages/sync.py", label="Next: sync the runs →", icon=":material/sync:")
+
+
 if store.video("ref") and store.video("new"):
-    st.page_link("app_pages/sync.py", label="Next: sync the runs →", icon=":material/sync:")
+    with left:
+        sync_status(store)

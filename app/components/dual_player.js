@@ -107,9 +107,10 @@ function follow(st) {
   st.root.querySelector(".tr").textContent = fmt(target);
   if (isFinite(target)) {
     const err = st.vRef.currentTime - target;
-    const slope = (interp(d.warp_new, d.warp_ref, t + 0.25) - target) / 0.25;
-    if (Math.abs(err) > 0.4) st.vRef.currentTime = target;
-    const rate = (isFinite(slope) ? slope : 1) - 1.5 * err;
+    const ahead = interp(d.warp_new, d.warp_ref, t + 0.15), behind = interp(d.warp_new, d.warp_ref, t - 0.15);
+    const slope = isFinite(ahead) && isFinite(behind) ? (ahead - behind) / 0.3 : 1;
+    if (Math.abs(err) > 0.3) st.vRef.currentTime = target;
+    const rate = slope - 4 * err;  // proportional steering: ~0.25 s time constant
     if (rate < 0.07) { if (!st.vRef.paused) st.vRef.pause(); }
     else {
       st.vRef.playbackRate = Math.min(4, Math.max(0.07, rate));
