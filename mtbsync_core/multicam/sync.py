@@ -21,7 +21,7 @@ from .flash import FlashEvents, estimate_flash_pair, read_flash_events
 from .io import CameraSync, MulticamResult
 from .media import AudioTrack, PtsTable, decode_audio, read_pts_table
 from .solve import PairEstimate, Solution, solve_joint
-from .timecode import estimate_clock_pair, read_start_clock
+from .timecode import estimate_clock_pair, read_start_clocks
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,26 @@ def _flash_pairs(paths: list[str], wanted: set[int], roi, progress) -> list[Pair
 
 
 def _clock_pairs(paths: list[str], tables: list[PtsTable], wanted: set[int]) -> list[PairEstimate]:
-    clocks = {k: read_start_clock(paths[k], tables[k].fps) for k in sorted(wanted)}
+    clocks = {k: read_start_clocks(paths[k], tables[k].fps) for k in sorted(wanted)}
     keys = sorted(clocks)
     return [estimate_clock_pair(clocks[a], clocks[b], a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]]
+
+
+def clock_check(paths: list[str], tables: list[PtsTable], ids: list[str], master: int,
+                sol: Solution) -> dict[str, dict]:
+    """Start-clock offsets against the master beside the found ones (a sanity check, seconds)."""
+    ref = read_start_clocks(paths[master], tables[master].fps)
+    out = {}
+    for k in range(len(paths)):
+        if k == master:
+            continue
+        est = estimate_clock_pair(ref, read_start_clocks(paths[k], tables[k].fps), master, k)
+        if est.status == "failed":
+            continue
+        found = float(sol.offset_s[k])
+        out[ids[k]] = {"clock": est.extra.get("clock"), "clock_offset_s": round(est.offset_s, 4),
+                       "difference_s": None if np.isnan(found) else round(found - est.offset_s, 4)}
+    return out
 
 
 def _estimate(method: str, paths: list[str], tables: list[PtsTable], master: int, roi,
@@ -145,7 +162,8 @@ def sync_cameras(paths: Sequence[str | os.PathLike[str]], *, master: str | None 
     params = {"method": method, "audio_rate_hz": audio_rate_hz, "roi": list(roi) if roi else None,
               "dropped_pairs": [list(p) for p in sol.dropped],
               "pair_errors_s": {f"{ids[i]}~{ids[j]}": round(e, 6) for (i, j), e in sol.pair_error_s.items()},
-              "pairs": [_pair_summary(p, ids) for p in pairs]}
+              "pairs": [_pair_summary(p, ids) for p in pairs],
+              "clock_check": clock_check(paths_s, tables, ids, m, sol)}
     return MulticamResult(tuple(cams), ids[m], method, params)
 
 
