@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 class SyncParams:
     """Everything that decides a sync result; recorded in report.json."""
 
-    sample: SampleParams = field(default_factory=SampleParams)
+    sample: SampleParams = field(default_factory=SampleParams)  # the reference (index)
+    new_sample: SampleParams = field(default_factory=lambda: SampleParams(mode="auto", orb_rate_hz=1.0))
     align: AlignParams = field(default_factory=AlignParams)
     fit: FitParams = field(default_factory=FitParams)
     review_threshold: float = 0.6
@@ -85,20 +86,8 @@ def _prior(ref_path, new_path, ref_track, new_track, ref: VideoInfo, new: VideoI
     """A GPS prior from the tracks given, else from telemetry inside the files; None when unusable."""
     from . import gps
 
-    info: dict[str, Any] = {"used": False}
-    try:
-        ref_track = ref_track if ref_track is not None else gps.read_track(ref_path)
-        new_track = new_track if new_track is not None else gps.read_track(new_path)
-    except MtbSyncError as err:
-        info["reason"] = str(err)
-        return None, info
-    prior = gps.prior_from_tracks(ref_track, new_track, video_duration_ref_s=ref.duration_s,
-                                  video_duration_new_s=new.duration_s)
-    if prior is None:
-        info["reason"] = "tracks do not overlap or are too short"
-        return None, info
-    info.update({"used": True, "source": prior.source, "half_width_s": prior.half_width_s, **prior.details})
-    return prior, info
+    return gps.prior_for_videos(ref_path, new_path, ref_track=ref_track, new_track=new_track,
+                                video_duration_ref_s=ref.duration_s, video_duration_new_s=new.duration_s)
 
 
 def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str], *,
@@ -129,7 +118,7 @@ def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str]
         timer.lap("gps")
     if method == "gps":
         return _gps_only(prior, gps_info, ref.info, new_path, params, timer)
-    new, new_orbs, mids = sample_run(new_path, params.sample, stage="decode", progress=progress, keep_mid=True)
+    new, new_orbs, mids = sample_run(new_path, params.new_sample, stage="decode", progress=progress, keep_mid=True)
     timer.lap("decode_new")
     report(progress, "align", 0, 3, "steps")
     path = coarse_path(new, ref, params.align, prior)

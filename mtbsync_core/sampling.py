@@ -18,9 +18,10 @@ from .video import open_video
 class SampleParams:
     """How a run is sampled. Part of an index's identity."""
 
-    mode: str = "nonref"  # "all" | "nonref" | "key": which frames the decoder decodes at all
+    mode: str = "nonref"  # "all" | "nonref" | "key" | "auto": which frames are decoded at all
     max_rate_hz: float = 15.0  # keep at most this many samples per second
-    orb_rate_hz: float = 4.0  # ORB keypoints this often (for verification)
+    orb_rate_hz: float = 2.0  # ORB keypoints this often (for verification)
+    key_max_gap_s: float = 0.55  # "auto" decodes keyframes only when they are at most this far apart
 
 
 def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams(), stage: str = "decode",
@@ -39,8 +40,13 @@ def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams
     orb_dt = 1.0 / params.orb_rate_hz - 1e-4
     last_orb = -1e9
     with open_video(path) as video:
-        total = max(1, int(video.info.duration_s * min(params.max_rate_hz, float(video.info.fps))))
-        for t_s, grey in video.iter_gray(params.mode, WORK_W):
+        mode = params.mode
+        if mode == "auto":
+            gap = video.keyframe_interval_s()
+            mode = "key" if gap is not None and gap <= params.key_max_gap_s else "nonref"
+        rate = min(params.max_rate_hz, float(video.info.fps) / (video.info.gop_size or 1) if mode == "key" else params.max_rate_hz)
+        total = max(1, int(video.info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
+        for t_s, grey in video.iter_gray(mode, WORK_W):
             if times and t_s - times[-1] < min_dt:
                 continue
             if t_s - last_orb >= orb_dt:
