@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import numpy as np
@@ -138,3 +139,20 @@ def test_aac_roundtrip_of_scene_keeps_offset(tmp_path, scene):
     assert est.status == "ok"
     assert abs(est.offset_s - 2.5) < 0.001
     assert abs(est.drift_ppm - 200.0) < 20.0
+
+
+GOPRO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro"
+
+
+@pytest.mark.parametrize("name", ["max-heromode.mp4", "karma.mp4"])
+def test_real_gopro_sound_two_cameras(name):
+    """Real recorded sound (a GoPro's AAC track) heard by two drifting cameras in wind."""
+    src = GOPRO / name
+    if not src.exists():
+        pytest.skip(f"real GoPro sample not found at {src}")
+    scene = decode_audio(src, 16000).samples
+    a = camera_audio(scene, 16000, 0.2, 0.0, 7.5, 8000, -3.0, seed=1)
+    b = camera_audio(scene, 16000, 2.5, 300.0, 7.5, 8000, -3.0, seed=2)
+    est = estimate_audio_pair(AudioTrack(a, 8000, 0.0), AudioTrack(b, 8000, 0.0))
+    assert est.status == "ok"
+    assert abs(est.offset_s - 2.3) < 0.001
