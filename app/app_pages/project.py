@@ -56,9 +56,11 @@ def video_input(store: ProjectStore, role: str) -> None:
     with upload_tab:
         up = st.file_uploader("Video file", key=f"upload_{role}",
                               type=["mp4", "mov", "mkv", "avi", "m4v", "lrv", "MP4", "MOV"])
-        if st.button("Add uploaded video", key=f"add_up_{role}", disabled=up is None) and _apply(
-                register_video, store, role, ui.saved_upload(store, up)):
-            st.rerun()
+        if st.button("Add uploaded video", key=f"add_up_{role}", disabled=up is None):
+            saved = ui.saved_upload(store, up)
+            if _apply(register_video, store, role, saved):
+                st.rerun()
+            saved.unlink(missing_ok=True)  # refused: keep nothing of it
 
 
 def markers_input(store: ProjectStore) -> None:

@@ -58,6 +58,7 @@ def test_upload_routes_accept_a_video_and_refuse_a_non_video(app_test, project_d
     assert not at.exception
     assert len(at.error) == 1 and "fake.mp4" in at.error[0].value
     assert store.video("new") is None
+    assert not (project_dir / "ride" / "uploads" / "fake.mp4").exists()
     at.file_uploader(key="upload_new").set_value(("run2.mp4", clips["new"].read_bytes(), "video/mp4")).run()
     at.button(key="add_up_new").click().run()
     assert not at.error
