@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from mtbsync_core import MtbSyncError, MulticamResult, Timeline, read_multicam, sync_cameras
-from mtbsync_core.multicam import METHODS
-from mtbsync_core.multicam.io import result_to_dict
+from mtbsync_core.multicam import METHODS, result_to_dict
 
 K_RESULT, K_TIMELINE = "mc_result", "mc_timeline"
 

@@ -6,7 +6,14 @@ time being the camera's own PTS in seconds from its first video frame.
 
 from .audio import AudioParams, estimate_audio_pair
 from .flash import FlashEvents, detect_flash_events, estimate_flash_pair, read_flash_events
-from .io import CameraSync, MulticamResult, read_multicam, write_multicam
+from .io import (
+    CameraSync,
+    MulticamResult,
+    read_multicam,
+    result_from_dict,
+    result_to_dict,
+    write_multicam,
+)
 from .media import AudioTrack, PtsTable, decode_audio, read_pts_table
 from .solve import PairEstimate, solve_joint
 from .sync import METHODS, sync_cameras
@@ -17,5 +24,5 @@ __all__ = [
     "METHODS", "AudioParams", "AudioTrack", "CameraSync", "FlashEvents", "Frame", "MulticamResult",
     "PairEstimate", "PtsTable", "Timeline", "TrimmedCamera", "decode_audio", "detect_flash_events",
     "estimate_audio_pair", "estimate_flash_pair", "read_flash_events", "read_multicam",
-    "read_pts_table", "solve_joint", "sync_cameras", "trim_cameras", "write_multicam",
+    "read_pts_table", "result_from_dict", "result_to_dict", "solve_joint", "sync_cameras", "trim_cameras", "write_multicam",
 ]

@@ -180,7 +180,7 @@ def fine_fit(ref: AudioTrack, cam: AudioTrack, off: float, drift: float, prm: Au
         return None
     a0, a1 = inside[0], inside[-1]
     win = int(min(prm.fine_window_s, (a1 - a0) / sr / 3) * sr)
-    count = min(prm.fine_max_windows, max(3, int((a1 - a0) / max(win, 1))))
+    count = min(prm.fine_max_windows, max(5, int(2 * (a1 - a0) / max(win, 1))))  # half-overlapping
     rows = []
     for s in a0 + _windows(a1 - a0, win, count):
         seg = cam.samples[s : s + win]

@@ -180,6 +180,8 @@ def _camera(k: int, m: int, ids: list[str], tables: list[PtsTable], pairs: list[
     base = {"path": t.path, "camera_id": ids[k], "fps": round(t.fps, 6), "is_vfr": t.is_vfr,
             "duration_s": t.duration_s, "frame_count": len(t.t_s)}
     vfr = " Variable frame rate: frame times are taken from PTS." if t.is_vfr else ""
+    if t.dropped_frames:
+        vfr += f" {t.dropped_frames} dropped frame(s): frame times are taken from PTS."
     if ids[k] in manual:
         return CameraSync(offset_s=float(manual[ids[k]]), drift_ppm=0.0, confidence=1.0, method="manual",
                           status="ok", message="manual offset" + vfr, **base)
