@@ -34,8 +34,13 @@ def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str])
     return d
 
 
-def register_markers(store: ProjectStore, path: str | os.PathLike[str]) -> int:
-    """Read reference markers (CSV, or an editor's EDL / FCPXML / Premiere XML); returns the count."""
+def register_markers(store: ProjectStore, path: str | os.PathLike[str], start_tc: str | None = None) -> int:
+    """Read reference markers (CSV, or an editor's EDL / FCPXML / Premiere XML); returns the count.
+
+    An EDL carries no frame rate: it is read at the reference video's rate.
+    """
+    from fractions import Fraction
+
     from mtbsync_core import read_markers_csv
 
     p = Path(path)
@@ -44,7 +49,9 @@ def register_markers(store: ProjectStore, path: str | os.PathLike[str]) -> int:
     else:
         from mtbsync_core import read_markers_file
 
-        markers = read_markers_file(p)
+        ref = store.video("ref")
+        fps = Fraction(str(ref.info["fps"])) if ref else None
+        markers = read_markers_file(p, fps=fps, start_tc=start_tc or None)
     store.set_ref_markers(list(markers))
     return len(markers)
 

@@ -71,23 +71,35 @@ def markers_input(store: ProjectStore) -> None:
                      hide_index=True, height=min(300, 40 + 35 * len(markers)))
     st.caption("CSV `name,t_ref[,colour][,comment]` (seconds), or an editor's EDL / FCPXML / Premiere XML.")
     up = st.file_uploader("Markers file", key="upload_markers", type=[s.lstrip(".") for s in MARKER_SUFFIXES])
-    path = st.text_input("…or a markers file path", key="path_markers")
+    c1, c2 = st.columns([3, 1])
+    path = c1.text_input("…or a markers file path", key="path_markers")
+    start_tc = c2.text_input("EDL start timecode", key="edl_start_tc", placeholder="auto",
+                             help="An EDL does not say where its timeline starts; blank guesses "
+                                  "01:00:00:00 or 00:00:00:00. It is read at the reference video's rate.")
     if st.button("Load markers", key="load_markers"):
         src = ui.saved_upload(store, up) if up is not None else path.strip()
         if not src:
             st.warning("Choose a markers file first.")
-        elif _apply(register_markers, store, src):
+        elif _apply(register_markers, store, src, start_tc.strip() or None):
             st.success(f"Loaded {len(store.ref_markers())} markers.")
 
 
 def tracks_input(store: ProjectStore) -> None:
-    with st.expander("GPS tracks (optional: GPX / FIT; narrows the search on long runs)"):
+    with st.expander("GPS tracks (optional: GPX / FIT / GoPro telemetry; narrows the search on long runs)"):
         for role in ROLES:
             cur = store.track(role)
             st.caption(f"{ROLES[role]}: `{cur}`" if cur else f"{ROLES[role]}: none")
             path = st.text_input(f"{ROLES[role]} track path", key=f"track_{role}")
-            if st.button("Attach track", key=f"attach_{role}") and path.strip() and _apply(
+            c1, c2, c3 = st.columns(3)
+            if c1.button("Attach track", key=f"attach_{role}") and path.strip() and _apply(
                     register_track, store, role, path.strip()):
+                st.rerun()
+            video = store.video(role)
+            if c2.button("Use the video's own GPS (GoPro)", key=f"gpmf_{role}", disabled=video is None) \
+                    and _apply(register_track, store, role, video.path):
+                st.rerun()
+            if c3.button("Remove track", key=f"untrack_{role}", disabled=cur is None):
+                store.set_track(role, None)
                 st.rerun()
 
 

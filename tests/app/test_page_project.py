@@ -79,3 +79,47 @@ def test_new_project_becomes_current_and_sidebar_switches(app_test, project_dir)
     assert "older" in " ".join(m.value for m in at.markdown)
     at.run()  # stays there
     assert at.sidebar.selectbox[0].value == "older"
+
+
+GPX = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>
+<trkpt lat="46.0000" lon="7.0000"><ele>1500</ele><time>2024-06-01T10:00:00Z</time></trkpt>
+<trkpt lat="46.0001" lon="7.0001"><ele>1499</ele><time>2024-06-01T10:00:01Z</time></trkpt>
+<trkpt lat="46.0002" lon="7.0002"><ele>1498</ele><time>2024-06-01T10:00:02Z</time></trkpt>
+<trkpt lat="46.0003" lon="7.0003"><ele>1497</ele><time>2024-06-01T10:00:03Z</time></trkpt>
+</trkseg></trk></gpx>
+"""
+
+
+def test_markers_from_an_editor_edl_and_gps_tracks(app_test, project_dir, clips, tmp_path):
+    from fractions import Fraction
+
+    from mtbsync_core import edl_to_string
+    from mtbsync_core.model import TransferredMarker
+
+    edl = tmp_path / "from_resolve.edl"
+    edl.write_text(edl_to_string([TransferredMarker("drop", 4.0, 4.0, 1.0, False, "big one"),
+                                  TransferredMarker("berm", 7.5, 7.5, 1.0, False)],
+                                 fps=Fraction(30), start_tc="00:00:00:00"), encoding="utf-8")
+    at = _open_new_project(app_test)
+    store = ProjectStore(project_file("ride", project_dir))
+    at.text_input(key="path_ref").input(str(clips["ref"]))  # the EDL is read at this rate
+    at.button(key="use_ref").click().run()
+    at.text_input(key="path_markers").input(str(edl))
+    at.button(key="load_markers").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert [(m.name, round(m.t_ref_s, 3)) for m in store.ref_markers()] == [("drop", 4.0), ("berm", 7.5)]
+
+    bad = tmp_path / "broken.gpx"
+    bad.write_text("<gpx><trk><trkseg><trkpt lat='x'", encoding="utf-8")
+    at.text_input(key="track_ref").input(str(bad))
+    at.button(key="attach_ref").click().run()
+    assert len(at.error) == 1 and "broken.gpx" in at.error[0].value
+    assert store.track("ref") is None
+    good = tmp_path / "ride.gpx"
+    good.write_text(GPX, encoding="utf-8")
+    at.text_input(key="track_ref").input(str(good))
+    at.button(key="attach_ref").click().run()
+    assert not at.error and store.track("ref") == str(good.resolve())
+    at.button(key="untrack_ref").click().run()
+    assert store.track("ref") is None
