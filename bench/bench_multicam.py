@@ -64,9 +64,19 @@ def _pair_case(k: int, dur_s: float = 120.0) -> dict:
     if not (pa.exists() and pb.exists()):
         scene = scene_audio(dur_s + off + 5, SR, seed=k)
         write_audio(pa, camera_audio(scene, SR, 1.0, 0.0, dur_s, SR, snr_a, seed=2 * k), SR)
-        write_audio(pb, camera_audio(scene, SR, 1.0 + off, drift, dur_s - off, SR, snr_b, seed=2 * k + 1), SR)
-    return {"a": pa, "b": pb, "offset_s": off, "drift_ppm": drift, "snr_db": (snr_a, snr_b),
-            "dur_b_s": dur_s - off}
+        write_audio(
+            pb,
+            camera_audio(scene, SR, 1.0 + off, drift, dur_s - off, SR, snr_b, seed=2 * k + 1),
+            SR,
+        )
+    return {
+        "a": pa,
+        "b": pb,
+        "offset_s": off,
+        "drift_ppm": drift,
+        "snr_db": (snr_a, snr_b),
+        "dur_b_s": dur_s - off,
+    }
 
 
 def bench_audio(n_cases: int) -> dict:
@@ -87,12 +97,18 @@ def bench_audio(n_cases: int) -> dict:
     off = np.asarray(off_err) * 1e3
     span = np.asarray(span_err) * 1e3
     base = np.asarray(base_err) * 1e3
-    return {"cases": n_cases, "ok": n_ok, "offset_err_ms_median": float(np.median(off)),
-            "offset_err_ms_p99": float(np.percentile(off, 99)), "span_err_ms_max": float(span.max()),
-            "drift_err_ppm_max": float(np.max(drift_err)), "drift_err_ppm_median": float(np.median(drift_err)),
-            "baseline_offset_err_ms_median": float(np.median(base)),
-            "baseline_failed_over_1_frame": int(np.sum(base > 1000 / 30)),
-            "baseline_failed_over_5ms": int(np.sum(base > 5))}
+    return {
+        "cases": n_cases,
+        "ok": n_ok,
+        "offset_err_ms_median": float(np.median(off)),
+        "offset_err_ms_p99": float(np.percentile(off, 99)),
+        "span_err_ms_max": float(span.max()),
+        "drift_err_ppm_max": float(np.max(drift_err)),
+        "drift_err_ppm_median": float(np.median(drift_err)),
+        "baseline_offset_err_ms_median": float(np.median(base)),
+        "baseline_failed_over_1_frame": int(np.sum(base > 1000 / 30)),
+        "baseline_failed_over_5ms": int(np.sum(base > 5)),
+    }
 
 
 def bench_long() -> dict:
@@ -104,7 +120,9 @@ def bench_long() -> dict:
     if not (pa.exists() and pb.exists()):
         scene = scene_audio(620.0, SR, seed=77)
         write_audio(pa, camera_audio(scene, SR, 2.0, 0.0, 610.0, 48000, -3.0, seed=1), 48000)
-        write_audio(pb, camera_audio(scene, SR, 2.0 + off, drift, 600.0, 48000, -3.0, seed=2), 48000)
+        write_audio(
+            pb, camera_audio(scene, SR, 2.0 + off, drift, 600.0, 48000, -3.0, seed=2), 48000
+        )
     t0 = time.perf_counter()
     a, b = decode_audio(pa), decode_audio(pb)
     t_dec = time.perf_counter() - t0
@@ -113,12 +131,21 @@ def bench_long() -> dict:
     t1 = time.perf_counter()
     base = baseline_xcorr(a, b)
     t_base = time.perf_counter() - t1 + t_dec
-    end_err = abs((est.offset_s + (1 + est.drift_ppm * 1e-6) * 600) - (off + (1 + drift * 1e-6) * 600))
-    return {"seconds": t_ours, "decode_seconds": t_dec, "baseline_seconds": t_base,
-            "ratio_vs_baseline": t_ours / t_base, "status": est.status,
-            "offset_err_ms": abs(est.offset_s - off) * 1e3, "drift_err_ppm": abs(est.drift_ppm - drift),
-            "end_err_ms": end_err * 1e3, "baseline_offset_err_ms": abs(base - off) * 1e3,
-            "baseline_end_err_ms": abs(base + 600 - (off + (1 + drift * 1e-6) * 600)) * 1e3}
+    end_err = abs(
+        (est.offset_s + (1 + est.drift_ppm * 1e-6) * 600) - (off + (1 + drift * 1e-6) * 600)
+    )
+    return {
+        "seconds": t_ours,
+        "decode_seconds": t_dec,
+        "baseline_seconds": t_base,
+        "ratio_vs_baseline": t_ours / t_base,
+        "status": est.status,
+        "offset_err_ms": abs(est.offset_s - off) * 1e3,
+        "drift_err_ppm": abs(est.drift_ppm - drift),
+        "end_err_ms": end_err * 1e3,
+        "baseline_offset_err_ms": abs(base - off) * 1e3,
+        "baseline_end_err_ms": abs(base + 600 - (off + (1 + drift * 1e-6) * 600)) * 1e3,
+    }
 
 
 def bench_unrelated(n_trials: int) -> dict:
@@ -130,21 +157,45 @@ def bench_unrelated(n_trials: int) -> dict:
         i, j = rng.choice(len(scenes), 2, replace=False)
         snr = rng.uniform(-6, 6, 2)
         a = camera_audio(scenes[i], SR, rng.uniform(0, 4), 0.0, 20.0, 8000, snr[0], seed=3 * k)
-        b = camera_audio(scenes[j], SR, rng.uniform(0, 4), rng.uniform(-500, 500), 20.0, 8000, snr[1], seed=3 * k + 1)
+        b = camera_audio(
+            scenes[j],
+            SR,
+            rng.uniform(0, 4),
+            rng.uniform(-500, 500),
+            20.0,
+            8000,
+            snr[1],
+            seed=3 * k + 1,
+        )
         est = estimate_audio_pair(AudioTrack(a, 8000, 0.0), AudioTrack(b, 8000, 0.0))
         if est.status == "ambiguous":
             amb += 1
         else:
             wrong_ok.append(k)
-    return {"trials": n_trials, "ambiguous": amb, "share_ambiguous": amb / n_trials, "accepted": wrong_ok}
+    return {
+        "trials": n_trials,
+        "ambiguous": amb,
+        "share_ambiguous": amb / n_trials,
+        "accepted": wrong_ok,
+    }
 
 
 def bench_flash(duration_s: float) -> dict:
     """Flash event timing (in frames) and drift from events on encoded tiny videos."""
     folder = CACHE / f"flash{int(duration_s)}"
-    specs = [CamSpec("f30", 1.0, 0.0, duration_s=duration_s, audio=False, size=(96, 54), seed=1),
-             CamSpec("f25", 2.5, 300.0, fps=__import__("fractions").Fraction(25), duration_s=duration_s - 2,
-                     audio=False, size=(96, 54), seed=2)]
+    specs = [
+        CamSpec("f30", 1.0, 0.0, duration_s=duration_s, audio=False, size=(96, 54), seed=1),
+        CamSpec(
+            "f25",
+            2.5,
+            300.0,
+            fps=__import__("fractions").Fraction(25),
+            duration_s=duration_s - 2,
+            audio=False,
+            size=(96, 54),
+            seed=2,
+        ),
+    ]
     truths = make_camera_set(folder, specs, seed=8)
     errs, events = [], []
     for tr in truths:
@@ -152,6 +203,7 @@ def bench_flash(duration_s: float) -> dict:
         events.append(ev)
         rate = 1 + tr.spec.drift_ppm * 1e-6
         from mtbsync_core.multicam.synth import flash_schedule
+
         end = max(s.offset_s + s.duration_s * 1.001 + s.audio_lead_s for s in specs) + 1.0
         fl = flash_schedule(0.0, end, 8)
         on = np.array([(a - tr.spec.offset_s) / rate for a, _ in fl])
@@ -162,10 +214,16 @@ def bench_flash(duration_s: float) -> dict:
     est = estimate_flash_pair(events[0], events[1])
     (o_true, d_true) = true_clock(truths)[1]
     e = np.asarray(errs)
-    return {"events": len(e), "timing_err_frames_median": float(np.median(e)),
-            "timing_err_frames_max": float(e.max()), "within_quarter_frame": float(np.mean(e <= 0.25)),
-            "status": est.status, "offset_err_ms": abs(est.offset_s - o_true) * 1e3,
-            "drift_err_ppm": abs(est.drift_ppm - d_true), "matched_events": est.n_inliers}
+    return {
+        "events": len(e),
+        "timing_err_frames_median": float(np.median(e)),
+        "timing_err_frames_max": float(e.max()),
+        "within_quarter_frame": float(np.mean(e <= 0.25)),
+        "status": est.status,
+        "offset_err_ms": abs(est.offset_s - o_true) * 1e3,
+        "drift_err_ppm": abs(est.drift_ppm - d_true),
+        "matched_events": est.n_inliers,
+    }
 
 
 def bench_lookup() -> dict:
@@ -173,8 +231,10 @@ def bench_lookup() -> dict:
     import av
 
     truths = make_camera_set(CACHE / "lookup", standard_specs(8.0), seed=5, flashes=False)
-    syncs = tuple(CameraSync(str(t.path), t.spec.camera_id, o, d, 1.0, "manual", "ok")
-                  for t, (o, d) in zip(truths, true_clock(truths), strict=True))
+    syncs = tuple(
+        CameraSync(str(t.path), t.spec.camera_id, o, d, 1.0, "manual", "ok")
+        for t, (o, d) in zip(truths, true_clock(truths), strict=True)
+    )
     result = MulticamResult(syncs, syncs[0].camera_id, "manual")
     decoded = {}
     for t in truths:
@@ -184,7 +244,9 @@ def bench_lookup() -> dict:
     wrong = checked = 0
     t_start = time.perf_counter()
     with Timeline(result) as tl:
-        times = np.concatenate([np.random.default_rng(1).uniform(-1, 9, 300), tl.grid(-1, 9, fps=60) + 0.00371])  # off exact ties
+        times = np.concatenate(
+            [np.random.default_rng(1).uniform(-1, 9, 300), tl.grid(-1, 9, fps=60) + 0.00371]
+        )  # off exact ties
         for t in times:
             for cid, f in tl.frame_at(float(t)).items():
                 tr = next(x for x in truths if x.spec.camera_id == cid)
@@ -201,23 +263,37 @@ def bench_lookup() -> dict:
 
 def run(quick: bool = False) -> dict:
     """Run every multi-camera benchmark; print and return the figures."""
-    out = {"audio": bench_audio(6 if quick else 24), "long_10min": bench_long(),
-           "unrelated": bench_unrelated(60 if quick else 200), "flash": bench_flash(30.0 if quick else 90.0),
-           "lookup": bench_lookup()}
+    out = {
+        "audio": bench_audio(6 if quick else 24),
+        "long_10min": bench_long(),
+        "unrelated": bench_unrelated(60 if quick else 200),
+        "flash": bench_flash(30.0 if quick else 90.0),
+        "lookup": bench_lookup(),
+    }
     a, lg, u, f, lk = out["audio"], out["long_10min"], out["unrelated"], out["flash"], out["lookup"]
-    print(f"multicam audio: {a['ok']}/{a['cases']} ok; offset error median {a['offset_err_ms_median']:.3f} ms, "
-          f"p99 {a['offset_err_ms_p99']:.3f} ms; worst clock error over overlap {a['span_err_ms_max']:.3f} ms; "
-          f"drift error max {a['drift_err_ppm_max']:.2f} ppm")
-    print(f"  baseline (plain FFT cross-correlation): median {a['baseline_offset_err_ms_median']:.1f} ms, "
-          f"{a['baseline_failed_over_1_frame']}/{a['cases']} off by more than a frame")
-    print(f"multicam 10-min pair: {lg['seconds']:.2f} s (decode {lg['decode_seconds']:.2f} s), baseline "
-          f"{lg['baseline_seconds']:.2f} s, ratio {lg['ratio_vs_baseline']:.2f}; {lg['status']}, offset error "
-          f"{lg['offset_err_ms']:.3f} ms, drift error {lg['drift_err_ppm']:.2f} ppm, end error "
-          f"{lg['end_err_ms']:.3f} ms (baseline end error {lg['baseline_end_err_ms']:.1f} ms)")
-    print(f"multicam unrelated audio: {u['ambiguous']}/{u['trials']} ambiguous ({100 * u['share_ambiguous']:.1f} %)")
-    print(f"multicam flash: {f['events']} events, timing error median {f['timing_err_frames_median']:.3f} "
-          f"max {f['timing_err_frames_max']:.3f} frames; pair {f['status']}, offset error "
-          f"{f['offset_err_ms']:.2f} ms, drift error {f['drift_err_ppm']:.1f} ppm from {f['matched_events']} events")
+    print(
+        f"multicam audio: {a['ok']}/{a['cases']} ok; offset error median {a['offset_err_ms_median']:.3f} ms, "
+        f"p99 {a['offset_err_ms_p99']:.3f} ms; worst clock error over overlap {a['span_err_ms_max']:.3f} ms; "
+        f"drift error max {a['drift_err_ppm_max']:.2f} ppm"
+    )
+    print(
+        f"  baseline (plain FFT cross-correlation): median {a['baseline_offset_err_ms_median']:.1f} ms, "
+        f"{a['baseline_failed_over_1_frame']}/{a['cases']} off by more than a frame"
+    )
+    print(
+        f"multicam 10-min pair: {lg['seconds']:.2f} s (decode {lg['decode_seconds']:.2f} s), baseline "
+        f"{lg['baseline_seconds']:.2f} s, ratio {lg['ratio_vs_baseline']:.2f}; {lg['status']}, offset error "
+        f"{lg['offset_err_ms']:.3f} ms, drift error {lg['drift_err_ppm']:.2f} ppm, end error "
+        f"{lg['end_err_ms']:.3f} ms (baseline end error {lg['baseline_end_err_ms']:.1f} ms)"
+    )
+    print(
+        f"multicam unrelated audio: {u['ambiguous']}/{u['trials']} ambiguous ({100 * u['share_ambiguous']:.1f} %)"
+    )
+    print(
+        f"multicam flash: {f['events']} events, timing error median {f['timing_err_frames_median']:.3f} "
+        f"max {f['timing_err_frames_max']:.3f} frames; pair {f['status']}, offset error "
+        f"{f['offset_err_ms']:.2f} ms, drift error {f['drift_err_ppm']:.1f} ppm from {f['matched_events']} events"
+    )
     print(f"multicam lookup: {lk['lookups']} frames checked, {lk['wrong_frames']} wrong")
     return out
 

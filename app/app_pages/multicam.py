@@ -61,20 +61,42 @@ st.subheader("Manual nudge (ms, added to the offset)")
 nudge_cols = st.columns(len(result.cameras))
 cams = []
 for col, cam in zip(nudge_cols, result.cameras, strict=True):
-    nudge_ms = col.number_input(cam.camera_id, step=1.0, format="%.1f", key=f"mc_nudge_{cam.camera_id}",
-                                disabled=cam.camera_id == result.master_id)
+    nudge_ms = col.number_input(
+        cam.camera_id,
+        step=1.0,
+        format="%.1f",
+        key=f"mc_nudge_{cam.camera_id}",
+        disabled=cam.camera_id == result.master_id,
+    )
     if nudge_ms:
         cam = replace(cam, offset_s=cam.offset_s + nudge_ms / 1000.0, method="manual", status="ok")
     cams.append(cam)
 shown = replace(result, cameras=tuple(cams))
 
-table = pd.DataFrame([{"camera": c.camera_id, "status": c.status, "method": c.method,
-                       "offset_s": round(c.offset_s, 5), "drift_ppm": round(c.drift_ppm, 2),
-                       "confidence": round(c.confidence, 2), "fps": round(c.fps, 3), "vfr": c.is_vfr,
-                       "note": c.message} for c in shown.cameras])
+table = pd.DataFrame(
+    [
+        {
+            "camera": c.camera_id,
+            "status": c.status,
+            "method": c.method,
+            "offset_s": round(c.offset_s, 5),
+            "drift_ppm": round(c.drift_ppm, 2),
+            "confidence": round(c.confidence, 2),
+            "fps": round(c.fps, 3),
+            "vfr": c.is_vfr,
+            "note": c.message,
+        }
+        for c in shown.cameras
+    ]
+)
 st.dataframe(table, hide_index=True, key="mc_table")
-st.download_button("Download multicam.json", json.dumps(result_to_dict(shown), indent=2),
-                   file_name="multicam.json", mime="application/json", key="mc_download")
+st.download_button(
+    "Download multicam.json",
+    json.dumps(result_to_dict(shown), indent=2),
+    file_name="multicam.json",
+    mime="application/json",
+    key="mc_download",
+)
 
 sig = tuple((c.path, c.offset_s, c.drift_ppm, c.status) for c in shown.cameras)
 held = st.session_state.get(K_TIMELINE)
@@ -88,14 +110,24 @@ if held is None or held[0] != sig:
         st.stop()
 timeline: Timeline = held[1]
 t0, t1 = timeline.span_s()
-t = st.slider("Master time (s)", float(t0), float(t1), float(min(max(t0, timeline.common_span_s()[0]), t1)),
-              step=1 / 60, format="%.3f", key="mc_t")
+t = st.slider(
+    "Master time (s)",
+    float(t0),
+    float(t1),
+    float(min(max(t0, timeline.common_span_s()[0]), t1)),
+    step=1 / 60,
+    format="%.3f",
+    key="mc_t",
+)
 frames = timeline.frame_at(t)
 grid = st.columns(min(3, len(frames)))
 for n, (cid, fr) in enumerate(frames.items()):
     box = grid[n % len(grid)]
     if fr.valid and fr.image is not None:
-        box.image(fr.image, caption=f"{cid}: frame {fr.frame_idx} at {fr.pts_s:.3f} s "
-                  f"(residual {1000 * fr.residual_s:+.1f} ms)")
+        box.image(
+            fr.image,
+            caption=f"{cid}: frame {fr.frame_idx} at {fr.pts_s:.3f} s "
+            f"(residual {1000 * fr.residual_s:+.1f} ms)",
+        )
     else:
         box.warning(f"{cid}: no frame at {t:.3f} s")

@@ -19,7 +19,9 @@ def _offset(text: str) -> tuple[str, float]:
             raise ValueError
         return cam, float(val)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"offset {text!r} must be CAM=SECONDS, e.g. helmet=1.25") from None
+        raise argparse.ArgumentTypeError(
+            f"offset {text!r} must be CAM=SECONDS, e.g. helmet=1.25"
+        ) from None
 
 
 def _roi(text: str) -> tuple[int, int, int, int]:
@@ -27,22 +29,41 @@ def _roi(text: str) -> tuple[int, int, int, int]:
         x, y, w, h = (int(v) for v in text.split(","))
         return x, y, w, h
     except ValueError:
-        raise argparse.ArgumentTypeError(f"roi {text!r} must be X,Y,W,H in pixels, e.g. 10,20,40,30") from None
+        raise argparse.ArgumentTypeError(
+            f"roi {text!r} must be X,Y,W,H in pixels, e.g. 10,20,40,30"
+        ) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``multicam`` with its ``sync`` and ``trim`` subcommands to ``sub``."""
-    mc = sub.add_parser("multicam", help="put simultaneous cameras on one timeline (sound, flash, timecode)")
+    mc = sub.add_parser(
+        "multicam", help="put simultaneous cameras on one timeline (sound, flash, timecode)"
+    )
     msub = mc.add_subparsers(dest="multicam_command", metavar="ACTION", required=True)
-    p = msub.add_parser("sync", help="find each camera's offset and clock drift against a master",
-                        description="master time = offset_s + (1 + drift_ppm*1e-6) * camera time")
+    p = msub.add_parser(
+        "sync",
+        help="find each camera's offset and clock drift against a master",
+        description="master time = offset_s + (1 + drift_ppm*1e-6) * camera time",
+    )
     p.add_argument("cameras", nargs="+", metavar="CAM", help="video files (two or more)")
     p.add_argument("--out", required=True, help="folder for multicam.json")
-    p.add_argument("--master", help="camera id (file stem) or path of the master camera (default: the first)")
-    p.add_argument("--method", choices=METHODS, default="auto", help="evidence to use (default %(default)s)")
-    p.add_argument("--offset", type=_offset, action="append", default=[], metavar="CAM=SECONDS",
-                   help="manual offset of a camera on the master clock (repeatable; overrides)")
-    p.add_argument("--roi", type=_roi, help="X,Y,W,H pixel box around the flash / LED for --method flash")
+    p.add_argument(
+        "--master", help="camera id (file stem) or path of the master camera (default: the first)"
+    )
+    p.add_argument(
+        "--method", choices=METHODS, default="auto", help="evidence to use (default %(default)s)"
+    )
+    p.add_argument(
+        "--offset",
+        type=_offset,
+        action="append",
+        default=[],
+        metavar="CAM=SECONDS",
+        help="manual offset of a camera on the master clock (repeatable; overrides)",
+    )
+    p.add_argument(
+        "--roi", type=_roi, help="X,Y,W,H pixel box around the flash / LED for --method flash"
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing multicam.json")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -58,20 +79,33 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """Handler of ``mtbsync multicam sync``."""
     out = Path(args.out) / "multicam.json"
     check_writable(out, args.force)
-    result = sync_cameras(args.cameras, master=args.master, method=args.method,
-                          manual_offsets=dict(args.offset), roi=args.roi, progress=progress_for(args))
+    result = sync_cameras(
+        args.cameras,
+        master=args.master,
+        method=args.method,
+        manual_offsets=dict(args.offset),
+        roi=args.roi,
+        progress=progress_for(args),
+    )
     write_multicam(out, result, force=args.force)
-    print(f"{'camera':<16} {'status':<10} {'method':<9} {'offset_s':>11} {'drift_ppm':>10} {'conf':>5}")
+    print(
+        f"{'camera':<16} {'status':<10} {'method':<9} {'offset_s':>11} {'drift_ppm':>10} {'conf':>5}"
+    )
     for c in result.cameras:
-        print(f"{c.camera_id:<16} {c.status:<10} {c.method:<9} {c.offset_s:>11.5f} {c.drift_ppm:>10.2f} "
-              f"{c.confidence:>5.2f}")
+        print(
+            f"{c.camera_id:<16} {c.status:<10} {c.method:<9} {c.offset_s:>11.5f} {c.drift_ppm:>10.2f} "
+            f"{c.confidence:>5.2f}"
+        )
     print(f"wrote {out}")
     bad = [c for c in result.cameras if c.status != "ok"]
     for c in bad:
         print(f"mtbsync: warning: {c.camera_id}: {c.status}: {c.message}", file=sys.stderr)
     if bad:
-        print(f"mtbsync: error: {len(bad)} camera(s) not reliably placed; see {out}. Try --method flash "
-              "or --offset CAM=SECONDS.", file=sys.stderr)
+        print(
+            f"mtbsync: error: {len(bad)} camera(s) not reliably placed; see {out}. Try --method flash "
+            "or --offset CAM=SECONDS.",
+            file=sys.stderr,
+        )
         return 4
     return 0
 
@@ -83,7 +117,9 @@ def cmd_trim(args: argparse.Namespace) -> int:
         raise MulticamError(f"No camera in '{args.source}' was placed; nothing to trim.")
     _, done = trim_cameras(result, args.out, force=args.force, progress=progress_for(args))
     for d in done:
-        print(f"{d.camera_id:<16} from frame {d.cut_frame_idx:>6} ({d.cut_t_cam_s:.4f} s) {d.mode:<8} "
-              f"{d.frames_written} frames -> {d.path}")
+        print(
+            f"{d.camera_id:<16} from frame {d.cut_frame_idx:>6} ({d.cut_t_cam_s:.4f} s) {d.mode:<8} "
+            f"{d.frames_written} frames -> {d.path}"
+        )
     print(f"wrote {Path(args.out) / 'multicam.json'}")
     return 0

@@ -45,9 +45,11 @@ class AudioParams:
     min_peak_ratio: float = 1.3  # best peak over the best one elsewhere (coarse)
 
 
-def _whiten(spec: np.ndarray, freqs: np.ndarray, band: tuple[float, float], beta: float) -> np.ndarray:
+def _whiten(
+    spec: np.ndarray, freqs: np.ndarray, band: tuple[float, float], beta: float
+) -> np.ndarray:
     mag = np.abs(spec)
-    out = spec / (mag ** beta + 1e-12 * (mag.max() + 1e-30))
+    out = spec / (mag**beta + 1e-12 * (mag.max() + 1e-30))
     out[(freqs < band[0]) | (freqs > band[1])] = 0
     return out
 
@@ -125,8 +127,9 @@ def coarse_lags(ref: AudioTrack, cam: AudioTrack, prm: AudioParams):
     return np.asarray(rows, float).reshape(-1, 3)
 
 
-def _fine_window(ref: AudioTrack, seg: np.ndarray, t_c0: float, off: float, rate: float,
-                 prm: AudioParams) -> tuple[float, float, float] | None:
+def _fine_window(
+    ref: AudioTrack, seg: np.ndarray, t_c0: float, off: float, rate: float, prm: AudioParams
+) -> tuple[float, float, float] | None:
     """Residual lag (s) of one window against ``ref`` warped onto the predicted clock."""
     sr = ref.rate_hz
     m = int(prm.fine_margin_s * sr)
@@ -199,24 +202,43 @@ def fine_fit(ref: AudioTrack, cam: AudioTrack, off: float, drift: float, prm: Au
     return {"offset": a, "drift": b, "inliers": inl, "res": res, "rows": arr}
 
 
-def estimate_audio_pair(ref: AudioTrack, cam: AudioTrack, i: int = 0, j: int = 1,
-                        prm: AudioParams = AudioParams()) -> PairEstimate:
+def estimate_audio_pair(
+    ref: AudioTrack, cam: AudioTrack, i: int = 0, j: int = 1, prm: AudioParams = AudioParams()
+) -> PairEstimate:
     """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their sound."""
+
     def fail(msg: str, status: str = "ambiguous", **kw) -> PairEstimate:
-        return PairEstimate(i, j, kw.get("off", 0.0), kw.get("drift", 0.0) * 1e6, 0.0, status,
-                            "audio", message=msg, n_windows=kw.get("nw", 0), n_inliers=kw.get("ni", 0))
+        return PairEstimate(
+            i,
+            j,
+            kw.get("off", 0.0),
+            kw.get("drift", 0.0) * 1e6,
+            0.0,
+            status,
+            "audio",
+            message=msg,
+            n_windows=kw.get("nw", 0),
+            n_inliers=kw.get("ni", 0),
+        )
 
     co = coarse_lags(ref, cam, prm)
     good = co[co[:, 2] >= prm.min_peak_ratio] if len(co) else co
     if len(good) < prm.min_inliers:
-        return fail(f"audio gave no clear match ({len(good)} of {len(co)} windows had a distinct "
-                    "peak): unrelated, silent or repetitive sound", nw=len(co))
-    a, b, inl = _ransac_line(good[:, 0], good[:, 1], good[:, 2], prm.coarse_tol_s,
-                             prm.max_drift_ppm * 1e-6)
+        return fail(
+            f"audio gave no clear match ({len(good)} of {len(co)} windows had a distinct "
+            "peak): unrelated, silent or repetitive sound",
+            nw=len(co),
+        )
+    a, b, inl = _ransac_line(
+        good[:, 0], good[:, 1], good[:, 2], prm.coarse_tol_s, prm.max_drift_ppm * 1e-6
+    )
     if inl.sum() < prm.min_inliers:
-        return fail(f"audio windows disagree (only {int(inl.sum())} of {len(co)} coarse windows "
-                    "on one line): unrelated or repetitive sound, or no overlap", nw=len(co),
-                    ni=int(inl.sum()))
+        return fail(
+            f"audio windows disagree (only {int(inl.sum())} of {len(co)} coarse windows "
+            "on one line): unrelated or repetitive sound, or no overlap",
+            nw=len(co),
+            ni=int(inl.sum()),
+        )
     # the line of offsets o(t) = a + b t means ref = a + (1 + b) cam
     fit = None
     for _ in range(2):
@@ -230,18 +252,42 @@ def estimate_audio_pair(ref: AudioTrack, cam: AudioTrack, i: int = 0, j: int = 1
     return _accept(i, j, fit, co, int(inl.sum()), prm)
 
 
-def _accept(i: int, j: int, fit: dict, co: np.ndarray, n_coarse: int, prm: AudioParams) -> PairEstimate:
+def _accept(
+    i: int, j: int, fit: dict, co: np.ndarray, n_coarse: int, prm: AudioParams
+) -> PairEstimate:
     inl = fit["inliers"]
     n, ni = len(inl), int(inl.sum())
     share = ni / max(n, 1)
     rms = float(np.sqrt(np.mean(fit["res"][inl] ** 2))) if ni else float("inf")
     ratio = float(np.median(fit["rows"][inl, 3])) if ni else 0.0
     ok = ni >= prm.min_inliers and share >= prm.min_inlier_share and rms < prm.inlier_tol_s / 2
-    conf = float(np.clip(share * min(1.0, n_coarse / max(len(co), 1) * 1.5)
-                         * min(1.0, (ratio - 1.0) / 1.0), 0.0, 1.0))
+    conf = float(
+        np.clip(
+            share * min(1.0, n_coarse / max(len(co), 1) * 1.5) * min(1.0, (ratio - 1.0) / 1.0),
+            0.0,
+            1.0,
+        )
+    )
     status = "ok" if ok else "ambiguous"
-    msg = "" if ok else (f"audio windows disagree ({ni} of {n} fine windows fit one clock, "
-                         f"rms {rms * 1e3:.2f} ms)")
-    return PairEstimate(i, j, fit["offset"], fit["drift"] * 1e6, conf if ok else min(conf, 0.3),
-                        status, "audio", tuple(float(r) for r in fit["res"]), msg, n, ni,
-                        {"coarse_windows": len(co), "coarse_inliers": n_coarse, "rms_s": rms})
+    msg = (
+        ""
+        if ok
+        else (
+            f"audio windows disagree ({ni} of {n} fine windows fit one clock, "
+            f"rms {rms * 1e3:.2f} ms)"
+        )
+    )
+    return PairEstimate(
+        i,
+        j,
+        fit["offset"],
+        fit["drift"] * 1e6,
+        conf if ok else min(conf, 0.3),
+        status,
+        "audio",
+        tuple(float(r) for r in fit["res"]),
+        msg,
+        n,
+        ni,
+        {"coarse_windows": len(co), "coarse_inliers": n_coarse, "rms_s": rms},
+    )

@@ -31,8 +31,9 @@ class FlashEvents:
     frame_period_s: float
 
 
-def brightness_series(path: str | os.PathLike[str],
-                      roi: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def brightness_series(
+    path: str | os.PathLike[str], roi: tuple[int, int, int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(camera time per frame, mean luma per frame) for ``roi`` = (x, y, w, h) or the whole frame."""
     with open_media(path) as c:
         vs = c.streams.video[0]
@@ -52,8 +53,9 @@ def brightness_series(path: str | os.PathLike[str],
     return t_a[order] - t_a[order][0], np.asarray(b)[order]
 
 
-def detect_flash_events(t_s: np.ndarray, level: np.ndarray, baseline_s: float = 2.0,
-                        min_jump: float = 12.0) -> FlashEvents:
+def detect_flash_events(
+    t_s: np.ndarray, level: np.ndarray, baseline_s: float = 2.0, min_jump: float = 12.0
+) -> FlashEvents:
     """Rises and falls of a light cue from a brightness series (camera seconds, 0..255 luma)."""
     period = float(np.median(np.diff(t_s))) if len(t_s) > 1 else 1 / 30
     win = max(3, int(baseline_s / period) | 1)
@@ -95,8 +97,9 @@ def _run_level(x: np.ndarray, lit: np.ndarray, k: int) -> float:
     return float(max(np.median(inner), 1e-6))
 
 
-def read_flash_events(path: str | os.PathLike[str],
-                      roi: tuple[int, int, int, int] | None = None) -> FlashEvents:
+def read_flash_events(
+    path: str | os.PathLike[str], roi: tuple[int, int, int, int] | None = None
+) -> FlashEvents:
     """Decode ``path`` and detect its light-cue events."""
     try:
         t, b = brightness_series(path, roi)
@@ -106,13 +109,27 @@ def read_flash_events(path: str | os.PathLike[str],
     return detect_flash_events(t, b)
 
 
-def estimate_flash_pair(ref: FlashEvents, cam: FlashEvents, i: int = 0, j: int = 1,
-                        max_drift_ppm: float = 1000.0, max_drift_se_ppm: float = 100.0) -> PairEstimate:
+def estimate_flash_pair(
+    ref: FlashEvents,
+    cam: FlashEvents,
+    i: int = 0,
+    j: int = 1,
+    max_drift_ppm: float = 1000.0,
+    max_drift_se_ppm: float = 100.0,
+) -> PairEstimate:
     """Camera ``j`` on camera ``i``'s clock by matching flash events (same polarity)."""
     if len(ref.t_s) == 0 or len(cam.t_s) == 0:
-        return PairEstimate(i, j, 0.0, 0.0, 0.0, "failed", "flash",
-                            message="no flash / LED events found; draw an ROI around the light or "
-                            "use --method audio or --offset")
+        return PairEstimate(
+            i,
+            j,
+            0.0,
+            0.0,
+            0.0,
+            "failed",
+            "flash",
+            message="no flash / LED events found; draw an ROI around the light or "
+            "use --method audio or --offset",
+        )
     span = float(np.ptp(cam.t_s)) if len(cam.t_s) > 1 else 0.0
     tol = max(2 * max(ref.frame_period_s, cam.frame_period_s), max_drift_ppm * 1e-6 * span)
     best = _best_shift(ref, cam, tol)
@@ -127,8 +144,19 @@ def estimate_flash_pair(ref: FlashEvents, cam: FlashEvents, i: int = 0, j: int =
     ok = len(pairs) >= 3 and len(pairs) >= 0.6 * n_min
     conf = float(min(1.0, len(pairs) / max(n_min, 1))) if ok else 0.2
     msg = note if ok else f"only {len(pairs)} of {n_min} flash events match one clock"
-    return PairEstimate(i, j, off, drift * 1e6, conf, "ok" if ok else "ambiguous", "flash", res, msg,
-                        n_min, len(pairs))
+    return PairEstimate(
+        i,
+        j,
+        off,
+        drift * 1e6,
+        conf,
+        "ok" if ok else "ambiguous",
+        "flash",
+        res,
+        msg,
+        n_min,
+        len(pairs),
+    )
 
 
 def _fit_clock(pairs: np.ndarray, max_se_ppm: float) -> tuple[float, float, str]:
@@ -137,8 +165,11 @@ def _fit_clock(pairs: np.ndarray, max_se_ppm: float) -> tuple[float, float, str]
     if len(pairs) >= 3 and np.ptp(cam) > 0:
         slope, icpt = np.polyfit(cam, ref, 1)
         res = ref - icpt - slope * cam
-        se = float(np.std(res) * np.sqrt(len(res) / max(len(res) - 2, 1))
-                   / np.sqrt(np.sum((cam - cam.mean()) ** 2)))
+        se = float(
+            np.std(res)
+            * np.sqrt(len(res) / max(len(res) - 2, 1))
+            / np.sqrt(np.sum((cam - cam.mean()) ** 2))
+        )
         if se * 1e6 <= max_se_ppm:
             return float(icpt), float(slope - 1.0), f"drift fitted from {len(pairs)} flash events"
     note = f"drift not measurable from {len(pairs)} events over {np.ptp(cam):.1f} s; set to 0"

@@ -90,31 +90,50 @@ def result_to_dict(result: MulticamResult) -> dict[str, Any]:
         d = asdict(c)
         d["residuals_s"] = [round(float(r), 7) for r in c.residuals_s]
         cams.append(d)
-    return {"format": FORMAT, "version": VERSION, "generator": f"mtbsync {__version__}",
-            "master_id": result.master_id, "method": result.method,
-            "time_model": "master_s = offset_s + (1 + drift_ppm*1e-6) * camera_s",
-            "params": result.params, "cameras": cams}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "generator": f"mtbsync {__version__}",
+        "master_id": result.master_id,
+        "method": result.method,
+        "time_model": "master_s = offset_s + (1 + drift_ppm*1e-6) * camera_s",
+        "params": result.params,
+        "cameras": cams,
+    }
 
 
 def result_from_dict(data: dict[str, Any], source: str = "<dict>") -> MulticamResult:
     """Inverse of :func:`result_to_dict`; names what is wrong in ``source``."""
     if data.get("format") != FORMAT or data.get("version") != VERSION:
-        raise MulticamError(f"'{source}' is not a {FORMAT} v{VERSION} file "
-                            f"(format={data.get('format')!r}, version={data.get('version')!r}). "
-                            "Create it with `mtbsync multicam sync`.")
+        raise MulticamError(
+            f"'{source}' is not a {FORMAT} v{VERSION} file "
+            f"(format={data.get('format')!r}, version={data.get('version')!r}). "
+            "Create it with `mtbsync multicam sync`."
+        )
     names = {f for f in CameraSync.__dataclass_fields__}
     try:
-        cams = tuple(CameraSync(**{**{k: v for k, v in c.items() if k in names},
-                                   "residuals_s": tuple(c.get("residuals_s", ()))})
-                     for c in data["cameras"])
-        return MulticamResult(cams, str(data["master_id"]), str(data.get("method", "")),
-                              dict(data.get("params", {})))
+        cams = tuple(
+            CameraSync(
+                **{
+                    **{k: v for k, v in c.items() if k in names},
+                    "residuals_s": tuple(c.get("residuals_s", ())),
+                }
+            )
+            for c in data["cameras"]
+        )
+        return MulticamResult(
+            cams, str(data["master_id"]), str(data.get("method", "")), dict(data.get("params", {}))
+        )
     except (KeyError, TypeError) as err:
-        raise MulticamError(f"'{source}' has a malformed camera entry ({err}). "
-                            "Re-create it with `mtbsync multicam sync`.") from err
+        raise MulticamError(
+            f"'{source}' has a malformed camera entry ({err}). "
+            "Re-create it with `mtbsync multicam sync`."
+        ) from err
 
 
-def write_multicam(path: str | os.PathLike[str], result: MulticamResult, force: bool = False) -> Path:
+def write_multicam(
+    path: str | os.PathLike[str], result: MulticamResult, force: bool = False
+) -> Path:
     """Write ``result`` as JSON atomically; refuses an existing file unless ``force``."""
     text = json.dumps(result_to_dict(result), indent=2) + "\n"
     return write_text_atomic(path, text, force=force)
@@ -128,8 +147,12 @@ def read_multicam(path: str | os.PathLike[str]) -> MulticamResult:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
-        raise MulticamError(f"No multicam file at '{p}'. Run `mtbsync multicam sync` first.") from err
+        raise MulticamError(
+            f"No multicam file at '{p}'. Run `mtbsync multicam sync` first."
+        ) from err
     except json.JSONDecodeError as err:
-        raise MulticamError(f"'{p}' is not valid JSON (line {err.lineno}). "
-                            "Re-create it with `mtbsync multicam sync`.") from err
+        raise MulticamError(
+            f"'{p}' is not valid JSON (line {err.lineno}). "
+            "Re-create it with `mtbsync multicam sync`."
+        ) from err
     return result_from_dict(data, str(p))

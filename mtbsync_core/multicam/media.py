@@ -45,7 +45,9 @@ class PtsTable:
     @property
     def frame_period_s(self) -> float:
         """Median spacing of frames (seconds)."""
-        return float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0 / max(self.fps, 1.0)
+        return (
+            float(np.median(np.diff(self.t_s))) if len(self.t_s) > 1 else 1.0 / max(self.fps, 1.0)
+        )
 
     @property
     def duration_s(self) -> float:
@@ -88,8 +90,20 @@ def read_pts_table(path: str | os.PathLike[str]) -> PtsTable:
     d = np.diff(t_s)
     fps = (len(t_s) - 1) / t_s[-1] if len(t_s) > 1 and t_s[-1] > 0 else 0.0
     is_vfr, dropped = _spacing(d)
-    return PtsTable(p, pts_a, t_s, np.asarray(key, bool)[order], tb, int(pts_a[0]), float(fps),
-                    is_vfr, int(width), int(height), has_audio, dropped)
+    return PtsTable(
+        p,
+        pts_a,
+        t_s,
+        np.asarray(key, bool)[order],
+        tb,
+        int(pts_a[0]),
+        float(fps),
+        is_vfr,
+        int(width),
+        int(height),
+        has_audio,
+        dropped,
+    )
 
 
 def _spacing(d: np.ndarray) -> tuple[bool, int]:
@@ -141,7 +155,8 @@ def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrac
         if not c.streams.audio:
             raise AudioMissingError(
                 f"'{p}' has no audio stream, so it cannot be synced by sound. "
-                "Use --method flash (a light cue) or --method timecode, or give --offset.")
+                "Use --method flash (a light cue) or --method timecode, or give --offset."
+            )
         st = c.streams.audio[0]
         st.thread_type = "AUTO"
         rs = av.AudioResampler(format="flt", layout="mono", rate=rate_hz)
@@ -159,6 +174,8 @@ def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrac
             log.warning("audio of %s ends early: %s", p, err)
     samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
     if samples.size < rate_hz // 4:
-        raise AudioMissingError(f"'{p}' has almost no audio ({samples.size / rate_hz:.2f} s). "
-                                "Use --method flash or --offset instead.")
+        raise AudioMissingError(
+            f"'{p}' has almost no audio ({samples.size / rate_hz:.2f} s). "
+            "Use --method flash or --offset instead."
+        )
     return AudioTrack(samples, rate_hz, (t_first or 0.0) - v0_s)

@@ -90,7 +90,9 @@ def _solve_once(n: int, pairs: list[PairEstimate], master: int) -> Solution:
     return Solution(off, (rate - 1.0) * 1e6, errors, ())
 
 
-def solve_joint(n: int, pairs: list[PairEstimate], master: int = 0, tol_s: float = 0.005) -> Solution:
+def solve_joint(
+    n: int, pairs: list[PairEstimate], master: int = 0, tol_s: float = 0.005
+) -> Solution:
     """Offsets and drifts of ``n`` cameras against ``master`` from usable pair estimates.
 
     Cycle consistency: while some pair misfits the joint solution by more than ``tol_s`` and
@@ -107,8 +109,11 @@ def solve_joint(n: int, pairs: list[PairEstimate], master: int = 0, tol_s: float
             break
         rest = [p for p in use if (p.i, p.j) != worst]
         if _reached(n, rest, master) != _reached(n, use, master):
-            log.warning("pair %s misfits by %.4f s but is needed to reach a camera", worst,
-                        sol.pair_error_s[worst])
+            log.warning(
+                "pair %s misfits by %.4f s but is needed to reach a camera",
+                worst,
+                sol.pair_error_s[worst],
+            )
             break
         log.info("dropping inconsistent pair %s (%.4f s)", worst, sol.pair_error_s[worst])
         dropped.append(worst)

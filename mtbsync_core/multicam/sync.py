@@ -46,7 +46,9 @@ def _master_index(master: str | None, ids: list[str], paths: list[str]) -> int:
     for k, (cid, p) in enumerate(zip(ids, paths, strict=True)):
         if master in (cid, p, Path(p).name):
             return k
-    raise MulticamError(f"--master {master!r} is not one of the cameras {ids}. Name a camera id or path.")
+    raise MulticamError(
+        f"--master {master!r} is not one of the cameras {ids}. Name a camera id or path."
+    )
 
 
 def _reached(n: int, pairs: list[PairEstimate], master: int) -> set[int]:
@@ -60,8 +62,14 @@ def _reached(n: int, pairs: list[PairEstimate], master: int) -> set[int]:
     return seen
 
 
-def _audio_pairs(paths: list[str], tables: list[PtsTable], strict: bool, rate_hz: int,
-                 prm: AudioParams, progress: ProgressCallback | None) -> list[PairEstimate]:
+def _audio_pairs(
+    paths: list[str],
+    tables: list[PtsTable],
+    strict: bool,
+    rate_hz: int,
+    prm: AudioParams,
+    progress: ProgressCallback | None,
+) -> list[PairEstimate]:
     tracks: dict[int, AudioTrack] = {}
     for k, p in enumerate(paths):
         if not tables[k].has_audio and not strict:
@@ -87,17 +95,26 @@ def _flash_pairs(paths: list[str], wanted: set[int], roi, progress) -> list[Pair
         events[k] = read_flash_events(paths[k], roi)
         report(progress, "flash", len(events), len(wanted), "files")
     keys = sorted(events)
-    return [estimate_flash_pair(events[a], events[b], a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]]
+    return [
+        estimate_flash_pair(events[a], events[b], a, b)
+        for x, a in enumerate(keys)
+        for b in keys[x + 1 :]
+    ]
 
 
 def _clock_pairs(paths: list[str], tables: list[PtsTable], wanted: set[int]) -> list[PairEstimate]:
     clocks = {k: read_start_clocks(paths[k], tables[k].fps) for k in sorted(wanted)}
     keys = sorted(clocks)
-    return [estimate_clock_pair(clocks[a], clocks[b], a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]]
+    return [
+        estimate_clock_pair(clocks[a], clocks[b], a, b)
+        for x, a in enumerate(keys)
+        for b in keys[x + 1 :]
+    ]
 
 
-def clock_check(paths: list[str], tables: list[PtsTable], ids: list[str], master: int,
-                sol: Solution) -> dict[str, dict]:
+def clock_check(
+    paths: list[str], tables: list[PtsTable], ids: list[str], master: int, sol: Solution
+) -> dict[str, dict]:
     """Start-clock offsets against the master beside the found ones (a sanity check, seconds)."""
     ref = read_start_clocks(paths[master], tables[master].fps)
     out = {}
@@ -108,13 +125,24 @@ def clock_check(paths: list[str], tables: list[PtsTable], ids: list[str], master
         if est.status == "failed":
             continue
         found = float(sol.offset_s[k])
-        out[ids[k]] = {"clock": est.extra.get("clock"), "clock_offset_s": round(est.offset_s, 4),
-                       "difference_s": None if np.isnan(found) else round(found - est.offset_s, 4)}
+        out[ids[k]] = {
+            "clock": est.extra.get("clock"),
+            "clock_offset_s": round(est.offset_s, 4),
+            "difference_s": None if np.isnan(found) else round(found - est.offset_s, 4),
+        }
     return out
 
 
-def _estimate(method: str, paths: list[str], tables: list[PtsTable], master: int, roi,
-              rate_hz: int, prm: AudioParams, progress) -> list[PairEstimate]:
+def _estimate(
+    method: str,
+    paths: list[str],
+    tables: list[PtsTable],
+    master: int,
+    roi,
+    rate_hz: int,
+    prm: AudioParams,
+    progress,
+) -> list[PairEstimate]:
     n, every = len(paths), set(range(len(paths)))
     pairs: list[PairEstimate] = []
     if method in ("audio", "auto"):
@@ -128,16 +156,25 @@ def _estimate(method: str, paths: list[str], tables: list[PtsTable], master: int
     return pairs
 
 
-def sync_cameras(paths: Sequence[str | os.PathLike[str]], *, master: str | None = None,
-                 method: str = "auto", manual_offsets: dict[str, float] | None = None,
-                 camera_ids: Sequence[str] | None = None, roi: tuple[int, int, int, int] | None = None,
-                 audio_rate_hz: int = 8000, audio_params: AudioParams | None = None,
-                 progress: ProgressCallback | None = None) -> MulticamResult:
+def sync_cameras(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    master: str | None = None,
+    method: str = "auto",
+    manual_offsets: dict[str, float] | None = None,
+    camera_ids: Sequence[str] | None = None,
+    roi: tuple[int, int, int, int] | None = None,
+    audio_rate_hz: int = 8000,
+    audio_params: AudioParams | None = None,
+    progress: ProgressCallback | None = None,
+) -> MulticamResult:
     """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model)."""
     paths_s = [os.fspath(p) for p in paths]
     if len(paths_s) < 2:
-        raise MulticamError(f"Multi-camera sync needs at least two cameras, got {len(paths_s)} "
-                            f"({paths_s}). Pass two or more video files.")
+        raise MulticamError(
+            f"Multi-camera sync needs at least two cameras, got {len(paths_s)} "
+            f"({paths_s}). Pass two or more video files."
+        )
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     ids = list(camera_ids) if camera_ids else default_camera_ids(paths_s)
@@ -150,74 +187,147 @@ def sync_cameras(paths: Sequence[str | os.PathLike[str]], *, master: str | None 
     if method == "manual":
         missing = [ids[k] for k in range(len(ids)) if k != m and ids[k] not in manual]
         if missing:
-            raise MulticamError(f"--method manual needs --offset for every camera but the master; "
-                                f"missing {missing}. Example: --offset {missing[0]}=1.25")
+            raise MulticamError(
+                f"--method manual needs --offset for every camera but the master; "
+                f"missing {missing}. Example: --offset {missing[0]}=1.25"
+            )
         pairs: list[PairEstimate] = []
     else:
-        pairs = _estimate(method, paths_s, tables, m, roi, audio_rate_hz, audio_params or AudioParams(),
-                          progress)
+        pairs = _estimate(
+            method, paths_s, tables, m, roi, audio_rate_hz, audio_params or AudioParams(), progress
+        )
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
     cams = _check_overlap(cams, m)
-    params = {"method": method, "audio_rate_hz": audio_rate_hz, "roi": list(roi) if roi else None,
-              "dropped_pairs": [list(p) for p in sol.dropped],
-              "pair_errors_s": {f"{ids[i]}~{ids[j]}": round(e, 6) for (i, j), e in sol.pair_error_s.items()},
-              "pairs": [_pair_summary(p, ids) for p in pairs],
-              "clock_check": clock_check(paths_s, tables, ids, m, sol)}
+    params = {
+        "method": method,
+        "audio_rate_hz": audio_rate_hz,
+        "roi": list(roi) if roi else None,
+        "dropped_pairs": [list(p) for p in sol.dropped],
+        "pair_errors_s": {
+            f"{ids[i]}~{ids[j]}": round(e, 6) for (i, j), e in sol.pair_error_s.items()
+        },
+        "pairs": [_pair_summary(p, ids) for p in pairs],
+        "clock_check": clock_check(paths_s, tables, ids, m, sol),
+    }
     return MulticamResult(tuple(cams), ids[m], method, params)
 
 
 def _pair_summary(p: PairEstimate, ids: list[str]) -> dict:
-    return {"a": ids[p.i], "b": ids[p.j], "method": p.method, "status": p.status,
-            "offset_s": round(p.offset_s, 6), "drift_ppm": round(p.drift_ppm, 3),
-            "confidence": round(p.confidence, 3), "inliers": p.n_inliers, "windows": p.n_windows,
-            "message": p.message}
+    return {
+        "a": ids[p.i],
+        "b": ids[p.j],
+        "method": p.method,
+        "status": p.status,
+        "offset_s": round(p.offset_s, 6),
+        "drift_ppm": round(p.drift_ppm, 3),
+        "confidence": round(p.confidence, 3),
+        "inliers": p.n_inliers,
+        "windows": p.n_windows,
+        "message": p.message,
+    }
 
 
-def _camera(k: int, m: int, ids: list[str], tables: list[PtsTable], pairs: list[PairEstimate],
-            sol: Solution, manual: dict[str, float]) -> CameraSync:
+def _camera(
+    k: int,
+    m: int,
+    ids: list[str],
+    tables: list[PtsTable],
+    pairs: list[PairEstimate],
+    sol: Solution,
+    manual: dict[str, float],
+) -> CameraSync:
     t = tables[k]
-    base = {"path": t.path, "camera_id": ids[k], "fps": round(t.fps, 6), "is_vfr": t.is_vfr,
-            "duration_s": t.duration_s, "frame_count": len(t.t_s)}
+    base = {
+        "path": t.path,
+        "camera_id": ids[k],
+        "fps": round(t.fps, 6),
+        "is_vfr": t.is_vfr,
+        "duration_s": t.duration_s,
+        "frame_count": len(t.t_s),
+    }
     vfr = " Variable frame rate: frame times are taken from PTS." if t.is_vfr else ""
     if t.dropped_frames:
         vfr += f" {t.dropped_frames} dropped frame(s): frame times are taken from PTS."
     if ids[k] in manual:
-        return CameraSync(offset_s=float(manual[ids[k]]), drift_ppm=0.0, confidence=1.0, method="manual",
-                          status="ok", message="manual offset" + vfr, **base)
+        return CameraSync(
+            offset_s=float(manual[ids[k]]),
+            drift_ppm=0.0,
+            confidence=1.0,
+            method="manual",
+            status="ok",
+            message="manual offset" + vfr,
+            **base,
+        )
     if k == m:
-        return CameraSync(offset_s=0.0, drift_ppm=0.0, confidence=1.0, method="master", status="ok",
-                          message="master camera" + vfr, **base)
+        return CameraSync(
+            offset_s=0.0,
+            drift_ppm=0.0,
+            confidence=1.0,
+            method="master",
+            status="ok",
+            message="master camera" + vfr,
+            **base,
+        )
     mine = [p for p in pairs if k in (p.i, p.j)]
     if not np.isnan(sol.offset_s[k]):
         ok = [p for p in mine if p.usable] or mine
         best = max(ok, key=lambda p: p.confidence)
-        return CameraSync(offset_s=float(sol.offset_s[k]), drift_ppm=float(sol.drift_ppm[k]),
-                          confidence=round(best.confidence, 4), method=best.method, status="ok",
-                          residuals_s=best.residuals_s, message=best.message + vfr, **base)
+        return CameraSync(
+            offset_s=float(sol.offset_s[k]),
+            drift_ppm=float(sol.drift_ppm[k]),
+            confidence=round(best.confidence, 4),
+            method=best.method,
+            status="ok",
+            residuals_s=best.residuals_s,
+            message=best.message + vfr,
+            **base,
+        )
     direct = [p for p in mine if {p.i, p.j} == {k, m} and p.status == "ambiguous"]
     if direct:
         p = direct[0]
         off, rate = (p.offset_s, 1 + p.drift_ppm * 1e-6)
         if p.i == k:  # t_k = off + rate t_m  ->  t_m = -off/rate + t_k/rate
             off, rate = -off / rate, 1 / rate
-        return CameraSync(offset_s=float(off), drift_ppm=float((rate - 1) * 1e6), confidence=p.confidence,
-                          method=p.method, status="ambiguous", residuals_s=p.residuals_s,
-                          message=p.message + vfr, **base)
+        return CameraSync(
+            offset_s=float(off),
+            drift_ppm=float((rate - 1) * 1e6),
+            confidence=p.confidence,
+            method=p.method,
+            status="ambiguous",
+            residuals_s=p.residuals_s,
+            message=p.message + vfr,
+            **base,
+        )
     why = "; ".join(sorted({p.message for p in mine if p.message})) or "no evidence"
-    return CameraSync(offset_s=0.0, drift_ppm=0.0, confidence=0.0, method="none", status="failed",
-                      message=f"could not place this camera: {why}. Try --method flash, or "
-                      f"--offset {ids[k]}=SECONDS.{vfr}", **base)
+    return CameraSync(
+        offset_s=0.0,
+        drift_ppm=0.0,
+        confidence=0.0,
+        method="none",
+        status="failed",
+        message=f"could not place this camera: {why}. Try --method flash, or "
+        f"--offset {ids[k]}=SECONDS.{vfr}",
+        **base,
+    )
 
 
 def _check_overlap(cams: list[CameraSync], m: int) -> list[CameraSync]:
     ref = cams[m]
     out = []
     for c in cams:
-        start, end = max(ref.offset_s, c.offset_s), min(ref.to_master(ref.duration_s), c.to_master(c.duration_s))
+        start, end = (
+            max(ref.offset_s, c.offset_s),
+            min(ref.to_master(ref.duration_s), c.to_master(c.duration_s)),
+        )
         if c.status == "ok" and end <= start:
-            c = CameraSync(**{**c.__dict__, "status": "failed",
-                              "message": f"no overlap with the master on the found clock "
-                              f"(gap {start - end:.2f} s). {c.message}".strip()})
+            c = CameraSync(
+                **{
+                    **c.__dict__,
+                    "status": "failed",
+                    "message": f"no overlap with the master on the found clock "
+                    f"(gap {start - end:.2f} s). {c.message}".strip(),
+                }
+            )
         out.append(c)
     return out

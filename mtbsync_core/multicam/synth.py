@@ -32,7 +32,9 @@ def _resonate(x: np.ndarray, f_hz: float, bw_hz: float, rate_hz: int) -> np.ndar
 
 def _roughness(n: int, seed: int) -> np.ndarray:
     """A 0..1 terrain roughness of length n from a real photograph's column texture."""
-    img = cv2.imread(str(photo_dir() / TRAIL_PHOTOS[seed % len(TRAIL_PHOTOS)]), cv2.IMREAD_GRAYSCALE)
+    img = cv2.imread(
+        str(photo_dir() / TRAIL_PHOTOS[seed % len(TRAIL_PHOTOS)]), cv2.IMREAD_GRAYSCALE
+    )
     g = np.abs(np.diff(img.astype(np.float32), axis=1)).mean(axis=0)
     g = np.tile(g, 8)
     out = np.interp(np.linspace(0, len(g) - 1, n), np.arange(len(g)), g)
@@ -54,7 +56,10 @@ def scene_audio(duration_s: float, rate_hz: int = 16000, seed: int = 0) -> np.nd
             f0 = rng.uniform(95, 230)
             pulses = np.zeros(k1 - k0)
             pulses[:: max(1, int(rate_hz / f0))] = 1.0
-            v = sum(_resonate(pulses, f, 80 + f / 15, rate_hz) for f in rng.uniform([300, 900, 2300], [850, 2200, 3200]))
+            v = sum(
+                _resonate(pulses, f, 80 + f / 15, rate_hz)
+                for f in rng.uniform([300, 900, 2300], [850, 2200, 3200])
+            )
             out[k0:k1] += 0.6 * v * np.hanning(k1 - k0)
             t += dur + rng.uniform(0.02, 0.12)
         t += rng.uniform(0.3, 2.5)
@@ -92,12 +97,22 @@ def wind_noise(n: int, rate_hz: int, seed: int) -> np.ndarray:
     return (w / (np.std(w) + 1e-12)).astype(np.float32)
 
 
-def camera_audio(scene: np.ndarray, scene_rate_hz: int, offset_s: float, drift_ppm: float,
-                 duration_s: float, rate_hz: int, snr_db: float, seed: int) -> np.ndarray:
+def camera_audio(
+    scene: np.ndarray,
+    scene_rate_hz: int,
+    offset_s: float,
+    drift_ppm: float,
+    duration_s: float,
+    rate_hz: int,
+    snr_db: float,
+    seed: int,
+) -> np.ndarray:
     """What a camera records: scene at master time ``offset_s + (1+drift) t``, plus wind at ``snr_db``."""
     t_cam = np.arange(int(duration_s * rate_hz)) / rate_hz
     pos = (offset_s + (1 + drift_ppm * 1e-6) * t_cam) * scene_rate_hz
-    sig = _microphone(np.interp(pos, np.arange(len(scene)), scene, left=0.0, right=0.0), rate_hz, seed)
+    sig = _microphone(
+        np.interp(pos, np.arange(len(scene)), scene, left=0.0, right=0.0), rate_hz, seed
+    )
     p_sig = float(np.mean(sig**2)) + 1e-12
     wind = wind_noise(len(sig), rate_hz, seed) * math.sqrt(p_sig / 10 ** (snr_db / 10))
     out = sig + wind
@@ -107,7 +122,12 @@ def camera_audio(scene: np.ndarray, scene_rate_hz: int, offset_s: float, drift_p
 def _microphone(x: np.ndarray, rate_hz: int, seed: int) -> np.ndarray:
     """Each camera's own mic and housing: gain, band limits (causal filters) and a reflection."""
     rng = np.random.default_rng(seed + 31)
-    b, a = butter(2, [rng.uniform(80, 250), min(rng.uniform(3500, 7000), 0.45 * rate_hz)], "bandpass", fs=rate_hz)
+    b, a = butter(
+        2,
+        [rng.uniform(80, 250), min(rng.uniform(3500, 7000), 0.45 * rate_hz)],
+        "bandpass",
+        fs=rate_hz,
+    )
     y = lfilter(b, a, x)
     d = int(rng.uniform(0.004, 0.012) * rate_hz)  # an early reflection off the rider / bike
     y[d:] += rng.uniform(0.15, 0.4) * y[:-d]
@@ -130,8 +150,9 @@ def _audio_stream(out, codec: str, rate_hz: int):
 def _mux_audio(out, st, samples: np.ndarray, rate_hz: int) -> None:
     fs = 1024
     for k in range(0, len(samples), fs):
-        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[None, k : k + fs]), format="flt",
-                                        layout="mono")
+        af = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(samples[None, k : k + fs]), format="flt", layout="mono"
+        )
         af.sample_rate, af.pts, af.time_base = rate_hz, k, Fraction(1, rate_hz)
         for pkt in st.encode(af):
             out.mux(pkt)
@@ -196,8 +217,14 @@ def flash_level(m0: float, m1: float, flashes: Sequence[tuple[float, float]]) ->
     return on / (m1 - m0)
 
 
-def write_camera(path: str | Path, spec: CamSpec, scene: np.ndarray | None, scene_rate_hz: int,
-                 trail: Trail, flashes: Sequence[tuple[float, float]] = ()) -> CamTruth:
+def write_camera(
+    path: str | Path,
+    spec: CamSpec,
+    scene: np.ndarray | None,
+    scene_rate_hz: int,
+    trail: Trail,
+    flashes: Sequence[tuple[float, float]] = (),
+) -> CamTruth:
     """Encode one camera (H.264 + AAC) and return its ground truth."""
     t_cam = frame_times(spec)
     rate = 1 + spec.drift_ppm * 1e-6
@@ -209,9 +236,19 @@ def write_camera(path: str | Path, spec: CamSpec, scene: np.ndarray | None, scen
         vs.width, vs.height = spec.size
         vs.pix_fmt = "yuv420p"
         vs.codec_context.time_base = tb
-        vs.options = {"crf": "20", "preset": "veryfast", "g": str(spec.gop), "keyint_min": str(spec.gop),
-                      "bf": "0", "x264-params": "scenecut=0"}
-        ast = _audio_stream(out, "aac", spec.audio_rate_hz) if spec.audio and scene is not None else None
+        vs.options = {
+            "crf": "20",
+            "preset": "veryfast",
+            "g": str(spec.gop),
+            "keyint_min": str(spec.gop),
+            "bf": "0",
+            "x264-params": "scenecut=0",
+        }
+        ast = (
+            _audio_stream(out, "aac", spec.audio_rate_hz)
+            if spec.audio and scene is not None
+            else None
+        )
         v0 = round(spec.audio_lead_s * 90000)
         for k, tc in enumerate(t_cam):
             img = render_frame(trail, trail.ref_distance(t_master[k]) % trail.length_px, spec.size)
@@ -226,8 +263,16 @@ def write_camera(path: str | Path, spec: CamSpec, scene: np.ndarray | None, scen
             out.mux(pkt)
         if ast is not None:
             dur = spec.duration_s + spec.audio_lead_s
-            sig = camera_audio(scene, scene_rate_hz, spec.offset_s - rate * spec.audio_lead_s,
-                               spec.drift_ppm, dur, spec.audio_rate_hz, spec.snr_db, spec.seed)
+            sig = camera_audio(
+                scene,
+                scene_rate_hz,
+                spec.offset_s - rate * spec.audio_lead_s,
+                spec.drift_ppm,
+                dur,
+                spec.audio_rate_hz,
+                spec.snr_db,
+                spec.seed,
+            )
             _mux_audio(out, ast, sig, spec.audio_rate_hz)
     on = [(a - spec.offset_s) / rate for a, _ in flashes]
     return CamTruth(Path(path), spec, t_cam, t_master, on)
@@ -248,14 +293,33 @@ def standard_specs(duration_s: float = 6.0) -> list[CamSpec]:
     """Three small cameras: 30 fps master, 25 fps with drift and drops and an audio lead, 60 fps VFR."""
     return [
         CamSpec("helmet", 1.0, 0.0, Fraction(30), duration_s, seed=1, snr_db=0.0),
-        CamSpec("bar", 2.3, 400.0, Fraction(25), duration_s - 1.0, seed=2, snr_db=-5.0,
-                drop_frames=(10, 11, 40), audio_lead_s=0.3),
-        CamSpec("chest", 0.5, -300.0, Fraction(60), duration_s, seed=3, vfr_jitter=0.2, audio_rate_hz=48000),
+        CamSpec(
+            "bar",
+            2.3,
+            400.0,
+            Fraction(25),
+            duration_s - 1.0,
+            seed=2,
+            snr_db=-5.0,
+            drop_frames=(10, 11, 40),
+            audio_lead_s=0.3,
+        ),
+        CamSpec(
+            "chest",
+            0.5,
+            -300.0,
+            Fraction(60),
+            duration_s,
+            seed=3,
+            vfr_jitter=0.2,
+            audio_rate_hz=48000,
+        ),
     ]
 
 
-def make_camera_set(folder: str | Path, specs: Sequence[CamSpec], seed: int = 0,
-                    flashes: bool = True) -> list[CamTruth]:
+def make_camera_set(
+    folder: str | Path, specs: Sequence[CamSpec], seed: int = 0, flashes: bool = True
+) -> list[CamTruth]:
     """Write ``specs`` as ``folder/<camera_id>.mp4`` sharing one scene (sound, trail, flashes)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -82,7 +82,9 @@ def read_start_clocks(path: str | os.PathLike[str], fps: float) -> dict[str, flo
     return out
 
 
-def estimate_clock_pair(ref: dict[str, float], cam: dict[str, float], i: int = 0, j: int = 1) -> PairEstimate:
+def estimate_clock_pair(
+    ref: dict[str, float], cam: dict[str, float], i: int = 0, j: int = 1
+) -> PairEstimate:
     """Camera ``j`` on camera ``i``'s clock from the best start clock both files have (no drift)."""
     days_apart = abs(ref.get("creation_time", 0.0) - cam.get("creation_time", 0.0)) > 86400
     for kind, (conf, status, what) in KINDS.items():
@@ -92,8 +94,25 @@ def estimate_clock_pair(ref: dict[str, float], cam: dict[str, float], i: int = 0
             delta = cam[kind] - ref[kind]
             if kind == "timecode" and abs(delta) > 43200:  # recordings across midnight
                 delta -= 86400 * (1 if delta > 0 else -1)
-            return PairEstimate(i, j, delta, 0.0, conf, status, "timecode", message=f"from {what}",
-                                extra={"clock": kind})
-    return PairEstimate(i, j, 0.0, 0.0, 0.0, "failed", "timecode",
-                        message="no common start timecode, GPS time or creation time in the files; "
-                        "use --method audio, flash, or --offset CAM=SECONDS")
+            return PairEstimate(
+                i,
+                j,
+                delta,
+                0.0,
+                conf,
+                status,
+                "timecode",
+                message=f"from {what}",
+                extra={"clock": kind},
+            )
+    return PairEstimate(
+        i,
+        j,
+        0.0,
+        0.0,
+        0.0,
+        "failed",
+        "timecode",
+        message="no common start timecode, GPS time or creation time in the files; "
+        "use --method audio, flash, or --offset CAM=SECONDS",
+    )

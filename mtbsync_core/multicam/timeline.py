@@ -70,7 +70,10 @@ class _Reader:
             return self._last[1]
         target = int(self.table.pts[idx])
         behind = self._pos >= target or self._it is None
-        far = np.searchsorted(self.table.pts, target) - np.searchsorted(self.table.pts, self._pos) > self._gop
+        far = (
+            np.searchsorted(self.table.pts, target) - np.searchsorted(self.table.pts, self._pos)
+            > self._gop
+        )
         if behind or far:
             self._seek(target)
         for fr in self._it:
@@ -79,7 +82,9 @@ class _Reader:
             self._pos = fr.pts
             if fr.pts >= target:
                 if fr.pts != target:
-                    log.warning("%s: wanted pts %d, decoder gave %d", self.table.path, target, fr.pts)
+                    log.warning(
+                        "%s: wanted pts %d, decoder gave %d", self.table.path, target, fr.pts
+                    )
                 img = fr.to_ndarray(format="rgb24")
                 if self.width and img.shape[1] != self.width:
                     h = max(2, round(img.shape[0] * self.width / img.shape[1]))
@@ -98,16 +103,28 @@ class Timeline:
     Cameras with status ``failed`` are left out unless ``include_failed``.
     """
 
-    def __init__(self, result: MulticamResult, tolerance_s: float | None = None, policy: str = "partial",
-                 min_cameras: int = 1, width: int | None = None, include_failed: bool = False) -> None:
+    def __init__(
+        self,
+        result: MulticamResult,
+        tolerance_s: float | None = None,
+        policy: str = "partial",
+        min_cameras: int = 1,
+        width: int | None = None,
+        include_failed: bool = False,
+    ) -> None:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
         self.result, self.policy, self.min_cameras = result, policy, min_cameras
-        self.cams: dict[str, CameraSync] = {c.camera_id: c for c in result.cameras
-                                            if include_failed or c.status != "failed"}
+        self.cams: dict[str, CameraSync] = {
+            c.camera_id: c for c in result.cameras if include_failed or c.status != "failed"
+        }
         self.tables = {cid: read_pts_table(c.path) for cid, c in self.cams.items()}
-        self.tol = {cid: tolerance_s if tolerance_s is not None else 0.5 * t.frame_period_s * self.cams[cid].rate
-                    for cid, t in self.tables.items()}
+        self.tol = {
+            cid: tolerance_s
+            if tolerance_s is not None
+            else 0.5 * t.frame_period_s * self.cams[cid].rate
+            for cid, t in self.tables.items()
+        }
         self._readers = {cid: _Reader(t, width) for cid, t in self.tables.items()}
 
     @classmethod
@@ -122,12 +139,16 @@ class Timeline:
 
     def span_s(self) -> tuple[float, float]:
         """(first, last) master time any camera covers."""
-        ends = [(c.to_master(0.0), c.to_master(self.tables[k].duration_s)) for k, c in self.cams.items()]
+        ends = [
+            (c.to_master(0.0), c.to_master(self.tables[k].duration_s)) for k, c in self.cams.items()
+        ]
         return min(a for a, _ in ends), max(b for _, b in ends)
 
     def common_span_s(self) -> tuple[float, float]:
         """(start, end) master times every camera covers (end < start when they do not overlap)."""
-        ends = [(c.to_master(0.0), c.to_master(self.tables[k].duration_s)) for k, c in self.cams.items()]
+        ends = [
+            (c.to_master(0.0), c.to_master(self.tables[k].duration_s)) for k, c in self.cams.items()
+        ]
         return max(a for a, _ in ends), min(b for _, b in ends)
 
     def nearest(self, camera_id: str, t_s: float) -> Frame:
@@ -139,7 +160,9 @@ class Timeline:
         idx = min(cands, key=lambda c: abs(tab.t_s[c] - t_cam))
         t_m = cam.to_master(float(tab.t_s[idx]))
         res = t_m - t_s
-        return Frame(None, float(tab.t_s[idx]), idx, res, abs(res) <= self.tol[camera_id] + 1e-9, t_m)
+        return Frame(
+            None, float(tab.t_s[idx]), idx, res, abs(res) <= self.tol[camera_id] + 1e-9, t_m
+        )
 
     def frame_at(self, t_s: float, decode: bool = True) -> dict[str, Frame]:
         """Every camera's nearest frame to master time ``t_s`` (``valid`` False when none is close)."""
@@ -147,8 +170,14 @@ class Timeline:
         for cid in self.cams:
             f = self.nearest(cid, t_s)
             if decode and f.valid:
-                f = Frame(self._readers[cid].image(f.frame_idx), f.pts_s, f.frame_idx, f.residual_s, True,
-                          f.t_master_s)
+                f = Frame(
+                    self._readers[cid].image(f.frame_idx),
+                    f.pts_s,
+                    f.frame_idx,
+                    f.residual_s,
+                    True,
+                    f.t_master_s,
+                )
             out[cid] = f
         return out
 
@@ -156,8 +185,9 @@ class Timeline:
         n = sum(f.valid for f in frames.values())
         return n == len(frames) if self.policy == "skip" else n >= self.min_cameras
 
-    def frames_between(self, t0_s: float, t1_s: float, fps: float | None = None,
-                       decode: bool = True) -> Iterator[tuple[float, dict[str, Frame]]]:
+    def frames_between(
+        self, t0_s: float, t1_s: float, fps: float | None = None, decode: bool = True
+    ) -> Iterator[tuple[float, dict[str, Frame]]]:
         """(master time, frames) for a grid over [t0_s, t1_s], decoding each camera sequentially.
 
         The grid is the master camera's own frames, or ``fps`` evenly spaced times when given.
@@ -167,8 +197,19 @@ class Timeline:
             if not self._keep(frames):
                 continue
             if decode:
-                frames = {cid: Frame(self._readers[cid].image(f.frame_idx), f.pts_s, f.frame_idx, f.residual_s,
-                                     True, f.t_master_s) if f.valid else f for cid, f in frames.items()}
+                frames = {
+                    cid: Frame(
+                        self._readers[cid].image(f.frame_idx),
+                        f.pts_s,
+                        f.frame_idx,
+                        f.residual_s,
+                        True,
+                        f.t_master_s,
+                    )
+                    if f.valid
+                    else f
+                    for cid, f in frames.items()
+                }
             yield float(t), frames
 
     def grid(self, t0_s: float, t1_s: float, fps: float | None = None) -> np.ndarray:

@@ -45,8 +45,10 @@ def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable]]:
     start = max(c.offset_s for c in cams)
     end = min(c.to_master(tables[c.camera_id].duration_s) for c in cams)
     if end <= start:
-        raise MulticamError(f"The cameras do not overlap (common span {start:.3f}..{end:.3f} s on the "
-                            "master clock); nothing to trim. Check the sync or the files.")
+        raise MulticamError(
+            f"The cameras do not overlap (common span {start:.3f}..{end:.3f} s on the "
+            "master clock); nothing to trim. Check the sync or the files."
+        )
     out = {}
     for c in cams:
         tab = tables[c.camera_id]
@@ -125,8 +127,12 @@ def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
     return n
 
 
-def trim_cameras(result: MulticamResult, out_dir: str | os.PathLike[str], force: bool = False,
-                 progress: ProgressCallback | None = None) -> tuple[MulticamResult, list[TrimmedCamera]]:
+def trim_cameras(
+    result: MulticamResult,
+    out_dir: str | os.PathLike[str],
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> tuple[MulticamResult, list[TrimmedCamera]]:
     """Write every usable camera trimmed to the common start into ``out_dir``.
 
     Returns the result for the trimmed files (also written as ``out_dir/multicam.json``) and what
@@ -134,7 +140,9 @@ def trim_cameras(result: MulticamResult, out_dir: str | os.PathLike[str], force:
     """
     out = Path(out_dir)
     cuts = cut_frames(result)
-    targets = {cid: out / f"{cid}{Path(tab.path).suffix or '.mp4'}" for cid, (_, tab) in cuts.items()}
+    targets = {
+        cid: out / f"{cid}{Path(tab.path).suffix or '.mp4'}" for cid, (_, tab) in cuts.items()
+    }
     for p in [*targets.values(), out / "multicam.json"]:
         check_writable(p, force)
     out.mkdir(parents=True, exist_ok=True)
@@ -149,15 +157,30 @@ def trim_cameras(result: MulticamResult, out_dir: str | os.PathLike[str], force:
         finally:
             if tmp.exists():
                 tmp.unlink()
-        done.append(TrimmedCamera(cid, str(dst), idx, float(tab.t_s[idx]), "copy" if copy else "reencode", frames))
+        done.append(
+            TrimmedCamera(
+                cid, str(dst), idx, float(tab.t_s[idx]), "copy" if copy else "reencode", frames
+            )
+        )
         report(progress, "trim", n + 1, len(cuts), "files")
     for c in result.cameras:
         if c.camera_id in cuts:
             idx, tab = cuts[c.camera_id]
             t0 = float(tab.t_s[idx])
-            cams.append(replace(c, path=str(targets[c.camera_id]), offset_s=c.to_master(t0),
-                                duration_s=tab.duration_s - t0, frame_count=len(tab.t_s) - idx))
-    trimmed = MulticamResult(tuple(cams), result.master_id, result.method,
-                             {**result.params, "trimmed_from": {t.camera_id: t.cut_frame_idx for t in done}})
+            cams.append(
+                replace(
+                    c,
+                    path=str(targets[c.camera_id]),
+                    offset_s=c.to_master(t0),
+                    duration_s=tab.duration_s - t0,
+                    frame_count=len(tab.t_s) - idx,
+                )
+            )
+    trimmed = MulticamResult(
+        tuple(cams),
+        result.master_id,
+        result.method,
+        {**result.params, "trimmed_from": {t.camera_id: t.cut_frame_idx for t in done}},
+    )
     write_multicam(out / "multicam.json", trimmed, force=force)
     return trimmed, done

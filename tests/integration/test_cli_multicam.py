@@ -33,34 +33,102 @@ def test_sync_writes_multicam_json(tmp_path, cams, capsys):
         assert isinstance(cam["residuals_s"], list) and 0 <= cam["confidence"] <= 1
     assert "wrote" in capsys.readouterr().out
     # refuses to overwrite; --force overwrites
-    assert main(["multicam", "sync", str(cams[0].path), str(cams[1].path), "--out", str(out), "--quiet"]) == 3
-    assert main(["multicam", "sync", str(cams[0].path), str(cams[1].path), "--out", str(out), "--quiet",
-                 "--master", "bar", "--force"]) == 0
+    assert (
+        main(
+            ["multicam", "sync", str(cams[0].path), str(cams[1].path), "--out", str(out), "--quiet"]
+        )
+        == 3
+    )
+    assert (
+        main(
+            [
+                "multicam",
+                "sync",
+                str(cams[0].path),
+                str(cams[1].path),
+                "--out",
+                str(out),
+                "--quiet",
+                "--master",
+                "bar",
+                "--force",
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "multicam.json").read_text())["master_id"] == "bar"
 
 
 def test_sync_bad_input_messages(tmp_path, cams, capsys):
     assert main(["multicam", "sync", str(cams[0].path), "--out", str(tmp_path)]) == 1
     assert "at least two cameras" in capsys.readouterr().err
-    mute = make_camera_set(tmp_path / "m", [CamSpec("mute", 1.0, 0.0, Fraction(30), 2.0, audio=False)], seed=3)
-    assert main(["multicam", "sync", str(cams[0].path), str(mute[0].path), "--out", str(tmp_path / "o"),
-                 "--method", "audio", "--quiet"]) == 1
+    mute = make_camera_set(
+        tmp_path / "m", [CamSpec("mute", 1.0, 0.0, Fraction(30), 2.0, audio=False)], seed=3
+    )
+    assert (
+        main(
+            [
+                "multicam",
+                "sync",
+                str(cams[0].path),
+                str(mute[0].path),
+                "--out",
+                str(tmp_path / "o"),
+                "--method",
+                "audio",
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "no audio" in err and "--method flash" in err
-    assert main(["multicam", "sync", str(cams[0].path), str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o")]) == 1
+    assert (
+        main(
+            [
+                "multicam",
+                "sync",
+                str(cams[0].path),
+                str(tmp_path / "nope.mp4"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
-    rc = main(["multicam", "sync", str(cams[0].path), str(cams[1].path), "--out", str(tmp_path / "man"),
-               "--method", "manual", "--offset", "bar=1.5"])
+    rc = main(
+        [
+            "multicam",
+            "sync",
+            str(cams[0].path),
+            str(cams[1].path),
+            "--out",
+            str(tmp_path / "man"),
+            "--method",
+            "manual",
+            "--offset",
+            "bar=1.5",
+        ]
+    )
     assert rc == 0
-    assert json.loads((tmp_path / "man" / "multicam.json").read_text())["cameras"][1]["offset_s"] == 1.5
+    assert (
+        json.loads((tmp_path / "man" / "multicam.json").read_text())["cameras"][1]["offset_s"]
+        == 1.5
+    )
 
 
 def test_trim_is_frame_exact_with_audio(tmp_path, cams):
     out = tmp_path / "sync"
-    assert main(["multicam", "sync", *map(str, (c.path for c in cams)), "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["multicam", "sync", *map(str, (c.path for c in cams)), "--out", str(out), "--quiet"])
+        == 0
+    )
     trim = tmp_path / "trim"
     assert main(["multicam", "trim", str(out), "--out", str(trim), "--quiet"]) == 0
-    assert main(["multicam", "trim", str(out / "multicam.json"), "--out", str(trim), "--quiet"]) == 3
+    assert (
+        main(["multicam", "trim", str(out / "multicam.json"), "--out", str(trim), "--quiet"]) == 3
+    )
     data = json.loads((trim / "multicam.json").read_text())
     starts = [c["offset_s"] for c in data["cameras"]]
     common = max(t.spec.offset_s for t in cams) - cams[0].spec.offset_s
@@ -93,9 +161,27 @@ def test_real_gopro_trim_copy_then_audio_sync_recovers_cut(tmp_path):
     key = int(np.flatnonzero(tab.keyframe)[11])  # a keyframe about 3 s in
     cut_s = float(tab.t_s[key])
     sync_dir = tmp_path / "manual"
-    assert main(["multicam", "sync", str(src), str(src), "--method", "manual", "--offset",
-                 f"karma-2={cut_s - 0.001:.6f}", "--out", str(sync_dir), "--quiet"]) == 0
-    assert main(["multicam", "trim", str(sync_dir), "--out", str(tmp_path / "trim"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "multicam",
+                "sync",
+                str(src),
+                str(src),
+                "--method",
+                "manual",
+                "--offset",
+                f"karma-2={cut_s - 0.001:.6f}",
+                "--out",
+                str(sync_dir),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["multicam", "trim", str(sync_dir), "--out", str(tmp_path / "trim"), "--quiet"]) == 0
+    )
     data = json.loads((tmp_path / "trim" / "multicam.json").read_text())
     assert data["params"]["trimmed_from"]["karma"] == key
     out = tmp_path / "trim" / "karma.mp4"
@@ -104,10 +190,27 @@ def test_real_gopro_trim_copy_then_audio_sync_recovers_cut(tmp_path):
     assert np.allclose(cut.t_s, tab.t_s[key:] - cut_s, atol=1e-4)
     # stream copy: the first picture is bit-identical to the source's keyframe
     with av.open(str(src)) as a, av.open(str(out)) as b:
-        want = [f for _, f in zip(range(key + 1), a.decode(video=0), strict=False)][-1].to_ndarray(format="rgb24")
+        want = [f for _, f in zip(range(key + 1), a.decode(video=0), strict=False)][-1].to_ndarray(
+            format="rgb24"
+        )
         got = next(b.decode(video=0)).to_ndarray(format="rgb24")
     assert np.array_equal(want, got)
     res_dir = tmp_path / "audio"
-    assert main(["multicam", "sync", str(src), str(out), "--method", "audio", "--out", str(res_dir), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "multicam",
+                "sync",
+                str(src),
+                str(out),
+                "--method",
+                "audio",
+                "--out",
+                str(res_dir),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     cam = json.loads((res_dir / "multicam.json").read_text())["cameras"][1]
     assert abs(cam["offset_s"] - cut_s) < 0.001 and abs(cam["drift_ppm"]) < 50

@@ -70,7 +70,9 @@ def test_repetitive_audio_is_ambiguous():
 
 def test_wind_only_is_ambiguous():
     sr = 16000
-    est = estimate_audio_pair(_track(wind_noise(sr * 20, sr, 1)), _track(wind_noise(sr * 20, sr, 2)))
+    est = estimate_audio_pair(
+        _track(wind_noise(sr * 20, sr, 1)), _track(wind_noise(sr * 20, sr, 2))
+    )
     assert est.status == "ambiguous"
 
 

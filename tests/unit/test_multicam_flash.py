@@ -58,8 +58,10 @@ def test_no_flash_fails_cleanly():
 
 
 def test_flash_events_in_encoded_video_within_quarter_frame(tmp_path):
-    specs = [CamSpec("a", 1.0, 0.0, Fraction(30), 6.0, audio=False, seed=1),
-             CamSpec("b", 2.0, 300.0, Fraction(25), 5.0, audio=False, seed=2, drop_frames=(50,))]
+    specs = [
+        CamSpec("a", 1.0, 0.0, Fraction(30), 6.0, audio=False, seed=1),
+        CamSpec("b", 2.0, 300.0, Fraction(25), 5.0, audio=False, seed=2, drop_frames=(50,)),
+    ]
     truths = make_camera_set(tmp_path, specs, seed=2)
     for tr in truths:
         ev = read_flash_events(tr.path)

@@ -11,10 +11,53 @@ from mtbsync_core.multicam.io import CameraSync, MulticamResult, read_multicam, 
 
 
 def _result() -> MulticamResult:
-    cams = (CameraSync("/v/a.mp4", "a", 0.0, 0.0, 1.0, "master", "ok", (), "master camera", 30.0, False, 9.9, 298),
-            CameraSync("/v/b.mp4", "b", 2.345678, 412.5, 0.93, "audio", "ok", (1e-4, -2e-4, 5e-5), "", 25.0, True,
-                       8.0, 200),
-            CameraSync("/v/c.mp4", "c", 0.0, 0.0, 0.0, "none", "failed", (), "no evidence", 60.0, False, 3.0, 180))
+    cams = (
+        CameraSync(
+            "/v/a.mp4",
+            "a",
+            0.0,
+            0.0,
+            1.0,
+            "master",
+            "ok",
+            (),
+            "master camera",
+            30.0,
+            False,
+            9.9,
+            298,
+        ),
+        CameraSync(
+            "/v/b.mp4",
+            "b",
+            2.345678,
+            412.5,
+            0.93,
+            "audio",
+            "ok",
+            (1e-4, -2e-4, 5e-5),
+            "",
+            25.0,
+            True,
+            8.0,
+            200,
+        ),
+        CameraSync(
+            "/v/c.mp4",
+            "c",
+            0.0,
+            0.0,
+            0.0,
+            "none",
+            "failed",
+            (),
+            "no evidence",
+            60.0,
+            False,
+            3.0,
+            180,
+        ),
+    )
     return MulticamResult(cams, "a", "auto", {"audio_rate_hz": 8000})
 
 
@@ -29,8 +72,16 @@ def test_roundtrip_field_by_field(tmp_path):
             assert getattr(a, name) == pytest.approx(getattr(b, name)), name
     data = json.loads((tmp_path / "multicam.json").read_text())
     assert data["format"] == "mtbsync.multicam" and data["version"] == 1
-    assert {"path", "camera_id", "offset_s", "drift_ppm", "confidence", "method", "status",
-            "residuals_s"} <= set(data["cameras"][1])
+    assert {
+        "path",
+        "camera_id",
+        "offset_s",
+        "drift_ppm",
+        "confidence",
+        "method",
+        "status",
+        "residuals_s",
+    } <= set(data["cameras"][1])
 
 
 def test_clock_model():

@@ -42,7 +42,9 @@ def test_timecode_without_timecode_fails_cleanly(cams):
 
 
 def test_manual_offsets(cams):
-    res = sync_cameras([t.path for t in cams], method="manual", manual_offsets={"bar": 1.25, "chest": -0.5})
+    res = sync_cameras(
+        [t.path for t in cams], method="manual", manual_offsets={"bar": 1.25, "chest": -0.5}
+    )
     assert res.camera("bar").offset_s == 1.25 and res.camera("bar").method == "manual"
     with pytest.raises(MulticamError, match="chest"):
         sync_cameras([t.path for t in cams], method="manual", manual_offsets={"bar": 1.25})
@@ -53,7 +55,9 @@ def test_bad_input(tmp_path, cams):
         sync_cameras([cams[0].path])
     with pytest.raises(MulticamError, match="nosuch"):
         sync_cameras([c.path for c in cams], master="nosuch")
-    quiet = make_camera_set(tmp_path, [CamSpec("mute", 1.5, 0.0, Fraction(30), 5.0, audio=False)], seed=2)
+    quiet = make_camera_set(
+        tmp_path, [CamSpec("mute", 1.5, 0.0, Fraction(30), 5.0, audio=False)], seed=2
+    )
     with pytest.raises(AudioMissingError, match="--method flash"):
         sync_cameras([cams[0].path, quiet[0].path], method="audio")
     # auto falls back to the flash for the camera without sound
@@ -62,7 +66,10 @@ def test_bad_input(tmp_path, cams):
 
 
 def test_no_overlap_is_not_ok(tmp_path):
-    specs = [CamSpec("early", 0.0, 0.0, Fraction(30), 3.0, seed=1), CamSpec("late", 6.0, 0.0, Fraction(30), 3.0, seed=2)]
+    specs = [
+        CamSpec("early", 0.0, 0.0, Fraction(30), 3.0, seed=1),
+        CamSpec("late", 6.0, 0.0, Fraction(30), 3.0, seed=2),
+    ]
     truths = make_camera_set(tmp_path, specs, seed=3, flashes=False)
     res = sync_cameras([t.path for t in truths], method="auto")
     assert res.camera("late").status != "ok"

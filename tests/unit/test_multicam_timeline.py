@@ -101,7 +101,9 @@ def test_dropped_frame_is_invalid_at_its_time(cams):
     master = truths[0]
     # frames 10 and 11 of "bar" were dropped: the middle of that gap has no frame within half a period
     t_cam_gap = 10.5 * period
-    t_master = (bar.spec.offset_s + (1 + bar.spec.drift_ppm * 1e-6) * t_cam_gap - master.spec.offset_s)
+    t_master = (
+        bar.spec.offset_s + (1 + bar.spec.drift_ppm * 1e-6) * t_cam_gap - master.spec.offset_s
+    )
     with Timeline(result) as tl:
         f = tl.nearest("bar", t_master)
         assert not f.valid and abs(f.residual_s) > 0.5 * period
