@@ -285,7 +285,7 @@ def _camera(
         )
     direct = [p for p in mine if {p.i, p.j} == {k, m} and p.status == "ambiguous"]
     if direct:
-        p = direct[0]
+        p = max(direct, key=lambda q: q.confidence)
         off, rate = (p.offset_s, 1 + p.drift_ppm * 1e-6)
         if p.i == k:  # t_k = off + rate t_m  ->  t_m = -off/rate + t_k/rate
             off, rate = -off / rate, 1 / rate

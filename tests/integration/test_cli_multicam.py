@@ -214,3 +214,33 @@ def test_real_gopro_trim_copy_then_audio_sync_recovers_cut(tmp_path):
     )
     cam = json.loads((res_dir / "multicam.json").read_text())["cameras"][1]
     assert abs(cam["offset_s"] - cut_s) < 0.001 and abs(cam["drift_ppm"]) < 50
+
+
+def test_unrelated_cameras_exit_4_with_json(tmp_path, capsys):
+    a = make_camera_set(
+        tmp_path / "a",
+        [CamSpec("ridge", 1.0, 0.0, Fraction(30), 5.0, seed=1)],
+        seed=11,
+        flashes=False,
+    )
+    b = make_camera_set(
+        tmp_path / "b",
+        [CamSpec("valley", 1.0, 0.0, Fraction(30), 5.0, seed=2)],
+        seed=12,
+        flashes=False,
+    )
+    rc = main(
+        [
+            "multicam",
+            "sync",
+            str(a[0].path),
+            str(b[0].path),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
+    assert rc == 4
+    assert "not reliably placed" in capsys.readouterr().err
+    cam = json.loads((tmp_path / "o" / "multicam.json").read_text())["cameras"][1]
+    assert cam["status"] in ("ambiguous", "failed") and cam["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import numpy as np
 import pytest
@@ -107,3 +109,24 @@ def test_dropped_frame_is_invalid_at_its_time(cams):
     with Timeline(result) as tl:
         f = tl.nearest("bar", t_master)
         assert not f.valid and abs(f.residual_s) > 0.5 * period
+
+
+GOPRO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro"
+
+
+def test_real_gopro_lookup_matches_sequential_decode():
+    """Real GoPro H.264 (29.97 fps, GOPs of 8): random lookups return the exact frame by PTS."""
+    src = GOPRO / "karma.mp4"
+    if not src.exists():
+        pytest.skip(f"real GoPro sample not found at {src}")
+    with av.open(str(src)) as c:
+        seq = [(f.pts, f.to_ndarray(format="rgb24")) for f in c.decode(video=0)]
+    cam = CameraSync(str(src), "karma", 10.0, 0.0, 1.0, "master", "ok")
+    with Timeline(MulticamResult((cam,), "karma", "manual")) as tl:
+        tab = tl.tables["karma"]
+        assert [p for p, _ in seq] == tab.pts.tolist()
+        for t in np.random.default_rng(3).uniform(10.0, 10.0 + tab.duration_s, 25):
+            f = tl.frame_at(float(t))["karma"]
+            k = int(np.argmin(np.abs(tab.t_s + 10.0 - t)))
+            assert f.valid and f.frame_idx == k
+            assert np.array_equal(f.image, seq[k][1])
