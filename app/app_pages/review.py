@@ -63,7 +63,7 @@ else:
               "confidence": float(r["confidence"]), "needs_review": bool(r["needs_review"])}
              for r in rows if r["status"] != "reject"]
     t_browser = dual_player(new_url=new_url, ref_url=ref_url, warp=warp,
-                            duration_new_s=float(new.info["duration_s"]), markers=ticks,
+                            duration_new_s=float(new.info["duration_s"]), fps=float(fps), markers=ticks,
                             seek={"t": pos["t"], "seq": pos.get("seek_seq", 0)}, key="dual_player")
     if t_browser is not None and abs(float(t_browser) - pos["t"]) > 1e-3 and \
             st.session_state.get("_review_last_browser_t") != t_browser:

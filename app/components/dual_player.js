@@ -31,6 +31,7 @@ function frameShown(v) {
 function build(parentElement) {
   const root = document.createElement("div");
   root.className = "mtb-dual";
+  root.tabIndex = 0;
   root.innerHTML = `
     <div class="mtb-videos">
       <figure><figcaption>New run <span class="tn"></span></figcaption>
@@ -41,8 +42,9 @@ function build(parentElement) {
     </div>
     <div class="mtb-ticks"></div>
     <input class="scrub" data-testid="scrub" type="range" min="0" step="0.001" value="0">
-    <div class="mtb-controls"><button class="play" data-testid="play">▶ play</button>
-      <span class="status"></span></div>`;
+    <div class="mtb-controls"><button class="back">−1 frame</button>
+      <button class="play" data-testid="play">▶ play</button><button class="fwd">+1 frame</button>
+      <span class="status">keys (click the player first): space play/pause · ←/→ one frame · shift ←/→ one second</span></div>`;
   parentElement.appendChild(root);
   return root;
 }
@@ -138,4 +140,22 @@ function wire(st, setStateValue) {
     }
   });
   st.vNew.addEventListener("ended", () => { if (st.playing) btn.click(); });
+  const step = (ds) => {
+    if (st.playing) btn.click();
+    const t = Math.max(0, Math.min(st.data.duration_new || 0, st.vNew.currentTime + ds));
+    seekBoth(st, t);
+    setStateValue("t", t);
+  };
+  const frame = () => 1 / (st.data.fps || 30);
+  st.root.querySelector(".back").addEventListener("click", () => step(-frame()));
+  st.root.querySelector(".fwd").addEventListener("click", () => step(frame()));
+  st.root.addEventListener("keydown", (ev) => {
+    if (ev.target.tagName === "INPUT" && ev.key === " ") return;
+    if (ev.key === " ") { ev.preventDefault(); btn.click(); }
+    else if (ev.key === "ArrowLeft" || ev.key === "ArrowRight") {
+      ev.preventDefault();
+      const sign = ev.key === "ArrowLeft" ? -1 : 1;
+      step(sign * (ev.shiftKey ? 1 : frame()));
+    }
+  });
 }

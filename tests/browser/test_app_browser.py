@@ -93,6 +93,17 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     assert abs(state["t_new"] - 3.0) < 0.05
     assert abs(state["t_ref"] - state["expected_ref"]) < 0.05, state
     assert min(state["ready"]) >= 2
+    # one frame forward moves both; the arrow key (player focused) steps back again
+    n = len(page.evaluate("() => window.__mtbScrub"))
+    page.locator(".mtb-dual .fwd").click()
+    page.wait_for_function(f"() => window.__mtbScrub.length > {n}")
+    state = page.evaluate(PLAYER_JS)
+    assert abs(state["t_new"] - (3.0 + 1 / 30)) < 0.01
+    assert abs(state["t_ref"] - state["expected_ref"]) < 0.05, state
+    page.locator(".mtb-dual").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"() => window.__mtbScrub.length > {n + 1}")
+    assert abs(page.evaluate(PLAYER_JS)["t_new"] - 3.0) < 0.01
 
     # decide a marker; a reload keeps the decision
     page.get_by_role("button", name="Accept").first.click()
