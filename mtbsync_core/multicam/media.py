@@ -147,8 +147,27 @@ def first_video_pts_s(path: str) -> float:
         return 0.0 if best is None else float(best * vs.time_base)
 
 
+def _silence(like: av.AudioFrame, n: int) -> av.AudioFrame:
+    """``n`` samples of silence in the format and layout of ``like``."""
+    arr = like.to_ndarray()
+    shape = (
+        (arr.shape[0], n)
+        if like.format.is_planar
+        else (1, n * arr.shape[1] // max(like.samples, 1))
+    )
+    out = av.AudioFrame.from_ndarray(
+        np.zeros(shape, arr.dtype), format=like.format.name, layout=like.layout.name
+    )
+    out.sample_rate = like.sample_rate
+    return out
+
+
 def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrack:
-    """Decode the first audio stream of ``path`` to mono float32 on the camera clock."""
+    """Decode the first audio stream of ``path`` to mono float32 on the camera clock.
+
+    Gaps in the audio timestamps (lost packets) are filled with silence so later sound stays
+    at its true time.
+    """
     p = os.fspath(path)
     v0_s = first_video_pts_s(p)
     with open_media(p) as c:
@@ -161,11 +180,25 @@ def decode_audio(path: str | os.PathLike[str], rate_hz: int = 8000) -> AudioTrac
         st.thread_type = "AUTO"
         rs = av.AudioResampler(format="flt", layout="mono", rate=rate_hz)
         chunks: list[np.ndarray] = []
-        t_first = None
+        t_first = next_s = None
         try:
             for frame in c.decode(st):
-                if t_first is None and frame.pts is not None:
-                    t_first = float(frame.pts * frame.time_base)
+                t_s = None if frame.pts is None else float(frame.pts * frame.time_base)
+                if t_first is None:
+                    t_first = t_s
+                elif t_s is not None and next_s is not None and t_s - next_s > 0.002:
+                    log.info(
+                        "%s: %.3f s gap in the audio at %.3f s, filled with silence",
+                        p,
+                        t_s - next_s,
+                        next_s,
+                    )
+                    for g in rs.resample(
+                        _silence(frame, round((t_s - next_s) * frame.sample_rate))
+                    ):
+                        chunks.append(g.to_ndarray().reshape(-1))
+                if t_s is not None:
+                    next_s = t_s + frame.samples / frame.sample_rate
                 for g in rs.resample(frame):
                     chunks.append(g.to_ndarray().reshape(-1))
             for g in rs.resample(None):

@@ -158,3 +158,34 @@ def test_real_gopro_sound_two_cameras(name):
     est = estimate_audio_pair(AudioTrack(a, 8000, 0.0), AudioTrack(b, 8000, 0.0))
     assert est.status == "ok"
     assert abs(est.offset_s - 2.3) < 0.001
+
+
+def test_gap_in_audio_timestamps_is_filled(tmp_path):
+    """Half a second of lost AAC packets: sound after the gap stays at its true time."""
+    sr, path = 48000, tmp_path / "gap.mp4"
+    sig = np.zeros(sr * 4, np.float32)
+    sig[3 * sr : 3 * sr + 48] = 0.9
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=30)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        st = out.add_stream("aac", rate=sr)
+        st.layout = "mono"
+        for i in range(120):
+            f = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+        for s in range(0, len(sig), 1024):
+            if sr <= s < 1.5 * sr:
+                continue  # packets lost between 1.0 and 1.5 s
+            af = av.AudioFrame.from_ndarray(sig[None, s : s + 1024], format="flt", layout="mono")
+            af.sample_rate, af.pts, af.time_base = sr, s, Fraction(1, sr)
+            for p in st.encode(af):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    tr = decode_audio(path)
+    k = int(np.argmax(np.abs(tr.samples)))
+    assert abs(tr.t0_s + k / tr.rate_hz - 3.0) < 0.002
