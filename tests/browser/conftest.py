@@ -88,16 +88,36 @@ def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+class AppServer:
+    """The app as a subprocess; ``restart()`` stops it and starts a new one on the same projects."""
+
+    def __init__(self, project_dir: Path, sample_dir: Path, log_dir: Path) -> None:
+        self.project_dir, self.sample_dir, self.log_dir = project_dir, sample_dir, log_dir
+        self.starts = 0
+        self.proc, self.base = self._start()
+
+    def _start(self) -> tuple[subprocess.Popen, str]:
+        self.starts += 1
+        return start_app(self.project_dir, self.sample_dir, self.log_dir / f"streamlit{self.starts}.log")
+
+    def restart(self) -> None:
+        stop_app(self.proc)
+        self.proc, self.base = self._start()
+
+    def stop(self) -> None:
+        stop_app(self.proc)
+
+
 @pytest.fixture(scope="module")
 def app_server(sample_clips: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Base URL of a running app whose first start made the "sample" project."""
+    """A running app whose first start made the "sample" project (shared by the module's tests)."""
     require_chromium()
     d = tmp_path_factory.mktemp("server")
-    proc, base = start_app(d / "projects", sample_clips, d / "streamlit.log")
+    server = AppServer(d / "projects", sample_clips, d)
     try:
-        yield base
+        yield server
     finally:
-        stop_app(proc)
+        server.stop()
 
 
 @pytest.fixture(scope="module")

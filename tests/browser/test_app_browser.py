@@ -41,16 +41,17 @@ def metric_value(page, label: str) -> str:
 
 
 def test_review_flow_in_chromium(app_server, browser, tmp_path):
+    base = app_server.base
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page.set_default_timeout(30_000)
 
     # the sample project was made on first start; its sync runs (or ran) in the background
-    page.goto(app_server + "/sync")
+    page.goto(base + "/sync")
     page.get_by_text("Timings per stage").wait_for(timeout=120_000)
     assert "sample" in page.locator('[data-testid="stSidebar"]').inner_text()
 
     # warp: click near the curve adds an anchor, the warp refits; dragging it moves the warp again
-    page.goto(app_server + "/warp")
+    page.goto(base + "/warp")
     plot = page.locator("[data-testid=warp-plot] .nsewdrag")
     plot.wait_for()
     plot.scroll_into_view_if_needed()
@@ -82,13 +83,14 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     page.wait_for_function(ANCHORS_JS.replace("N", "1"))
 
     # review: one scrub control moves both videos, the reference through the warp
-    page.goto(app_server + "/review")
+    page.goto(base + "/review")
     scrub = page.locator("[data-testid=scrub]")
     scrub.wait_for()
     page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')].every(v => v.readyState >= 2)")
+    n0 = page.evaluate("() => (window.__mtbScrub || []).length")  # the mount-time seek counts too
     scrub.evaluate("(el) => { el.value = '3'; el.dispatchEvent(new Event('input', {bubbles: true}));"
                    " el.dispatchEvent(new Event('change', {bubbles: true})); }")
-    page.wait_for_function("() => (window.__mtbScrub || []).length >= 1")
+    page.wait_for_function(f"() => (window.__mtbScrub || []).length > {n0}")
     state = page.evaluate(PLAYER_JS)
     assert abs(state["t_new"] - 3.0) < 0.05
     assert abs(state["t_ref"] - state["expected_ref"]) < 0.05, state
@@ -112,7 +114,7 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     page.get_by_text("accepted", exact=True).first.wait_for()
 
     # export: the EDL download parses back with every marker
-    page.goto(app_server + "/export")
+    page.goto(base + "/export")
     button = page.get_by_role("button", name=re.compile("EDL"))
     button.wait_for()
     with page.expect_download() as dl:
@@ -123,4 +125,20 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
 
     names = sorted(m.name for m in read_edl(path, fps=Fraction(30)))
     assert names == sorted(["rock garden", "drop", "root", "split 2"])
+    page.close()
+
+
+def test_restart_returns_the_editor_to_where_they_were(app_server, browser):
+    """Runs after the flow above: a new server process on the same projects folder."""
+    app_server.restart()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(30_000)
+    page.goto(app_server.base + "/review")
+    page.get_by_text("accepted", exact=True).first.wait_for()
+    page.get_by_text("Playhead: new 3.00 s").wait_for()
+    page.wait_for_function("() => { const v = document.querySelector('.mtb-dual .v-new');"
+                           " return v && Math.abs(v.currentTime - 3.0) < 0.05; }")
+    page.goto(app_server.base + "/warp")
+    page.locator("[data-testid=warp-plot] .nsewdrag").wait_for()
+    assert metric_value(page, "Anchors") == "1"
     page.close()
