@@ -20,6 +20,7 @@ Sets (generated deterministically, cached under bench/.cache/multicam/):
 from __future__ import annotations
 
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from mtbsync_core.multicam.media import AudioTrack, decode_audio
 from mtbsync_core.multicam.synth import (
     CamSpec,
     camera_audio,
+    flash_schedule,
     make_camera_set,
     scene_audio,
     standard_specs,
@@ -189,7 +191,7 @@ def bench_flash(duration_s: float) -> dict:
             "f25",
             2.5,
             300.0,
-            fps=__import__("fractions").Fraction(25),
+            fps=Fraction(25),
             duration_s=duration_s - 2,
             audio=False,
             size=(96, 54),
@@ -202,8 +204,6 @@ def bench_flash(duration_s: float) -> dict:
         ev = read_flash_events(tr.path)
         events.append(ev)
         rate = 1 + tr.spec.drift_ppm * 1e-6
-        from mtbsync_core.multicam.synth import flash_schedule
-
         end = max(s.offset_s + s.duration_s * 1.001 + s.audio_lead_s for s in specs) + 1.0
         fl = flash_schedule(0.0, end, 8)
         on = np.array([(a - tr.spec.offset_s) / rate for a, _ in fl])
@@ -261,6 +261,28 @@ def bench_lookup() -> dict:
     return {"lookups": checked, "wrong_frames": wrong, "seconds": time.perf_counter() - t_start}
 
 
+def bench_e2e() -> dict:
+    """sync_cameras on three encoded cameras (30 / 25 with drops / 60 VFR) by sound and by flash."""
+    from mtbsync_core.multicam import sync_cameras
+
+    truths = make_camera_set(CACHE / "e2e", standard_specs(10.0), seed=21)
+    clock = true_clock(truths)
+    out = {}
+    for method in ("audio", "flash"):
+        t0 = time.perf_counter()
+        res = sync_cameras([t.path for t in truths], method=method)
+        errs = [abs(c.offset_s - o) * 1e3 for c, (o, _) in zip(res.cameras, clock, strict=True)]
+        out[method] = {
+            "all_ok": res.all_ok,
+            "offset_err_ms_max": max(errs),
+            "seconds": time.perf_counter() - t0,
+            "drift_err_ppm_max": max(
+                abs(c.drift_ppm - d) for c, (_, d) in zip(res.cameras, clock, strict=True)
+            ),
+        }
+    return out
+
+
 def run(quick: bool = False) -> dict:
     """Run every multi-camera benchmark; print and return the figures."""
     out = {
@@ -269,6 +291,7 @@ def run(quick: bool = False) -> dict:
         "unrelated": bench_unrelated(60 if quick else 200),
         "flash": bench_flash(30.0 if quick else 90.0),
         "lookup": bench_lookup(),
+        "e2e": bench_e2e(),
     }
     a, lg, u, f, lk = out["audio"], out["long_10min"], out["unrelated"], out["flash"], out["lookup"]
     print(
@@ -295,6 +318,11 @@ def run(quick: bool = False) -> dict:
         f"{f['offset_err_ms']:.2f} ms, drift error {f['drift_err_ppm']:.1f} ppm from {f['matched_events']} events"
     )
     print(f"multicam lookup: {lk['lookups']} frames checked, {lk['wrong_frames']} wrong")
+    for m, e in out["e2e"].items():
+        print(
+            f"multicam 3 encoded cameras by {m}: all ok {e['all_ok']}, offset error max {e['offset_err_ms_max']:.3f} ms, "
+            f"drift error max {e['drift_err_ppm_max']:.1f} ppm (10 s clips), {e['seconds']:.2f} s"
+        )
     return out
 
 
