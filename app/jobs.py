@@ -75,8 +75,9 @@ def start_sync(store: ProjectStore) -> Job:
         if job is not None and job.status == "running":
             return job
         job = Job(key)
-        job.thread = threading.Thread(target=_run, args=(store.path, key, job), daemon=True,
-                                      name=f"mtbsync-sync-{key}")
+        job.thread = threading.Thread(
+            target=_run, args=(store.path, key, job), daemon=True, name=f"mtbsync-sync-{key}"
+        )
         _JOBS[key] = job
         job.thread.start()
     return job
@@ -92,6 +93,7 @@ def proxy_url(proxy_path: str | None) -> str | None:
 def _progress(job: Job):
     def cb(ev) -> None:
         job.stage, job.done, job.total = ev.stage, ev.done, ev.total
+
     return cb
 
 
@@ -112,7 +114,15 @@ def _ensure_proxy(store: ProjectStore, role: str, job: Job) -> None:
     PROXY_DIR.mkdir(parents=True, exist_ok=True)
     dst = PROXY_DIR / f"{row.content_hash.replace(':', '_')}_{PROXY_WIDTH}.mp4"
     if not dst.exists():
-        _timed(job, f"proxy_{role}", make_proxy, row.path, dst, width=PROXY_WIDTH, progress=_progress(job))
+        _timed(
+            job,
+            f"proxy_{role}",
+            make_proxy,
+            row.path,
+            dst,
+            width=PROXY_WIDTH,
+            progress=_progress(job),
+        )
     store.set_proxy(role, str(dst))
 
 
@@ -154,22 +164,34 @@ def _run(db_path: Path, key: str, job: Job) -> None:
         index = _load_or_build_index(store, job)
         tracks = _read_tracks(store)
         ref, new = store.video("ref"), store.video("new")
-        result = _timed(job, "sync", sync_runs, ref.path, new.path, index=index,
-                        progress=_progress(job), **tracks)
+        result = _timed(
+            job,
+            "sync",
+            sync_runs,
+            ref.path,
+            new.path,
+            index=index,
+            progress=_progress(job),
+            **tracks,
+        )
         report = dict(result.report)
         report["app_timings_s"] = dict(job.timings_s)
-        store.save_sync(key, "ok", report=report, warp=result.warp.to_dict(),
-                        pairs=pairs_to_dict(result.pairs))
+        store.save_sync(
+            key, "ok", report=report, warp=result.warp.to_dict(), pairs=pairs_to_dict(result.pairs)
+        )
         job.synced = True  # the warp page can open now; the review page waits for the proxies
         _ensure_proxy(store, "ref", job)
         _ensure_proxy(store, "new", job)
         report["app_timings_s"] = dict(job.timings_s)
-        store.save_sync(key, "ok", report=report, warp=result.warp.to_dict(),
-                        pairs=pairs_to_dict(result.pairs))
+        store.save_sync(
+            key, "ok", report=report, warp=result.warp.to_dict(), pairs=pairs_to_dict(result.pairs)
+        )
         job.status = "ok"
     except MtbSyncError as err:
         job.status, job.error = "failed", str(err)
-        store.save_sync(key, "failed", error=str(err), report={"app_timings_s": dict(job.timings_s)})
+        store.save_sync(
+            key, "failed", error=str(err), report={"app_timings_s": dict(job.timings_s)}
+        )
     except Exception as err:  # keep the server alive; the page shows a plain message
         log.exception("sync failed")
         job.status, job.error = "failed", f"Sync failed unexpectedly: {type(err).__name__}: {err}"

@@ -34,7 +34,9 @@ def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str])
     return d
 
 
-def register_markers(store: ProjectStore, path: str | os.PathLike[str], start_tc: str | None = None) -> int:
+def register_markers(
+    store: ProjectStore, path: str | os.PathLike[str], start_tc: str | None = None
+) -> int:
     """Read reference markers (CSV, or an editor's EDL / FCPXML / Premiere XML); returns the count.
 
     An EDL carries no frame rate: it is read at the reference video's rate.

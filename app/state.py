@@ -133,7 +133,9 @@ class ProjectStore:
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON-able value under ``key``."""
         with self._conn() as con:
-            con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            con.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, json.dumps(value))
+            )
 
     # --- videos, tracks, markers ----------------------------------------------------------
     def set_video(self, role: str, path: str, content_hash: str, info: dict[str, Any]) -> None:
@@ -154,7 +156,8 @@ class ProjectStore:
         """The video in ``role`` or None."""
         with self._conn() as con:
             row = con.execute(
-                "SELECT role, path, content_hash, info_json, proxy_path FROM videos WHERE role=?", (role,)
+                "SELECT role, path, content_hash, info_json, proxy_path FROM videos WHERE role=?",
+                (role,),
             ).fetchone()
         if row is None:
             return None
@@ -166,7 +169,9 @@ class ProjectStore:
             if path is None:
                 con.execute("DELETE FROM tracks WHERE role=?", (role,))
             else:
-                con.execute("INSERT OR REPLACE INTO tracks VALUES (?, ?, ?)", (role, str(path), time.time()))
+                con.execute(
+                    "INSERT OR REPLACE INTO tracks VALUES (?, ?, ?)", (role, str(path), time.time())
+                )
 
     def track(self, role: str) -> str | None:
         """Path of the GPS track for ``role`` or None."""
@@ -186,19 +191,35 @@ class ProjectStore:
     def ref_markers(self) -> list[Marker]:
         """The reference markers in their file order."""
         with self._conn() as con:
-            rows = con.execute("SELECT name, t_ref_s, colour, comment FROM ref_markers ORDER BY idx").fetchall()
+            rows = con.execute(
+                "SELECT name, t_ref_s, colour, comment FROM ref_markers ORDER BY idx"
+            ).fetchall()
         return [Marker(r[0], r[1], r[2], r[3]) for r in rows]
 
     # --- sync results ---------------------------------------------------------------------
-    def save_sync(self, sync_key: str, status: str, *, report: dict | None = None,
-                  warp: dict | None = None, pairs: dict | None = None, error: str | None = None) -> None:
+    def save_sync(
+        self,
+        sync_key: str,
+        status: str,
+        *,
+        report: dict | None = None,
+        warp: dict | None = None,
+        pairs: dict | None = None,
+        error: str | None = None,
+    ) -> None:
         """Store the outcome of one sync (``status`` "ok" or "failed")."""
         with self._conn() as con:
             con.execute(
                 "INSERT OR REPLACE INTO syncs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (sync_key, status, error, json.dumps(report) if report is not None else None,
-                 json.dumps(warp) if warp is not None else None,
-                 json.dumps(pairs) if pairs is not None else None, time.time()),
+                (
+                    sync_key,
+                    status,
+                    error,
+                    json.dumps(report) if report is not None else None,
+                    json.dumps(warp) if warp is not None else None,
+                    json.dumps(pairs) if pairs is not None else None,
+                    time.time(),
+                ),
             )
 
     def sync(self, sync_key: str) -> dict[str, Any] | None:
@@ -211,8 +232,13 @@ class ProjectStore:
         if row is None:
             return None
         loads = lambda s: json.loads(s) if s else None  # noqa: E731
-        return {"status": row[0], "error": row[1], "report": loads(row[2]), "warp": loads(row[3]),
-                "pairs": loads(row[4])}
+        return {
+            "status": row[0],
+            "error": row[1],
+            "report": loads(row[2]),
+            "warp": loads(row[3]),
+            "pairs": loads(row[4]),
+        }
 
     # --- anchors with undo ----------------------------------------------------------------
     def anchors(self, sync_key: str) -> list[tuple[float, float]]:
@@ -228,8 +254,10 @@ class ProjectStore:
         """Record a new anchor set (the previous one stays for undo)."""
         clean = sorted((round(float(a), 4), round(float(b), 4)) for a, b in anchors)
         with self._conn() as con:
-            con.execute("INSERT INTO anchor_history(sync_key, anchors_json, at) VALUES (?, ?, ?)",
-                        (sync_key, json.dumps(clean), time.time()))
+            con.execute(
+                "INSERT INTO anchor_history(sync_key, anchors_json, at) VALUES (?, ?, ?)",
+                (sync_key, json.dumps(clean), time.time()),
+            )
 
     def undo_anchors(self, sync_key: str) -> bool:
         """Step back to the previous anchor set; False when there is nothing to undo."""

@@ -46,20 +46,34 @@ def sidebar() -> None:
         st.markdown("### :material/directions_bike: mtbsync")
         if names:
             st.session_state["sidebar_project"] = current if current in names else names[0]
-            st.selectbox("Project", names, key="sidebar_project",
-                         on_change=lambda: ui.remember_project(st.session_state["sidebar_project"]))
+            st.selectbox(
+                "Project",
+                names,
+                key="sidebar_project",
+                on_change=lambda: ui.remember_project(st.session_state["sidebar_project"]),
+            )
         st.caption(ui.project_path_caption(ui.current_store()))
 
 
 _startup(str(default_project_dir()))
 sidebar()
 pages = [
-    st.Page(PAGES / "project.py", title="Project", icon=":material/folder_open:", url_path="project", default=True),
+    st.Page(
+        PAGES / "project.py",
+        title="Project",
+        icon=":material/folder_open:",
+        url_path="project",
+        default=True,
+    ),
     st.Page(PAGES / "sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
     st.Page(PAGES / "warp.py", title="Warp", icon=":material/show_chart:", url_path="warp"),
     st.Page(PAGES / "review.py", title="Review", icon=":material/movie:", url_path="review"),
     st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
 ]
 if (PAGES / "multicam.py").exists():
-    pages.append(st.Page(PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"))
+    pages.append(
+        st.Page(
+            PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"
+        )
+    )
 st.navigation(pages).run()

@@ -146,7 +146,9 @@ def conf_colour(conf: float) -> str:
 
 def project_path_caption(store: ProjectStore | None) -> str:
     """Sidebar caption naming the SQLite file."""
-    return f"Project file: `{store.path}`" if store else f"Projects folder: `{default_project_dir()}`"
+    return (
+        f"Project file: `{store.path}`" if store else f"Projects folder: `{default_project_dir()}`"
+    )
 
 
 def saved_upload(store: ProjectStore, upload: Any) -> Path:

@@ -24,8 +24,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).resolve().parent / ".cache" / "scrub"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TARGET_P95_MS = 150.0
 
 STEP_JS = """async (t) => {
@@ -73,7 +79,11 @@ def _anchor_roundtrips_ms(page, base: str) -> list[float]:
     out = []
     for f in (0.3, 0.5, 0.7):
         plot.scroll_into_view_if_needed()
-        box, tgt, before = plot.bounding_box(), page.evaluate(TARGET_JS, f), page.evaluate(WARP_D_JS)
+        box, tgt, before = (
+            plot.bounding_box(),
+            page.evaluate(TARGET_JS, f),
+            page.evaluate(WARP_D_JS),
+        )
         t0 = time.perf_counter()
         page.mouse.click(box["x"] + tgt["px"], box["y"] + tgt["py"])
         page.wait_for_function(f"() => ({WARP_D_JS})() !== {before!r}", timeout=30_000)
@@ -101,7 +111,9 @@ def _make_sources(duration_s: float) -> Path:
     trail = make_trail()
     spec = RenderSpec(duration_s=duration_s, size=(1920, 1080), crf=26)
     render_reference(tmp / "ref.mp4", trail, spec)
-    render_new(tmp / "new.mp4", trail, WarpProfile(t_ref_start_s=1.0, mean_ratio=0.9, wobble=0.15), spec)
+    render_new(
+        tmp / "new.mp4", trail, WarpProfile(t_ref_start_s=1.0, mean_ratio=0.9, wobble=0.15), spec
+    )
     (tmp / "ref_markers.csv").write_text("name,t_ref\na,2.0\nb,4.0\nc,6.0\n", encoding="utf-8")
     shutil.rmtree(d, ignore_errors=True)
     tmp.rename(d)
@@ -132,9 +144,24 @@ def _start_app(src: Path, project_dir: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "MTBSYNC_PROJECT_DIR": str(project_dir), "MTBSYNC_SAMPLE_DIR": str(src)}
     env.pop("MTBSYNC_NO_SAMPLE", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app" / "streamlit_app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -146,7 +173,9 @@ def _start_app(src: Path, project_dir: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not start")
 
 
-def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], float, list[float], list[float]]:
+def _browser_latencies_ms(
+    base: str, times: list[float]
+) -> tuple[list[float], float, list[float], list[float]]:
     """Chromium: (scrub ms, s until the sync showed, follow errors s, anchor round trips ms)."""
     from playwright.sync_api import sync_playwright
 
@@ -160,8 +189,10 @@ def _browser_latencies_ms(base: str, times: list[float]) -> tuple[list[float], f
         anchor_ms = _anchor_roundtrips_ms(page, base)
         page.goto(base + "/review")
         page.locator("[data-testid=scrub]").wait_for(timeout=60_000)
-        page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')]"
-                               ".every(v => v.readyState >= 2)", timeout=60_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.mtb-dual video')].every(v => v.readyState >= 2)",
+            timeout=60_000,
+        )
         page.evaluate(STEP_JS, 0.5)  # warm-up
         page.evaluate(STEP_JS, 1.5)
         follow_err_s = page.evaluate(FOLLOW_JS, 4000)
@@ -199,27 +230,43 @@ def run(quick: bool = False) -> dict:
     p50, p95 = (float(np.percentile(lat, q)) for q in (50, 95))
     b50, b95 = (float(np.percentile(baseline, q)) for q in (50, 95))
     res = {
-        "source": "1920x1080 H.264, 30 fps", "proxy_width_px": 960, "steps": len(lat),
-        "scrub_p50_ms": round(p50, 1), "scrub_p95_ms": round(p95, 1), "scrub_max_ms": round(max(lat), 1),
-        "server_render_p50_ms": round(b50, 1), "server_render_p95_ms": round(b95, 1),
-        "speedup_p95": round(b95 / p95, 1) if p95 else None, "target_p95_ms": TARGET_P95_MS,
-        "meets_target": p95 <= TARGET_P95_MS, "first_sync_shown_s": round(ready_s, 1),
+        "source": "1920x1080 H.264, 30 fps",
+        "proxy_width_px": 960,
+        "steps": len(lat),
+        "scrub_p50_ms": round(p50, 1),
+        "scrub_p95_ms": round(p95, 1),
+        "scrub_max_ms": round(max(lat), 1),
+        "server_render_p50_ms": round(b50, 1),
+        "server_render_p95_ms": round(b95, 1),
+        "speedup_p95": round(b95 / p95, 1) if p95 else None,
+        "target_p95_ms": TARGET_P95_MS,
+        "meets_target": p95 <= TARGET_P95_MS,
+        "first_sync_shown_s": round(ready_s, 1),
         "source_generation_s": round(gen_s, 1),
         "playing_follow_err_p95_s": round(float(np.percentile(follow, 95)), 3) if follow else None,
         "playing_follow_err_max_s": round(max(follow), 3) if follow else None,
         "anchor_edit_roundtrip_ms": [round(v) for v in anchor_ms],
     }
-    print(f"scrub (1080p sources, 960-px proxies, chromium): p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
-          f"max {max(lat):.0f} ms over {len(lat)} steps (target p95 <= {TARGET_P95_MS:.0f} ms: "
-          f"{'met' if res['meets_target'] else 'MISSED'})")
-    print(f"baseline, server decodes both frames from the 1080p originals and JPEG-encodes them: "
-          f"p50 {b50:.0f} ms, p95 {b95:.0f} ms (a lower bound: a Streamlit rerun and the image "
-          f"transfer come on top) -> browser proxies are {res['speedup_p95']}x faster at p95")
+    print(
+        f"scrub (1080p sources, 960-px proxies, chromium): p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
+        f"max {max(lat):.0f} ms over {len(lat)} steps (target p95 <= {TARGET_P95_MS:.0f} ms: "
+        f"{'met' if res['meets_target'] else 'MISSED'})"
+    )
+    print(
+        f"baseline, server decodes both frames from the 1080p originals and JPEG-encodes them: "
+        f"p50 {b50:.0f} ms, p95 {b95:.0f} ms (a lower bound: a Streamlit rerun and the image "
+        f"transfer come on top) -> browser proxies are {res['speedup_p95']}x faster at p95"
+    )
     if follow:
-        print(f"while playing, the reference followed the warp within {res['playing_follow_err_p95_s']:.3f} s "
-              f"(p95; max {res['playing_follow_err_max_s']:.3f} s) by steering its playbackRate")
-    print(f"sync result of the pair shown after {ready_s:.1f} s; anchor click -> refitted warp drawn: "
-          + ", ".join(f"{v:.0f}" for v in anchor_ms) + " ms")
+        print(
+            f"while playing, the reference followed the warp within {res['playing_follow_err_p95_s']:.3f} s "
+            f"(p95; max {res['playing_follow_err_max_s']:.3f} s) by steering its playbackRate"
+        )
+    print(
+        f"sync result of the pair shown after {ready_s:.1f} s; anchor click -> refitted warp drawn: "
+        + ", ".join(f"{v:.0f}" for v in anchor_ms)
+        + " ms"
+    )
     return res
 
 

@@ -45,17 +45,25 @@ def video_input(store: ProjectStore, role: str) -> None:
     st.subheader(ROLES[role])
     if row:
         i = row.info
-        st.caption(f"`{row.path}` · {i['width']}x{i['height']} · {float(ui.fps_of(i)):.3f} fps · "
-                   f"{i['duration_s']:.1f} s · hash `{row.content_hash}`")
+        st.caption(
+            f"`{row.path}` · {i['width']}x{i['height']} · {float(ui.fps_of(i)):.3f} fps · "
+            f"{i['duration_s']:.1f} s · hash `{row.content_hash}`"
+        )
     path_tab, upload_tab = st.tabs(["Path on disk (large GoPro files)", "Upload"])
     with path_tab:
         path = st.text_input("Video path on this computer", key=f"path_{role}")
-        if st.button("Use this file", key=f"use_{role}") and path.strip() and _apply(
-                register_video, store, role, path.strip()):
+        if (
+            st.button("Use this file", key=f"use_{role}")
+            and path.strip()
+            and _apply(register_video, store, role, path.strip())
+        ):
             st.rerun()
     with upload_tab:
-        up = st.file_uploader("Video file", key=f"upload_{role}",
-                              type=["mp4", "mov", "mkv", "avi", "m4v", "lrv", "MP4", "MOV"])
+        up = st.file_uploader(
+            "Video file",
+            key=f"upload_{role}",
+            type=["mp4", "mov", "mkv", "avi", "m4v", "lrv", "MP4", "MOV"],
+        )
         if st.button("Add uploaded video", key=f"add_up_{role}", disabled=up is None):
             saved = ui.saved_upload(store, up)
             if _apply(register_video, store, role, saved):
@@ -67,15 +75,26 @@ def markers_input(store: ProjectStore) -> None:
     st.subheader("Reference markers")
     markers = store.ref_markers()
     if markers:
-        st.dataframe([{"name": m.name, "t_ref_s": m.t_ref_s, "comment": m.comment} for m in markers],
-                     hide_index=True, height=min(300, 40 + 35 * len(markers)))
-    st.caption("CSV `name,t_ref[,colour][,comment]` (seconds), or an editor's EDL / FCPXML / Premiere XML.")
-    up = st.file_uploader("Markers file", key="upload_markers", type=[s.lstrip(".") for s in MARKER_SUFFIXES])
+        st.dataframe(
+            [{"name": m.name, "t_ref_s": m.t_ref_s, "comment": m.comment} for m in markers],
+            hide_index=True,
+            height=min(300, 40 + 35 * len(markers)),
+        )
+    st.caption(
+        "CSV `name,t_ref[,colour][,comment]` (seconds), or an editor's EDL / FCPXML / Premiere XML."
+    )
+    up = st.file_uploader(
+        "Markers file", key="upload_markers", type=[s.lstrip(".") for s in MARKER_SUFFIXES]
+    )
     c1, c2 = st.columns([3, 1])
     path = c1.text_input("…or a markers file path", key="path_markers")
-    start_tc = c2.text_input("EDL start timecode", key="edl_start_tc", placeholder="auto",
-                             help="An EDL does not say where its timeline starts; blank guesses "
-                                  "01:00:00:00 or 00:00:00:00. It is read at the reference video's rate.")
+    start_tc = c2.text_input(
+        "EDL start timecode",
+        key="edl_start_tc",
+        placeholder="auto",
+        help="An EDL does not say where its timeline starts; blank guesses "
+        "01:00:00:00 or 00:00:00:00. It is read at the reference video's rate.",
+    )
     if st.button("Load markers", key="load_markers"):
         src = ui.saved_upload(store, up) if up is not None else path.strip()
         if not src:
@@ -85,18 +104,24 @@ def markers_input(store: ProjectStore) -> None:
 
 
 def tracks_input(store: ProjectStore) -> None:
-    with st.expander("GPS tracks (optional: GPX / FIT / GoPro telemetry; narrows the search on long runs)"):
+    with st.expander(
+        "GPS tracks (optional: GPX / FIT / GoPro telemetry; narrows the search on long runs)"
+    ):
         for role in ROLES:
             cur = store.track(role)
             st.caption(f"{ROLES[role]}: `{cur}`" if cur else f"{ROLES[role]}: none")
             path = st.text_input(f"{ROLES[role]} track path", key=f"track_{role}")
             c1, c2, c3 = st.columns(3)
-            if c1.button("Attach track", key=f"attach_{role}") and path.strip() and _apply(
-                    register_track, store, role, path.strip()):
+            if (
+                c1.button("Attach track", key=f"attach_{role}")
+                and path.strip()
+                and _apply(register_track, store, role, path.strip())
+            ):
                 st.rerun()
             video = store.video(role)
-            if c2.button("Use the video's own GPS (GoPro)", key=f"gpmf_{role}", disabled=video is None) \
-                    and _apply(register_track, store, role, video.path):
+            if c2.button(
+                "Use the video's own GPS (GoPro)", key=f"gpmf_{role}", disabled=video is None
+            ) and _apply(register_track, store, role, video.path):
                 st.rerun()
             if c3.button("Remove track", key=f"untrack_{role}", disabled=cur is None):
                 store.set_track(role, None)
@@ -118,6 +143,8 @@ for col, role in zip(cols, ROLES, strict=True):
         video_input(store, role)
 markers_input(store)
 tracks_input(store)
+
+
 def sync_status(store: ProjectStore) -> None:
     key, res = ui.finished_sync(store)
     job = jobs.get_job(key) if key else None

@@ -57,28 +57,55 @@ if not new_url or not ref_url:
     if job is not None and job.status == "running":
         wait_for_proxies(key)
     else:
-        st.warning("Browser proxies are missing: run the sync again on the **Sync** page to make them.")
+        st.warning(
+            "Browser proxies are missing: run the sync again on the **Sync** page to make them."
+        )
 else:
-    ticks = [{"name": r["name"], "t_new": r["t_new_s"] if math.isfinite(r["t_new_s"]) else None,
-              "confidence": float(r["confidence"]), "needs_review": bool(r["needs_review"])}
-             for r in rows if r["status"] != "reject"]
-    t_browser = dual_player(new_url=new_url, ref_url=ref_url, warp=warp,
-                            duration_new_s=float(new.info["duration_s"]), fps=float(fps), markers=ticks,
-                            seek={"t": pos["t"], "seq": pos.get("seek_seq", 0)}, key="dual_player")
-    if t_browser is not None and abs(float(t_browser) - pos["t"]) > 1e-3 and \
-            st.session_state.get("_review_last_browser_t") != t_browser:
+    ticks = [
+        {
+            "name": r["name"],
+            "t_new": r["t_new_s"] if math.isfinite(r["t_new_s"]) else None,
+            "confidence": float(r["confidence"]),
+            "needs_review": bool(r["needs_review"]),
+        }
+        for r in rows
+        if r["status"] != "reject"
+    ]
+    t_browser = dual_player(
+        new_url=new_url,
+        ref_url=ref_url,
+        warp=warp,
+        duration_new_s=float(new.info["duration_s"]),
+        fps=float(fps),
+        markers=ticks,
+        seek={"t": pos["t"], "seq": pos.get("seek_seq", 0)},
+        key="dual_player",
+    )
+    if (
+        t_browser is not None
+        and abs(float(t_browser) - pos["t"]) > 1e-3
+        and st.session_state.get("_review_last_browser_t") != t_browser
+    ):
         st.session_state["_review_last_browser_t"] = t_browser
         save_pos(t=float(t_browser))
 
 t_now = float(pos["t"])
 t_ref_now = float(warp.to_ref(t_now))
-st.caption(f"Playhead: new {t_now:.2f} s → reference "
-           f"{'outside overlap' if math.isnan(t_ref_now) else f'{t_ref_now:.2f} s'} · "
-           f"{len(pending())} marker(s) still need review")
+st.caption(
+    f"Playhead: new {t_now:.2f} s → reference "
+    f"{'outside overlap' if math.isnan(t_ref_now) else f'{t_ref_now:.2f} s'} · "
+    f"{len(pending())} marker(s) still need review"
+)
 
 # --- navigation -----------------------------------------------------------------------------
 c1, c2, c3 = st.columns([1, 1, 3])
-if c1.button("Next needs-review", key="next_review", type="primary", icon=":material/skip_next:", disabled=not pending()):
+if c1.button(
+    "Next needs-review",
+    key="next_review",
+    type="primary",
+    icon=":material/skip_next:",
+    disabled=not pending(),
+):
     after = [r for r in pending() if math.isfinite(r["t_new_s"]) and r["t_new_s"] > t_now + 1e-3]
     target = (after or pending())[0]
     save_pos(selected=target["key"])
@@ -98,15 +125,20 @@ st.subheader(f"Markers within ±{WINDOW_S:.0f} s")
 if not near:
     st.caption("No markers here. Scrub, or jump to the next marker that needs review.")
 for r in near:
-    status = {"accept": ":green[**accepted**]", "reject": ":red[**rejected**]",
-              None: ":orange[**needs review**]" if r["needs_review"] else "ok"}[r["status"]]
+    status = {
+        "accept": ":green[**accepted**]",
+        "reject": ":red[**rejected**]",
+        None: ":orange[**needs review**]" if r["needs_review"] else "ok",
+    }[r["status"]]
     t_txt = f"{r['t_new_s']:.3f} s" if math.isfinite(r["t_new_s"]) else "outside overlap"
     colour = ui.conf_colour(r["confidence"])
     cols = st.columns([3, 1, 1, 1, 1, 1])
     cols[0].markdown(
         f"<span style='color:{colour}'>●</span> **{r['name']}** · new {t_txt} · ref {r['t_ref_s']:.2f} s · "
         f"conf <span style='color:{colour}'>{r['confidence']:.2f}</span> · {status}"
-        + (" · nudged" if r["nudged"] else ""), unsafe_allow_html=True)
+        + (" · nudged" if r["nudged"] else ""),
+        unsafe_allow_html=True,
+    )
     mk = r["key"]
     if cols[1].button("Accept", key=f"accept_{mk}"):
         store.decide(key, mk, "accept")
@@ -129,11 +161,18 @@ for r in near:
 # --- confidence histogram ---------------------------------------------------------------------
 conf = np.array([r["confidence"] for r in rows], float)
 if conf.size:
-    fig = go.Figure(go.Histogram(x=conf, xbins={"start": 0, "end": 1.0001, "size": 0.05},
-                                 marker_color="#f28c28"))
+    fig = go.Figure(
+        go.Histogram(
+            x=conf, xbins={"start": 0, "end": 1.0001, "size": 0.05}, marker_color="#f28c28"
+        )
+    )
     fig.add_vline(x=ui.REVIEW_THRESHOLD, line_dash="dash", annotation_text="review threshold")
-    fig.update_layout(height=220, margin={"l": 40, "r": 10, "t": 30, "b": 40},
-                      xaxis_title="marker confidence", yaxis_title="markers")
+    fig.update_layout(
+        height=220,
+        margin={"l": 40, "r": 10, "t": 30, "b": 40},
+        xaxis_title="marker confidence",
+        yaxis_title="markers",
+    )
     st.plotly_chart(fig, key="conf_hist")
     done = sum(r["status"] is not None for r in rows)
     st.caption(f"{len(rows)} markers · {done} decided · {len(pending())} pending review")

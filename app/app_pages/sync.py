@@ -19,8 +19,10 @@ def show_result(res: dict) -> None:
     report = res.get("report") or {}
     if res["status"] != "ok":
         st.error(res["error"] or "The sync failed.")
-        st.caption("The project is unchanged: pick other videos on the Project page, or add anchors "
-                   "by hand once a sync succeeds.")
+        st.caption(
+            "The project is unchanged: pick other videos on the Project page, or add anchors "
+            "by hand once a sync succeeds."
+        )
     else:
         a, b = report.get("overlap_new_s") or (None, None)
         c1, c2, c3 = st.columns(3)
@@ -31,8 +33,10 @@ def show_result(res: dict) -> None:
     timings = {**(report.get("app_timings_s") or {}), **(report.get("timings_s") or {})}
     if timings:
         st.markdown("**Timings per stage**")
-        st.dataframe([{"stage": k, "seconds": round(float(v), 3)} for k, v in timings.items()],
-                     hide_index=True)
+        st.dataframe(
+            [{"stage": k, "seconds": round(float(v), 3)} for k, v in timings.items()],
+            hide_index=True,
+        )
     with st.expander("Full report (JSON)"):
         st.json(report)
 
@@ -60,8 +64,10 @@ running = job is not None and job.status == "running"
 if running:
     live_progress(store, key)
 if res is None and not running:
-    st.info("Not synced yet. The reference is indexed once and reused; proxies for the review page "
-            "are made at the same time.")
+    st.info(
+        "Not synced yet. The reference is indexed once and reused; proxies for the review page "
+        "are made at the same time."
+    )
     if st.button("Run sync", type="primary", key="run_sync"):
         jobs.start_sync(store)
         st.rerun()
@@ -71,4 +77,6 @@ elif res is not None:
         jobs.start_sync(store)
         st.rerun()
     if res["status"] == "ok":
-        st.page_link("app_pages/warp.py", label="Next: check the warp →", icon=":material/show_chart:")
+        st.page_link(
+            "app_pages/warp.py", label="Next: check the warp →", icon=":material/show_chart:"
+        )

@@ -40,8 +40,9 @@ except MtbSyncError as err:
 if msg := st.session_state.pop("_warp_error", None):
     st.error(msg)
 anchors = store.anchors(key)
-edit = warp_editor(warp, res.get("pairs"), anchors, key="warp_editor",
-                   rev=f"{len(anchors)}:{hash(tuple(anchors))}")
+edit = warp_editor(
+    warp, res.get("pairs"), anchors, key="warp_editor", rev=f"{len(anchors)}:{hash(tuple(anchors))}"
+)
 if edit:
     apply_edit(edit)
     st.rerun()

@@ -21,18 +21,31 @@ _component = st.components.v2.component(
 )
 
 
-def dual_player(*, new_url: str, ref_url: str, warp: Any, duration_new_s: float, fps: float,
-                markers: list[dict[str, Any]], seek: dict[str, float] | None, key: str) -> float | None:
+def dual_player(
+    *,
+    new_url: str,
+    ref_url: str,
+    warp: Any,
+    duration_new_s: float,
+    fps: float,
+    markers: list[dict[str, Any]],
+    seek: dict[str, float] | None,
+    key: str,
+) -> float | None:
     """Mount the player; returns the last playhead the browser reported (seconds) or None."""
     t_new = np.asarray(warp.t_new_s, float)
     t_ref = np.asarray(warp.t_ref_s, float)
     keep = np.isfinite(t_ref)
     step = max(1, int(keep.sum()) // 20000)
     data = {
-        "new_url": new_url, "ref_url": ref_url, "duration_new": float(duration_new_s), "fps": float(fps),
+        "new_url": new_url,
+        "ref_url": ref_url,
+        "duration_new": float(duration_new_s),
+        "fps": float(fps),
         "warp_new": np.round(t_new[keep][::step], 4).tolist(),
         "warp_ref": np.round(t_ref[keep][::step], 4).tolist(),
-        "markers": markers, "seek": seek,
+        "markers": markers,
+        "seek": seek,
     }
     result = _component(key=key, data=data, default={"t": None}, on_t_change=lambda: None)
     return getattr(result, "t", None)

@@ -16,8 +16,9 @@ _JS = (Path(__file__).with_name("warp_editor.js")).read_text(encoding="utf-8")
 _component = st.components.v2.component("mtbsync_warp_editor", js=_JS, isolate_styles=False)
 
 
-def low_confidence_spans(t_s: np.ndarray, conf: np.ndarray, threshold: float = 0.6,
-                         min_len_s: float = 0.5) -> list[tuple[float, float]]:
+def low_confidence_spans(
+    t_s: np.ndarray, conf: np.ndarray, threshold: float = 0.6, min_len_s: float = 0.5
+) -> list[tuple[float, float]]:
     """Stretches where ``conf`` < ``threshold`` for at least ``min_len_s``: [(start_s, end_s)]."""
     low = np.asarray(conf) < threshold
     spans, start = [], None
@@ -38,8 +39,14 @@ def _decimate(x: np.ndarray, y: np.ndarray, max_points: int = 3000) -> tuple[lis
     return np.round(x[keep][::step], 3).tolist(), np.round(y[keep][::step], 3).tolist()
 
 
-def warp_editor(warp: Any, pairs: dict[str, list[float]] | None, anchors: list[tuple[float, float]],
-                *, key: str, rev: str = "") -> dict | None:
+def warp_editor(
+    warp: Any,
+    pairs: dict[str, list[float]] | None,
+    anchors: list[tuple[float, float]],
+    *,
+    key: str,
+    rev: str = "",
+) -> dict | None:
     """Mount the editor; returns the edit dict of this rerun or None."""
     t_new = np.asarray(warp.t_new_s, float)
     t_ref = np.asarray(warp.t_ref_s, float)

@@ -32,9 +32,16 @@ def proxy_size(src_w: int, src_h: int, width: int) -> tuple[int, int]:
     return w, max(2, h - h % 2)
 
 
-def make_proxy(src: str | os.PathLike[str], dst: str | os.PathLike[str], width: int = 960,
-               progress: ProgressCallback | None = None, *, crf: int = 26, gop: int = 12,
-               force: bool = True) -> Path:
+def make_proxy(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    width: int = 960,
+    progress: ProgressCallback | None = None,
+    *,
+    crf: int = 26,
+    gop: int = 12,
+    force: bool = True,
+) -> Path:
     """Encode a browser proxy of ``src`` at ``dst`` (written atomically); returns ``dst``.
 
     ``gop`` frames between keyframes bounds how much a seek decodes. Progress is reported in
@@ -45,7 +52,9 @@ def make_proxy(src: str | os.PathLike[str], dst: str | os.PathLike[str], width: 
     try:
         inp = av.open(str(src))
     except (av.error.FFmpegError, OSError) as err:
-        raise VideoOpenError(f"Could not open '{src}' to make a proxy: {err}. Pass a video file.") from err
+        raise VideoOpenError(
+            f"Could not open '{src}' to make a proxy: {err}. Pass a video file."
+        ) from err
     fd, tmp = tempfile.mkstemp(prefix=f".{dst_p.name}.", suffix=".part.mp4", dir=dst_p.parent)
     os.close(fd)
     try:
@@ -60,8 +69,15 @@ def make_proxy(src: str | os.PathLike[str], dst: str | os.PathLike[str], width: 
     return dst_p
 
 
-def _transcode(inp: av.container.InputContainer, tmp: str, width: int, crf: int, gop: int,
-               progress: ProgressCallback | None, name: str) -> None:
+def _transcode(
+    inp: av.container.InputContainer,
+    tmp: str,
+    width: int,
+    crf: int,
+    gop: int,
+    progress: ProgressCallback | None,
+    name: str,
+) -> None:
     vin = inp.streams.video[0]
     vin.thread_type = "AUTO"
     total = vin.frames or None
@@ -72,8 +88,14 @@ def _transcode(inp: av.container.InputContainer, tmp: str, width: int, crf: int,
         vout = out.add_stream("libx264", rate=rate)
         vout.width, vout.height, vout.pix_fmt = w, h, "yuv420p"
         vout.codec_context.time_base = tb
-        vout.options = {"crf": str(crf), "preset": "veryfast", "g": str(gop), "bf": "0",
-                        "keyint_min": str(gop), "x264-params": "scenecut=0"}
+        vout.options = {
+            "crf": str(crf),
+            "preset": "veryfast",
+            "g": str(gop),
+            "bf": "0",
+            "keyint_min": str(gop),
+            "x264-params": "scenecut=0",
+        }
         start_pts, done, last_pts = None, 0, -1
         try:
             for frame in inp.decode(vin):

@@ -34,7 +34,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     trail = make_trail()
     spec = RenderSpec(duration_s=DURATION_S, size=SIZE)
     render_reference(d / "ref.mp4", trail, spec)
-    render_new(d / "new.mp4", trail, WarpProfile(t_ref_start_s=0.5, mean_ratio=0.85, wobble=0.1), spec)
+    render_new(
+        d / "new.mp4", trail, WarpProfile(t_ref_start_s=0.5, mean_ratio=0.85, wobble=0.1), spec
+    )
     other = make_trail("other")
     render_reference(d / "other.mp4", other, RenderSpec(duration_s=DURATION_S, size=SIZE))
     (d / "ref_markers.csv").write_text(MARKERS_CSV, encoding="utf-8")
@@ -43,7 +45,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {p.stem: p for p in d.iterdir()}
 
 
-def make_project(base: Path, name: str, clips: dict[str, Path], new: str = "new", sync: bool = True):
+def make_project(
+    base: Path, name: str, clips: dict[str, Path], new: str = "new", sync: bool = True
+):
     """A project with videos and markers; synced (in this thread) when ``sync``."""
     from app import jobs
     from app.project_ops import register_markers, register_video

@@ -33,7 +33,12 @@ def test_export_downloads_parse_back(app_test, synced_dir, downloads, tmp_path):
     store.decide(key, marker_key("drop", 4.0), "nudge", 4.0)
     at = app_test("export")
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert sorted(downloads) == ["new_markers.csv", "new_markers.edl", "new_markers.fcpxml", "new_markers.xml"]
+    assert sorted(downloads) == [
+        "new_markers.csv",
+        "new_markers.edl",
+        "new_markers.fcpxml",
+        "new_markers.xml",
+    ]
     edl = tmp_path / "m.edl"
     edl.write_bytes(downloads["new_markers.edl"])
     from mtbsync_core import read_edl

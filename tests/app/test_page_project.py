@@ -25,7 +25,13 @@ def test_create_project_add_videos_and_markers(app_test, project_dir, clips):
     assert store.video("new").info["width"] == 320
     at.text_input(key="path_markers").input(str(clips["ref_markers"]))
     at.button(key="load_markers").click().run()
-    assert [m.name for m in store.ref_markers()] == ["rock garden", "drop", "root", "split 2", "finish"]
+    assert [m.name for m in store.ref_markers()] == [
+        "rock garden",
+        "drop",
+        "root",
+        "split 2",
+        "finish",
+    ]
     assert any("Loaded 5 markers" in s.value for s in at.success)
     assert any(str(store.path) in str(c.value) for c in at.sidebar.caption)
 
@@ -53,18 +59,23 @@ def test_non_video_and_bad_markers_are_refused(app_test, project_dir, clips):
 def test_upload_routes_accept_a_video_and_refuse_a_non_video(app_test, project_dir, clips):
     at = _open_new_project(app_test)
     store = ProjectStore(project_file("ride", project_dir))
-    at.file_uploader(key="upload_new").set_value(("fake.mp4", b"not a video at all", "video/mp4")).run()
+    at.file_uploader(key="upload_new").set_value(
+        ("fake.mp4", b"not a video at all", "video/mp4")
+    ).run()
     at.button(key="add_up_new").click().run()
     assert not at.exception
     assert len(at.error) == 1 and "fake.mp4" in at.error[0].value
     assert store.video("new") is None
     assert not (project_dir / "ride" / "uploads" / "fake.mp4").exists()
-    at.file_uploader(key="upload_new").set_value(("run2.mp4", clips["new"].read_bytes(), "video/mp4")).run()
+    at.file_uploader(key="upload_new").set_value(
+        ("run2.mp4", clips["new"].read_bytes(), "video/mp4")
+    ).run()
     at.button(key="add_up_new").click().run()
     assert not at.error
     assert store.video("new").path.endswith("uploads/run2.mp4")
     at.file_uploader(key="upload_markers").set_value(
-        ("bad.csv", clips["bad_markers"].read_bytes(), "text/csv")).run()
+        ("bad.csv", clips["bad_markers"].read_bytes(), "text/csv")
+    ).run()
     at.button(key="load_markers").click().run()
     assert len(at.error) == 1 and store.ref_markers() == []
 
@@ -98,9 +109,17 @@ def test_markers_from_an_editor_edl_and_gps_tracks(app_test, project_dir, clips,
     from mtbsync_core.model import TransferredMarker
 
     edl = tmp_path / "from_resolve.edl"
-    edl.write_text(edl_to_string([TransferredMarker("drop", 4.0, 4.0, 1.0, False, "big one"),
-                                  TransferredMarker("berm", 7.5, 7.5, 1.0, False)],
-                                 fps=Fraction(30), start_tc="00:00:00:00"), encoding="utf-8")
+    edl.write_text(
+        edl_to_string(
+            [
+                TransferredMarker("drop", 4.0, 4.0, 1.0, False, "big one"),
+                TransferredMarker("berm", 7.5, 7.5, 1.0, False),
+            ],
+            fps=Fraction(30),
+            start_tc="00:00:00:00",
+        ),
+        encoding="utf-8",
+    )
     at = _open_new_project(app_test)
     store = ProjectStore(project_file("ride", project_dir))
     at.text_input(key="path_ref").input(str(clips["ref"]))  # the EDL is read at this rate
@@ -108,7 +127,10 @@ def test_markers_from_an_editor_edl_and_gps_tracks(app_test, project_dir, clips,
     at.text_input(key="path_markers").input(str(edl))
     at.button(key="load_markers").click().run()
     assert not at.error, [e.value for e in at.error]
-    assert [(m.name, round(m.t_ref_s, 3)) for m in store.ref_markers()] == [("drop", 4.0), ("berm", 7.5)]
+    assert [(m.name, round(m.t_ref_s, 3)) for m in store.ref_markers()] == [
+        ("drop", 4.0),
+        ("berm", 7.5),
+    ]
 
     bad = tmp_path / "broken.gpx"
     bad.write_text("<gpx><trk><trkseg><trkpt lat='x'", encoding="utf-8")

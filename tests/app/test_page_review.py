@@ -28,7 +28,9 @@ def test_review_accept_nudge_and_next(app_test, synced_dir):
     from mtbsync_core import TimeWarp, transfer_markers
 
     warp = TimeWarp.from_dict(store.sync(key)["warp"])
-    t_drop = next(m.t_new_s for m in transfer_markers(store.ref_markers(), warp) if m.name == "drop")
+    t_drop = next(
+        m.t_new_s for m in transfer_markers(store.ref_markers(), warp) if m.name == "drop"
+    )
     at.button(key=f"nudge1_{drop}").click().run()
     assert store.decisions(key)[drop]["t_new_s"] == pytest.approx(round(t_drop * 30) / 30 + 1 / 30)
 

@@ -14,8 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def require_chromium() -> None:
@@ -38,10 +44,25 @@ def free_port() -> int:
 def start_app(project_dir: Path, sample_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     """Launch ``streamlit run`` and wait until it answers; returns (process, base URL)."""
     port = free_port()
-    env = {**os.environ, "MTBSYNC_PROJECT_DIR": str(project_dir), "MTBSYNC_SAMPLE_DIR": str(sample_dir)}
+    env = {
+        **os.environ,
+        "MTBSYNC_PROJECT_DIR": str(project_dir),
+        "MTBSYNC_SAMPLE_DIR": str(sample_dir),
+    }
     env.pop("MTBSYNC_NO_SAMPLE", None)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "streamlit_app.py"),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
     log = log_path.open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -82,9 +103,12 @@ def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     trail = make_trail()
     spec = RenderSpec(duration_s=10.0, size=(320, 180))
     render_reference(d / "ref.mp4", trail, spec)
-    render_new(d / "new.mp4", trail, WarpProfile(t_ref_start_s=0.5, mean_ratio=0.85, wobble=0.1), spec)
+    render_new(
+        d / "new.mp4", trail, WarpProfile(t_ref_start_s=0.5, mean_ratio=0.85, wobble=0.1), spec
+    )
     (d / "ref_markers.csv").write_text(
-        "name,t_ref\nrock garden,2.0\ndrop,4.0\nroot,6.0\nsplit 2,8.0\n", encoding="utf-8")
+        "name,t_ref\nrock garden,2.0\ndrop,4.0\nroot,6.0\nsplit 2,8.0\n", encoding="utf-8"
+    )
     return d
 
 
@@ -98,7 +122,9 @@ class AppServer:
 
     def _start(self) -> tuple[subprocess.Popen, str]:
         self.starts += 1
-        return start_app(self.project_dir, self.sample_dir, self.log_dir / f"streamlit{self.starts}.log")
+        return start_app(
+            self.project_dir, self.sample_dir, self.log_dir / f"streamlit{self.starts}.log"
+        )
 
     def restart(self) -> None:
         stop_app(self.proc)

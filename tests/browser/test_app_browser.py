@@ -86,10 +86,14 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     page.goto(base + "/review")
     scrub = page.locator("[data-testid=scrub]")
     scrub.wait_for()
-    page.wait_for_function("() => [...document.querySelectorAll('.mtb-dual video')].every(v => v.readyState >= 2)")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.mtb-dual video')].every(v => v.readyState >= 2)"
+    )
     n0 = page.evaluate("() => (window.__mtbScrub || []).length")  # the mount-time seek counts too
-    scrub.evaluate("(el) => { el.value = '3'; el.dispatchEvent(new Event('input', {bubbles: true}));"
-                   " el.dispatchEvent(new Event('change', {bubbles: true})); }")
+    scrub.evaluate(
+        "(el) => { el.value = '3'; el.dispatchEvent(new Event('input', {bubbles: true}));"
+        " el.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
     page.wait_for_function(f"() => (window.__mtbScrub || []).length > {n0}")
     state = page.evaluate(PLAYER_JS)
     assert abs(state["t_new"] - 3.0) < 0.05
@@ -136,8 +140,10 @@ def test_restart_returns_the_editor_to_where_they_were(app_server, browser):
     page.goto(app_server.base + "/review")
     page.get_by_text("accepted", exact=True).first.wait_for()
     page.get_by_text("Playhead: new 3.00 s").wait_for()
-    page.wait_for_function("() => { const v = document.querySelector('.mtb-dual .v-new');"
-                           " return v && Math.abs(v.currentTime - 3.0) < 0.05; }")
+    page.wait_for_function(
+        "() => { const v = document.querySelector('.mtb-dual .v-new');"
+        " return v && Math.abs(v.currentTime - 3.0) < 0.05; }"
+    )
     page.goto(app_server.base + "/warp")
     page.locator("[data-testid=warp-plot] .nsewdrag").wait_for()
     assert metric_value(page, "Anchors") == "1"

@@ -24,8 +24,10 @@ def _frames(path):
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         w, h = s.codec_context.width, s.codec_context.height
-        out = [(float(f.pts * s.time_base), f.key_frame, f.to_ndarray(format="gray")[h // 2, w // 2])
-               for f in c.decode(s)]
+        out = [
+            (float(f.pts * s.time_base), f.key_frame, f.to_ndarray(format="gray")[h // 2, w // 2])
+            for f in c.decode(s)
+        ]
         return w, h, out
 
 
