@@ -223,10 +223,11 @@ class ProjectStore:
             )
 
     def sync(self, sync_key: str) -> dict[str, Any] | None:
-        """A stored sync as a dict (status, error, report, warp, pairs) or None."""
+        """A stored sync as a dict (status, error, report, warp, pairs, created_at) or None."""
         with self._conn() as con:
             row = con.execute(
-                "SELECT status, error, report_json, warp_json, pairs_json FROM syncs WHERE sync_key=?",
+                "SELECT status, error, report_json, warp_json, pairs_json, created_at FROM syncs"
+                " WHERE sync_key=?",
                 (sync_key,),
             ).fetchone()
         if row is None:
@@ -238,6 +239,7 @@ class ProjectStore:
             "report": loads(row[2]),
             "warp": loads(row[3]),
             "pairs": loads(row[4]),
+            "created_at": row[5],
         }
 
     # --- anchors with undo ----------------------------------------------------------------

@@ -105,7 +105,7 @@ def current_warp(store: ProjectStore, key: str, res: dict) -> tuple[Any, float]:
 
     anchors = tuple(store.anchors(key))
     cache = st.session_state.setdefault("_mtb_warp_cache", {})
-    ck = (key, anchors)
+    ck = (key, res.get("created_at"), anchors)  # a re-run sync stores a new warp
     if ck not in cache:
         base = TimeWarp.from_dict(res["warp"])
         t0 = time.perf_counter()

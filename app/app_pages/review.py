@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import plotly.graph_objects as go
@@ -176,3 +177,19 @@ if conf.size:
     st.plotly_chart(fig, key="conf_hist")
     done = sum(r["status"] is not None for r in rows)
     st.caption(f"{len(rows)} markers · {done} decided · {len(pending())} pending review")
+
+log = store.decision_log(key)
+if log:
+    with st.expander(f"Decision history ({len(log)})"):
+        st.dataframe(
+            [
+                {
+                    "when": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)),
+                    "marker": mk.rsplit("@", 1)[0],
+                    "decision": d,
+                    "t_new_s": t,
+                }
+                for mk, d, t, at in reversed(log)
+            ],
+            hide_index=True,
+        )

@@ -42,6 +42,9 @@ def test_review_accept_nudge_and_next(app_test, synced_dir):
     assert store.decisions(key)[finish]["status"] == "reject"
     assert at.button(key="next_review").disabled
     assert len(at.get("plotly_chart")) == 1  # confidence histogram
+    history = at.dataframe[-1].value  # every decision, newest first, with its time
+    assert list(history["decision"]) == ["reject", "nudge", "accept"]
+    assert list(history["marker"]) == ["finish", "drop", "rock garden"]
 
 
 def test_review_position_survives_a_new_session(app_test, synced_dir):
