@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+MAX_PAIRS = 4000
 _JS = (Path(__file__).with_name("warp_editor.js")).read_text(encoding="utf-8")
 _component = st.components.v2.component("mtbsync_warp_editor", js=_JS, isolate_styles=False)
 
@@ -52,9 +53,14 @@ def warp_editor(
     t_ref = np.asarray(warp.t_ref_s, float)
     wx, wy = _decimate(t_new, t_ref)
     pairs = pairs or {"t_new_s": [], "t_ref_s": [], "confidence": []}
+    step = max(1, len(pairs["t_new_s"]) // MAX_PAIRS)  # keep the browser light on long runs
     data = {
         "warp": {"x": wx, "y": wy},
-        "pairs": {"x": pairs["t_new_s"], "y": pairs["t_ref_s"], "c": pairs["confidence"]},
+        "pairs": {
+            "x": pairs["t_new_s"][::step],
+            "y": pairs["t_ref_s"][::step],
+            "c": pairs["confidence"][::step],
+        },
         "anchors": [list(a) for a in anchors],
         "overlap": list(warp.overlap_new_s),
         "low": low_confidence_spans(t_new, np.asarray(warp.confidence, float)),
