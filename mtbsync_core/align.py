@@ -30,6 +30,7 @@ class AlignParams:
     refine_radius_s: float = 0.35  # refinement looks this far around the coarse path
     min_inliers: int = 15  # RANSAC inliers for a pair to count as verified
     good_inliers: int = 40  # inliers for full confidence
+    refine: bool = True  # sub-sample refinement (off only to measure what it adds)
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def refine_path(new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignP
             cache[j] = fine_vectors(fr_all[j : j + 1])[0]
         return cache[j]
 
+    if not params.refine:
+        return ref.t_s[path.j_ref].astype(np.float64), np.array([float(v @ vec(int(j))) for j, v in zip(path.j_ref, fn, strict=True)])
     for k, (j0, v) in enumerate(zip(path.j_ref, fn, strict=True)):
         lo, hi = max(0, j0 - radius), min(m, j0 + radius + 1)
         sims = np.array([v @ vec(j) for j in range(lo, hi)])

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from .align import AlignParams, coarse_path, refine_path, verify_path
-from .errors import MtbSyncError, NoReliableMatchError
-from .features import fine_thumb, mount_in_mid_pixels, mount_transform, WORK_W
+from .errors import NoReliableMatchError
+from .features import WORK_W, fine_thumb, mount_in_mid_pixels, mount_transform
 from .fileio import check_writable, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
 from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
@@ -92,12 +92,14 @@ def _prior(ref_path, new_path, ref_track, new_track, ref: VideoInfo, new: VideoI
 
 def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str], *,
               index: ReferenceIndex | None = None, params: SyncParams | None = None,
-              ref_track=None, new_track=None, method: str = "auto",
+              ref_track=None, new_track=None, method: str = "auto", prior: TimePrior | None = None,
               progress: ProgressCallback | None = None) -> SyncResult:
     """Align the new run at ``new_path`` to the reference run at ``ref_path``.
 
     ``method``: ``"auto"`` (vision, with a GPS prior when tracks are given or found in the files),
-    ``"vision"`` (no GPS), ``"gps"`` (tracks only, for footage vision cannot use). Raises
+    ``"vision"`` (no GPS), ``"gps"`` (tracks only, for footage vision cannot use). A ``prior``
+    given directly replaces the tracks. With a prior, the new run is decoded only where the
+    prior says the runs overlap (plus its band). Raises
     :class:`NoReliableMatchError` (its ``report`` attribute holds the report) when the runs do not match.
     """
     if method not in ("auto", "vision", "gps"):
@@ -110,15 +112,23 @@ def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str]
     else:
         check_index(index, ref_path, params.sample)
     ref = index.keyframes
-    prior, gps_info = (None, {"used": False, "reason": "method vision"})
-    if method != "vision" and (method == "gps" or ref_track is not None or new_track is not None or _is_gopro(ref_path)):
+    gps_info: dict[str, Any] = {"used": False, "reason": "method vision" if method == "vision" else "no tracks"}
+    if prior is not None and method != "vision":
+        gps_info = {"used": True, "source": prior.source, "half_width_s": prior.half_width_s}
+    elif method != "vision" and (method == "gps" or ref_track is not None or new_track is not None or _is_gopro(ref_path)):
         from .video import probe_video
 
         prior, gps_info = _prior(ref_path, new_path, ref_track, new_track, ref.info, probe_video(new_path))
         timer.lap("gps")
+    if method == "vision":
+        prior = None
     if method == "gps":
         return _gps_only(prior, gps_info, ref.info, new_path, params, timer)
-    new, new_orbs, mids = sample_run(new_path, params.new_sample, stage="decode", progress=progress, keep_mid=True)
+    window = None
+    if prior is not None:
+        window = (max(0.0, float(prior.t_new_s[0]) - prior.half_width_s), float(prior.t_new_s[-1]) + prior.half_width_s)
+    new, new_orbs, mids = sample_run(new_path, params.new_sample, stage="decode", progress=progress, keep_mid=True,
+                                     window_s=window)
     timer.lap("decode_new")
     report(progress, "align", 0, 3, "steps")
     path = coarse_path(new, ref, params.align, prior)
@@ -139,7 +149,12 @@ def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str]
     conf = _confidence(inliers[v_idx].astype(float), quality, t_new, v_idx, params.align)
     pairs = MatchPairs(t_new, t_ref, path.similarity.astype(np.float64), inliers, conf)
     extra = {"gps": gps_info, "mount": {"scale": round(scale, 4), "roll_deg": round(roll, 3), "compensated": mount is not None}}
-    return _finish(pairs, inliers, v_idx, ref.info, new.info, params, timer, extra)
+    result = _finish(pairs, inliers, v_idx, ref.info, new.info, params, timer, extra)
+    if prior is not None and getattr(prior, "tracks", None) is not None:
+        from . import gps
+
+        gps_info["vision_check"] = gps.clock_check(prior, result.warp.t_new_s, result.warp.t_ref_s, result.warp.confidence)
+    return result
 
 
 def _is_gopro(path) -> bool:
@@ -198,7 +213,7 @@ def _gps_only(prior: TimePrior | None, gps_info: dict, ref: VideoInfo, new_path,
             "Pass --ref-gpx and --new-gpx, or use --method vision."
         )
     t_new, t_ref, conf = gps.warp_samples_from_prior(prior)
-    warp = fit_warp(t_new, t_ref, np.clip(conf, 0.02, 1), params=FitParams(smooth_s=1.0, outlier_s=2.0), data_confidence=conf)
+    warp = fit_warp(t_new, t_ref, np.clip(conf, 0.02, 1), params=FitParams(kink_penalty=3.0, outlier_s=2.0), data_confidence=conf)
     timer.lap("fit")
     pairs = MatchPairs(t_new, t_ref, np.full(len(t_new), np.nan), np.full(len(t_new), -1), conf)
     ov = warp.overlap_new_s

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import FeaturelessVideoError
-from .features import WORK_W, OrbFeatures, fine_thumb, global_from_fine, mid_thumb, orb_features, texture_score
+from .features import (
+    WORK_W,
+    OrbFeatures,
+    fine_thumb,
+    global_from_fine,
+    mid_thumb,
+    orb_features,
+    texture_score,
+)
 from .model import Keyframes
 from .progress import ProgressCallback, report
 from .video import open_video
@@ -25,10 +33,12 @@ class SampleParams:
 
 
 def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams(), stage: str = "decode",
-               progress: ProgressCallback | None = None, keep_mid: bool = False
+               progress: ProgressCallback | None = None, keep_mid: bool = False,
+               window_s: tuple[float, float] | None = None,
                ) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
     """Decode ``path`` once: its Keyframes, ORB features by sample index and, if ``keep_mid``,
-    the mid-size thumbnails (n, 72, 128) for mount compensation.
+    the mid-size thumbnails (n, 72, 128) for mount compensation. ``window_s`` limits decoding
+    to that stretch of the video (seconds).
 
     Raises :class:`FeaturelessVideoError` when the footage is flat (black, lens covered).
     """
@@ -46,7 +56,8 @@ def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams
             mode = "key" if gap is not None and gap <= params.key_max_gap_s else "nonref"
         rate = min(params.max_rate_hz, float(video.info.fps) / (video.info.gop_size or 1) if mode == "key" else params.max_rate_hz)
         total = max(1, int(video.info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
-        for t_s, grey in video.iter_gray(mode, WORK_W):
+        lo, hi = window_s if window_s is not None else (0.0, float("inf"))
+        for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi):
             if times and t_s - times[-1] < min_dt:
                 continue
             if t_s - last_orb >= orb_dt:

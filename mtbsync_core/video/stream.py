@@ -174,21 +174,29 @@ class VideoStream:
         g = self.info.gop_size
         return None if g is None else g / float(self.info.fps)
 
-    def iter_gray(self, mode: str = "all", width: int | None = 320) -> Iterator[tuple[float, np.ndarray]]:
-        """Yield ``(t_s, grey image)`` for each decoded frame, scaled to ``width`` pixels wide.
+    def iter_gray(self, mode: str = "all", width: int | None = 320, start_s: float = 0.0,
+                  end_s: float = math.inf) -> Iterator[tuple[float, np.ndarray]]:
+        """Yield ``(t_s, grey image)`` for each decoded frame in [start_s, end_s], ``width`` px wide.
 
         ``mode`` is ``"all"``, ``"nonref"`` (I and P frames: B-frames are not even decoded) or
-        ``"key"`` (keyframes only). Decoding is sequential and threaded; nothing is seeked.
+        ``"key"`` (keyframes only). Decoding is sequential and threaded; the only seek is one to
+        the keyframe before ``start_s``.
         """
         if mode not in SAMPLE_MODES:
             raise ValueError(f"mode must be one of {sorted(SAMPLE_MODES)}, got {mode!r}")
-        self._container.seek(0)
         st = self._stream(SAMPLE_MODES[mode])
         t0 = self.info.start_time_s
+        if start_s > 0:
+            tb = float(st.time_base or Fraction(1, 90000))
+            self._container.seek(int((start_s + t0) / tb), stream=st, backward=True)
+        else:
+            self._container.seek(0)
         try:
             for frame in self._container.decode(st):
-                if frame.time is None:
+                if frame.time is None or frame.time - t0 < start_s - 1e-6:
                     continue
+                if frame.time - t0 > end_s + 1e-6:
+                    break
                 img = _rotated(_scaled(_luma(frame), width), self.info.rotation_deg)
                 yield float(frame.time) - t0, img
         except av.error.FFmpegError as err:
