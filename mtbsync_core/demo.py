@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from .index import build_index, save_index
@@ -28,6 +29,10 @@ def run_demo(out_dir: str | os.PathLike[str], sample_dir: str | os.PathLike[str]
         from .export import write_export
     except ImportError:  # exports not installed in this build
         return paths
-    for fmt, ext in (("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")):
-        paths[fmt] = write_export(fmt, markers, out / f"new_markers.{ext}", video_path=str(s / "new.mp4"), force=force)
+    with warnings.catch_warnings(record=True) as seen:  # the same note three times helps nobody
+        warnings.simplefilter("always")
+        for fmt, ext in (("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")):
+            paths[fmt] = write_export(fmt, markers, out / f"new_markers.{ext}", video_path=str(s / "new.mp4"), force=force)
+    for message in dict.fromkeys(str(w.message) for w in seen):
+        warnings.warn(message, stacklevel=2)
     return paths

@@ -149,7 +149,7 @@ def sync_runs(ref_path: str | os.PathLike[str], new_path: str | os.PathLike[str]
     conf = _confidence(inliers[v_idx].astype(float), quality, t_new, v_idx, params.align)
     pairs = MatchPairs(t_new, t_ref, path.similarity.astype(np.float64), inliers, conf)
     extra = {"gps": gps_info, "mount": {"scale": round(scale, 4), "roll_deg": round(roll, 3), "compensated": mount is not None}}
-    result = _finish(pairs, inliers, v_idx, ref.info, new.info, params, timer, extra)
+    result = _finish(pairs, inliers, v_idx, ref.info, new.info, params, timer, extra, quality)
     if prior is not None and getattr(prior, "tracks", None) is not None:
         from . import gps
 
@@ -169,12 +169,25 @@ def _is_gopro(path) -> bool:
         return False
 
 
+def _overlap(pairs: MatchPairs, good: np.ndarray, quality: np.ndarray, reach_s: float = 1.5,
+             min_quality: float = 0.8) -> tuple[float, float]:
+    """New-run stretch matched: from the first to the last verified pair, extended over adjacent
+    path samples whose fine descriptors still agree (verification is sparser than sampling)."""
+    t = pairs.t_new_s
+    lo, hi = int(good[0]), int(good[-1])
+    while lo > 0 and quality[lo - 1] >= min_quality and t[good[0]] - t[lo - 1] <= reach_s:
+        lo -= 1
+    while hi < len(t) - 1 and quality[hi + 1] >= min_quality and t[hi + 1] - t[good[-1]] <= reach_s:
+        hi += 1
+    return float(t[lo]), float(t[hi])
+
+
 def _finish(pairs: MatchPairs, inliers: np.ndarray, v_idx: np.ndarray, ref: VideoInfo, new: VideoInfo,
-            params: SyncParams, timer: _Timer, extra: dict) -> SyncResult:
+            params: SyncParams, timer: _Timer, extra: dict, quality: np.ndarray) -> SyncResult:
     good = np.flatnonzero(inliers >= params.align.min_inliers)
     n_ver = len(v_idx)
     good_frac = len(good) / n_ver if n_ver else 0.0
-    overlap = (float(pairs.t_new_s[good[0]]), float(pairs.t_new_s[good[-1]])) if len(good) else (0.0, 0.0)
+    overlap = _overlap(pairs, good, quality) if len(good) else (0.0, 0.0)
     summary = {"verified_pairs": n_ver, "good_pairs": int(len(good)), "good_fraction": round(good_frac, 3),
                "median_inliers": float(np.median(inliers[v_idx])) if n_ver else 0.0}
     if len(good) < 3 or good_frac < params.min_good_fraction or overlap[1] - overlap[0] < params.min_overlap_s:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 
 from ..errors import MtbSyncError
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:
+        warnings.showwarning = _one_line_warning
     try:
         return int(args.func(args) or 0)
     except MtbSyncError as err:
@@ -52,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mtbsync: interrupted; no output was left half-written.", file=sys.stderr)
         return 130
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show engine warnings as ``mtbsync: warning: ...`` on one line (``--debug`` shows the source)."""
+    print(f"mtbsync: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover
