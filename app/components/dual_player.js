@@ -1,8 +1,10 @@
 // Dual player: ONE scrub control drives two <video> elements. The new run leads; the reference
 // follows through the warp samples (seek on scrub; playbackRate steered continuously while playing).
-// State "t" (new-run seconds) is sent when a scrub ends or playback pauses.
+// State "t" (new-run seconds) is sent when a scrub ends, playback pauses, and every 2 s of play.
 // window.__mtbScrub records, per scrub step, ms from the input event until both videos showed
 // the frame (requestVideoFrameCallback, falling back to 'seeked').
+
+const REPORT_EVERY_MS = 2000;
 
 function interp(xs, ys, x) {
   const n = xs.length;
@@ -57,6 +59,7 @@ export default function (component) {
     st = parentElement.__mtbDual = {root, seekSeq: -1,
       vNew: root.querySelector(".v-new"), vRef: root.querySelector(".v-ref"),
       scrub: root.querySelector(".scrub"), playing: false};
+    st.setStateValue = setStateValue;
     wire(st, setStateValue);
   }
   st.data = data;
@@ -107,6 +110,11 @@ function follow(st) {
   st.scrub.value = String(t);
   st.root.querySelector(".tn").textContent = fmt(t);
   st.root.querySelector(".tr").textContent = fmt(target);
+  const now = performance.now();
+  if (!st.lastReport || now - st.lastReport > REPORT_EVERY_MS) {  // keep the marker list current
+    st.lastReport = now;
+    st.setStateValue("t", t);
+  }
   if (isFinite(target)) {
     const err = st.vRef.currentTime - target;
     const ahead = interp(d.warp_new, d.warp_ref, t + 0.15), behind = interp(d.warp_new, d.warp_ref, t - 0.15);
