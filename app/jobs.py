@@ -85,7 +85,7 @@ def start_sync(store: ProjectStore) -> Job:
 
 def proxy_url(proxy_path: str | None) -> str | None:
     """URL under which Streamlit's static serving delivers a proxy file."""
-    if not proxy_path:
+    if not proxy_path or not Path(proxy_path).is_file():
         return None
     return "app/static/proxies/" + Path(proxy_path).name
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import time
 
@@ -49,8 +50,8 @@ def wait_for_proxies(key: str) -> None:
 
 
 # --- player -------------------------------------------------------------------------------
-if "_review_seeded" not in st.session_state:  # a fresh tab or reload: go back to the saved spot
-    st.session_state["_review_seeded"] = True
+if f"_review_seeded:{key}" not in st.session_state:  # a fresh tab or reload: back to the saved spot
+    st.session_state[f"_review_seeded:{key}"] = True
     seek(pos.get("t", 0.0))
 new_url, ref_url = jobs.proxy_url(new.proxy_path), jobs.proxy_url(ref.proxy_path)
 if not new_url or not ref_url:
@@ -133,9 +134,11 @@ for r in near:
     }[r["status"]]
     t_txt = f"{r['t_new_s']:.3f} s" if math.isfinite(r["t_new_s"]) else "outside overlap"
     colour = ui.conf_colour(r["confidence"])
-    cols = st.columns([3, 1, 1, 1, 1, 1])
+    cols = st.columns([3, 1, 1, 1, 1, 1, 1])
+    here = "▸ " if r["key"] == pos.get("selected") else ""
     cols[0].markdown(
-        f"<span style='color:{colour}'>●</span> **{r['name']}** · new {t_txt} · ref {r['t_ref_s']:.2f} s · "
+        f"{here}<span style='color:{colour}'>●</span> **{html.escape(r['name'])}** · new {t_txt} · "
+        f"ref {r['t_ref_s']:.2f} s · "
         f"conf <span style='color:{colour}'>{r['confidence']:.2f}</span> · {status}"
         + (" · nudged" if r["nudged"] else ""),
         unsafe_allow_html=True,
@@ -157,6 +160,10 @@ for r in near:
     if cols[5].button("Go", key=f"go_{mk}", disabled=not math.isfinite(r["t_new_s"])):
         save_pos(selected=mk)
         seek(r["t_new_s"])
+        st.rerun()
+    if cols[6].button("At playhead", key=f"here_{mk}", help="Place this marker at the playhead"):
+        store.decide(key, mk, "nudge", round(t_now / frame_s) * frame_s)
+        save_pos(selected=mk)
         st.rerun()
 
 # --- confidence histogram ---------------------------------------------------------------------

@@ -38,13 +38,17 @@ def test_review_accept_nudge_and_next(app_test, synced_dir):
     at.button(key="next_review").click().run()
     finish = marker_key("finish", 9.6)
     assert store.get_meta(f"review:{key}")["selected"] == finish
+    at.button(key=f"here_{finish}").click().run()  # placed by hand at the playhead
+    assert store.decisions(key)[finish]["t_new_s"] == pytest.approx(
+        round(store.get_meta(f"review:{key}")["t"] * 30) / 30
+    )
     at.button(key=f"reject_{finish}").click().run()
     assert store.decisions(key)[finish]["status"] == "reject"
     assert at.button(key="next_review").disabled
     assert len(at.get("plotly_chart")) == 1  # confidence histogram
     history = at.dataframe[-1].value  # every decision, newest first, with its time
-    assert list(history["decision"]) == ["reject", "nudge", "accept"]
-    assert list(history["marker"]) == ["finish", "drop", "rock garden"]
+    assert list(history["decision"]) == ["reject", "nudge", "nudge", "accept"]
+    assert list(history["marker"]) == ["finish", "finish", "drop", "rock garden"]
 
 
 def test_review_position_survives_a_new_session(app_test, synced_dir):
