@@ -1,8 +1,10 @@
 """Export: each camera trimmed to the common start, frame-exact, audio kept.
 
 The cut frame of a camera is its first frame at or after the common start (within half a frame
-period). Where that frame is a keyframe the video is stream-copied (lossless); otherwise the
-video is re-encoded from the cut (H.264, CRF 16). Audio packets are copied from the cut on, with
+period). Where that frame is a keyframe the video is stream-copied (lossless). Otherwise, for
+8-bit 4:2:0 H.264 (GoPro and most phones), a smart cut re-encodes only the frames up to the next
+keyframe (CRF 10, own parameter sets in-band, see :mod:`.h264`) and copies the rest; the result is
+decoded back to verify it, and anything else is re-encoded whole (H.264, CRF 16). Audio packets are copied from the cut on, with
 timestamps kept relative to the cut frame so sound stays in sync. A new ``multicam.json`` for
 the trimmed files is written beside them.
 """
@@ -16,10 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 from ..errors import MulticamError
 from ..fileio import check_writable
 from ..progress import ProgressCallback, report
+from .h264 import annexb_to_avcc, free_id, parse_avcc
 from .io import MulticamResult, write_multicam
 from .media import PtsTable, open_media, read_pts_table
 
@@ -34,8 +38,9 @@ class TrimmedCamera:
     path: str
     cut_frame_idx: int
     cut_t_cam_s: float
-    mode: str  # copy | reencode
+    mode: str  # copy | smart (re-encoded up to the next keyframe, then copied) | reencode
     frames_written: int
+    frames_reencoded: int = 0
 
 
 def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable]]:
@@ -59,8 +64,21 @@ def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable]]:
     return out
 
 
-def _copy_streams(src: str, dst: str, tab: PtsTable, idx: int) -> int:
+def _copy_streams(
+    src: str,
+    dst: str,
+    tab: PtsTable,
+    idx: int,
+    start_idx: int | None = None,
+    head: list[av.Packet] | None = None,
+) -> int:
+    """Copy video from keyframe ``start_idx`` (default ``idx``) after the ``head`` packets, and audio.
+
+    Timestamps are rebased so frame ``idx`` is at 0; head packets get decode times that keep the
+    camera's own decode delay, so the track's DTS stays increasing across the splice.
+    """
     cut = int(tab.pts[idx])
+    first = int(tab.pts[idx if start_idx is None else start_idx])
     with open_media(src) as ic, av.open(dst, "w") as oc:
         vs = ic.streams.video[0]
         ov = oc.add_stream_from_template(vs)
@@ -72,9 +90,11 @@ def _copy_streams(src: str, dst: str, tab: PtsTable, idx: int) -> int:
             if pkt.pts is None or pkt.size == 0:
                 continue
             if pkt.stream is vs:
-                if not started and pkt.pts == cut and pkt.is_keyframe:
+                if not started and pkt.pts == first and pkt.is_keyframe:
                     started = True
-                if not started or pkt.pts < cut:
+                    delay = pkt.pts - (pkt.dts if pkt.dts is not None else pkt.pts)
+                    n += _mux_head(oc, ov, head or [], cut, delay)
+                if not started or pkt.pts < first:
                     continue
                 shift, pkt.stream = cut, ov
                 n += 1
@@ -88,6 +108,100 @@ def _copy_streams(src: str, dst: str, tab: PtsTable, idx: int) -> int:
                 pkt.dts -= shift
             oc.mux(pkt)
     return n
+
+
+def _mux_head(
+    oc: av.container.OutputContainer, ov, head: list[av.Packet], cut: int, delay: int
+) -> int:
+    for pkt in head:
+        pkt.dts = pkt.pts - delay - cut
+        pkt.pts -= cut
+        pkt.stream = ov
+        oc.mux(pkt)
+    return len(head)
+
+
+def _smart_head(src: str, tab: PtsTable, idx: int, key_idx: int) -> list[av.Packet] | None:
+    """Frames ``idx`` .. ``key_idx - 1`` re-encoded as AVCC packets with their own in-band
+    parameter sets, or None when the stream is not 8-bit 4:2:0 H.264 in MP4 (then re-encode)."""
+    with open_media(src) as ic:
+        vs = ic.streams.video[0]
+        cc = vs.codec_context
+        cfg = parse_avcc(bytes(cc.extradata or b"")) if cc.name == "h264" else None
+        if cfg is None or cc.pix_fmt not in ("yuv420p", "yuvj420p"):
+            return None
+        enc = av.CodecContext.create("libx264", "w")
+        enc.width, enc.height, enc.pix_fmt, enc.time_base = (
+            cc.width,
+            cc.height,
+            cc.pix_fmt,
+            vs.time_base,
+        )
+        enc.framerate = vs.average_rate or Fraction(30)
+        profile = (cc.profile or "high").lower()
+        enc.options = {
+            "crf": "10",
+            "preset": "veryfast",
+            "bf": "0",
+            "g": "100000",
+            "profile": "baseline" if "baseline" in profile else profile.split()[0],
+            "x264-params": f"sps-id={free_id(cfg)}:repeat-headers=1:scenecut=0",
+        }
+        enc.open()
+        cut, key = int(tab.pts[idx]), int(tab.pts[key_idx])
+        ic.seek(cut, stream=vs, backward=True, any_frame=False)
+        raw: list[av.Packet] = []
+        for fr in ic.decode(vs):
+            if fr.pts is None or fr.pts < cut:
+                continue
+            if fr.pts >= key:
+                break
+            fr.pict_type = av.video.frame.PictureType.NONE
+            raw += enc.encode(fr)
+        raw += enc.encode(None)
+    out = []
+    for pkt in raw:
+        q = av.Packet(annexb_to_avcc(bytes(pkt), cfg.length_size))
+        q.pts, q.time_base, q.is_keyframe = pkt.pts, vs.time_base, pkt.is_keyframe
+        out.append(q)
+    return out if len(out) == key_idx - idx else None
+
+
+def _first_frames_ok(path: str, n: int) -> bool:
+    """True when the first ``n`` frames of ``path`` decode without error."""
+    try:
+        with av.open(path) as c:
+            got = sum(1 for _, _ in zip(range(n), c.decode(video=0), strict=False))
+    except av.error.FFmpegError:
+        return False
+    return got == n
+
+
+def _smart_cut(src: str, dst: str, tab: PtsTable, idx: int) -> int | None:
+    """Re-encode only up to the next keyframe, copy the rest; None when that cannot be done."""
+    later = np.flatnonzero(tab.keyframe[idx + 1 :])
+    if len(later) == 0:
+        return None
+    key_idx = idx + 1 + int(later[0])
+    head = _smart_head(src, tab, idx, key_idx)
+    if head is None:
+        return None
+    n = _copy_streams(src, dst, tab, idx, key_idx, head)
+    if n != len(tab.pts) - idx or not _first_frames_ok(dst, key_idx - idx + 2):
+        log.warning("smart cut of %s did not verify; re-encoding the whole video", src)
+        return None
+    return key_idx - idx
+
+
+def _write_one(tab: PtsTable, idx: int, tmp: str) -> tuple[str, int, int]:
+    """(mode, frames written, frames re-encoded) after writing camera ``tab`` cut at ``idx``."""
+    if tab.keyframe[idx]:
+        return "copy", _copy_streams(tab.path, tmp, tab, idx), 0
+    head = _smart_cut(tab.path, tmp, tab, idx)
+    if head is not None:
+        return "smart", len(tab.pts) - idx, head
+    n = _reencode(tab.path, tmp, tab, idx)
+    return "reencode", n, n
 
 
 def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
@@ -150,18 +264,13 @@ def trim_cameras(
     for n, (cid, (idx, tab)) in enumerate(cuts.items()):
         dst = targets[cid]
         tmp = dst.with_name(f".{dst.name}.part{dst.suffix}")
-        copy = bool(tab.keyframe[idx])
         try:
-            frames = (_copy_streams if copy else _reencode)(tab.path, str(tmp), tab, idx)
+            mode, frames, head = _write_one(tab, idx, str(tmp))
             os.replace(tmp, dst)
         finally:
             if tmp.exists():
                 tmp.unlink()
-        done.append(
-            TrimmedCamera(
-                cid, str(dst), idx, float(tab.t_s[idx]), "copy" if copy else "reencode", frames
-            )
-        )
+        done.append(TrimmedCamera(cid, str(dst), idx, float(tab.t_s[idx]), mode, frames, head))
         report(progress, "trim", n + 1, len(cuts), "files")
     for c in result.cameras:
         if c.camera_id in cuts:
