@@ -119,7 +119,7 @@ def cmd_trim(args: argparse.Namespace) -> int:
     for d in done:
         print(
             f"{d.camera_id:<16} from frame {d.cut_frame_idx:>6} ({d.cut_t_cam_s:.4f} s) {d.mode:<8} "
-            f"{d.frames_written} frames -> {d.path}"
+            f"{d.frames_written} frames ({d.frames_reencoded} re-encoded) -> {d.path}"
         )
     print(f"wrote {Path(args.out) / 'multicam.json'}")
     return 0
