@@ -168,22 +168,17 @@ def sync_cameras(
     audio_params: AudioParams | None = None,
     progress: ProgressCallback | None = None,
 ) -> MulticamResult:
-    """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model)."""
+    """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model).
+
+    ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
+    or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
+    are named by file stem unless ``camera_ids`` are given.
+    """
     paths_s = [os.fspath(p) for p in paths]
-    if len(paths_s) < 2:
-        raise MulticamError(
-            f"Multi-camera sync needs at least two cameras, got {len(paths_s)} "
-            f"({paths_s}). Pass two or more video files."
-        )
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     ids = list(camera_ids) if camera_ids else default_camera_ids(paths_s)
     manual = dict(manual_offsets or {})
-    unknown = sorted(set(manual) - set(ids))
-    if unknown:
-        raise MulticamError(f"--offset names unknown cameras {unknown}; cameras are {ids}.")
+    _check_inputs(paths_s, method, ids, manual)
     m = _master_index(master, ids, paths_s)
-    tables = [read_pts_table(p) for p in paths_s]
     if method == "manual":
         missing = [ids[k] for k in range(len(ids)) if k != m and ids[k] not in manual]
         if missing:
@@ -191,14 +186,13 @@ def sync_cameras(
                 f"--method manual needs --offset for every camera but the master; "
                 f"missing {missing}. Example: --offset {missing[0]}=1.25"
             )
-        pairs: list[PairEstimate] = []
-    else:
-        pairs = _estimate(
-            method, paths_s, tables, m, roi, audio_rate_hz, audio_params or AudioParams(), progress
-        )
+    tables = [read_pts_table(p) for p in paths_s]
+    pairs: list[PairEstimate] = []
+    if method != "manual":
+        prm = audio_params or AudioParams()
+        pairs = _estimate(method, paths_s, tables, m, roi, audio_rate_hz, prm, progress)
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
-    cams = _check_overlap(cams, m)
     params = {
         "method": method,
         "audio_rate_hz": audio_rate_hz,
@@ -210,7 +204,22 @@ def sync_cameras(
         "pairs": [_pair_summary(p, ids) for p in pairs],
         "clock_check": clock_check(paths_s, tables, ids, m, sol),
     }
-    return MulticamResult(tuple(cams), ids[m], method, params)
+    return MulticamResult(tuple(_check_overlap(cams, m)), ids[m], method, params)
+
+
+def _check_inputs(paths: list[str], method: str, ids: list[str], manual: dict[str, float]) -> None:
+    if len(paths) < 2:
+        raise MulticamError(
+            f"Multi-camera sync needs at least two cameras, got {len(paths)} "
+            f"({paths}). Pass two or more video files."
+        )
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    if len(ids) != len(paths) or len(set(ids)) != len(ids):
+        raise ValueError(f"camera_ids must be {len(paths)} distinct names, got {ids}")
+    unknown = sorted(set(manual) - set(ids))
+    if unknown:
+        raise MulticamError(f"--offset names unknown cameras {unknown}; cameras are {ids}.")
 
 
 def _pair_summary(p: PairEstimate, ids: list[str]) -> dict:
