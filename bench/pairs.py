@@ -34,6 +34,7 @@ class PairSpec:
     new_crf: int = 23
     unrelated: bool = False
     what: str = ""
+    gop: int = 8  # frames between keyframes, as GoPro HERO cameras write at 30 fps
 
 
 PAIRS: tuple[PairSpec, ...] = (
@@ -58,9 +59,56 @@ PAIRS: tuple[PairSpec, ...] = (
 )
 
 
+SHARED_GOPRO = Path(__file__).resolve().parents[2] / "shared" / "data" / "gopro"
+
+#: Real footage: a GoPro HERO5 clip (12 s, 854x480, 29.97 fps) as the reference; the new run is
+#: made of its own decoded frames picked by a known warp (so the truth is exact), re-encoded at
+#: 25 fps with a brightness and colour change and noise.
+REAL_PAIR = PairSpec("real_gopro_karma", 12.0, 9.0, (854, 480), Fraction(30000, 1001), Fraction(25),
+                     WarpProfile(t_ref_start_s=1.2, mean_ratio=1.0, wobble=0.25, wobble_period_s=5.0, stops=((4.0, 1.0),)),
+                     CameraLook(gain=1.2, bias=-12, colour=(1.0, 0.95, 1.1), noise_sigma=3, seed=9), new_crf=26,
+                     what="real GoPro footage (karma.mp4) re-timed by a known warp with a stop, 25 fps, look change", gop=13)
+
+
+def ensure_real_pair(spec: PairSpec = REAL_PAIR, cache: Path = CACHE) -> dict[str, Path] | None:
+    """The real-footage pair, or None when ../shared/data/gopro/karma.mp4 is not there."""
+    src = SHARED_GOPRO / "karma.mp4"
+    if not src.exists():
+        return None
+    import av
+    import cv2
+
+    from mtbsync_core.synthetic import RenderSpec, encode_frames
+
+    d = cache / spec.name
+    paths = {"ref": src, "new": d / "new.mp4", "truth": d / "truth.npz"}
+    if paths["new"].exists() and paths["truth"].exists():
+        return paths
+    d.mkdir(parents=True, exist_ok=True)
+    with av.open(str(src)) as c:
+        frames = [(float(f.time), f.to_ndarray(format="bgr24")) for f in c.decode(video=0)]
+    t_frames = np.array([t for t, _ in frames]) - frames[0][0]
+    n = int(spec.new_s * spec.new_fps)
+    t_new = np.arange(n) / float(spec.new_fps)
+    wanted = spec.profile.truth(t_new)
+    k = np.clip(np.searchsorted(t_frames, wanted - 0.5 / 29.97), 0, len(frames) - 1)
+    t_ref = t_frames[k]  # the exact time of the reference frame shown
+    rng = np.random.default_rng(spec.look.seed)
+    look = spec.look
+
+    def frame(i: int) -> np.ndarray:
+        f = frames[k[i]][1].astype(np.float32) * look.gain * np.asarray(look.colour, np.float32) + look.bias
+        f += look.noise_sigma * rng.standard_normal(f.shape, dtype=np.float32)
+        return cv2.resize(np.clip(f, 0, 255).astype(np.uint8), spec.size)
+
+    encode_frames(paths["new"], frame, n, RenderSpec(spec.new_s, spec.new_fps, spec.size, crf=spec.new_crf, gop=spec.gop))
+    np.savez(paths["truth"], t_new_s=t_new, t_ref_s=t_ref)
+    return paths
+
+
 def pair_by_name(name: str) -> PairSpec:
     """The pair called ``name``."""
-    for p in PAIRS:
+    for p in (*PAIRS, REAL_PAIR):
         if p.name == name:
             return p
     raise KeyError(name)
@@ -68,6 +116,11 @@ def pair_by_name(name: str) -> PairSpec:
 
 def ensure_pair(spec: PairSpec, cache: Path = CACHE) -> dict[str, Path]:
     """Render the pair if it is not cached; return paths of ref.mp4, new.mp4, truth.npz."""
+    if spec.name == REAL_PAIR.name:
+        paths = ensure_real_pair(spec, cache)
+        if paths is None:
+            raise FileNotFoundError(f"real footage not found: {SHARED_GOPRO / 'karma.mp4'}")
+        return paths
     d = cache / spec.name
     paths = {"ref": d / "ref.mp4", "new": d / "new.mp4", "truth": d / "truth.npz"}
     stamp = d / "spec.json"
@@ -76,10 +129,10 @@ def ensure_pair(spec: PairSpec, cache: Path = CACHE) -> dict[str, Path]:
         return paths
     d.mkdir(parents=True, exist_ok=True)
     trail = make_trail("trail")
-    render_reference(paths["ref"], trail, RenderSpec(spec.ref_s, spec.ref_fps, spec.size))
+    render_reference(paths["ref"], trail, RenderSpec(spec.ref_s, spec.ref_fps, spec.size, gop=spec.gop))
     new_trail = make_trail("other") if spec.unrelated else trail
     t_new, t_ref = render_new(paths["new"], new_trail, spec.profile,
-                              RenderSpec(spec.new_s, spec.new_fps, spec.size, spec.look, crf=spec.new_crf))
+                              RenderSpec(spec.new_s, spec.new_fps, spec.size, spec.look, crf=spec.new_crf, gop=spec.gop))
     if spec.unrelated:
         t_ref = np.full_like(t_new, np.nan)
     np.savez(paths["truth"], t_new_s=t_new, t_ref_s=t_ref)

@@ -31,6 +31,7 @@ class AlignParams:
     min_inliers: int = 15  # RANSAC inliers for a pair to count as verified
     good_inliers: int = 40  # inliers for full confidence
     refine: bool = True  # sub-sample refinement (off only to measure what it adds)
+    max_dp_cells: int = 4_000_000  # larger similarity matrices are searched on a coarser grid first
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CoarsePath:
     j_ref: np.ndarray
     similarity: np.ndarray
     threshold: float
+    grid_s: float = 0.0  # spacing of the grid the DP ran on (0: every sample)
 
 
 def similarity_matrix(new: Keyframes, ref: Keyframes) -> np.ndarray:
@@ -65,17 +67,61 @@ def _band_mask(new_t: np.ndarray, ref_t: np.ndarray, prior: TimePrior | None) ->
 
 
 def coarse_path(new: Keyframes, ref: Keyframes, params: AlignParams = AlignParams(),
-                prior: TimePrior | None = None, sim: np.ndarray | None = None) -> CoarsePath:
-    """Best monotone path (open begin, open end) through the similarity matrix."""
-    sim = similarity_matrix(new, ref) if sim is None else sim
+                prior: TimePrior | None = None) -> CoarsePath:
+    """Best monotone path (open begin, open end) through the similarity matrix.
+
+    When the full matrix would exceed ``params.max_dp_cells``, the DP runs on both runs thinned
+    to a common grid (so memory and time stay bounded on long runs) and the path is interpolated
+    for every new sample; :func:`refine_path` then searches around it wide enough to cover the grid.
+    """
+    n, m = len(new.t_s), len(ref.t_s)
+    grid_s, ii, jj = 0.0, np.arange(n), np.arange(m)
+    if n * m > params.max_dp_cells:
+        grid_s = _dp_grid_s(new.t_s, ref.t_s, params.max_dp_cells)
+        ii, jj = _thin(new.t_s, grid_s), _thin(ref.t_s, grid_s)
+    sim = new.desc[ii] @ ref.desc[jj].T
+    pi, pj, tau = _dp(sim, new.t_s[ii], ref.t_s[jj], params, prior)
+    i_full, j_full = ii[pi], jj[pj]
+    if grid_s:
+        i_all = np.arange(i_full[0], i_full[-1] + 1)
+        t_ref_path = np.interp(new.t_s[i_all], new.t_s[i_full], ref.t_s[j_full])
+        j_all = np.clip(np.searchsorted(ref.t_s, t_ref_path), 0, m - 1)
+        i_full, j_full = i_all, j_all
+    s_path = np.einsum("ij,ij->i", new.desc[i_full], ref.desc[j_full])
+    return CoarsePath(i_full, j_full, s_path, tau, grid_s)
+
+
+def _dp_grid_s(t_new: np.ndarray, t_ref: np.ndarray, max_cells: int) -> float:
+    """Smallest grid spacing (s) at which the thinned matrix fits in ``max_cells``."""
+    dur_n, dur_r = float(t_new[-1] - t_new[0]), float(t_ref[-1] - t_ref[0])
+    dt_n, dt_r = float(np.median(np.diff(t_new))), float(np.median(np.diff(t_ref)))
+    s = min(dt_n, dt_r)
+    while (dur_n / max(s, dt_n) + 1) * (dur_r / max(s, dt_r) + 1) > max_cells:
+        s *= 1.15
+    return s
+
+
+def _thin(t: np.ndarray, grid_s: float) -> np.ndarray:
+    """Indices of samples at least ``grid_s`` apart."""
+    keep, last = [], -np.inf
+    for k, x in enumerate(t):
+        if x - last >= grid_s - 1e-9:
+            keep.append(k)
+            last = x
+    return np.asarray(keep, np.int64)
+
+
+def _dp(sim: np.ndarray, new_t: np.ndarray, ref_t: np.ndarray, params: AlignParams,
+        prior: TimePrior | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Local-alignment DP over ``sim``: path indices and the score offset used."""
     tau = _threshold(sim)
     score = sim - tau
-    mask = _band_mask(new.t_s, ref.t_s, prior)
+    mask = _band_mask(new_t, ref_t, prior)
     if mask is not None:
         score = np.where(mask, score, -1.0)
     n, m = score.shape
-    dt_new = float(np.median(np.diff(new.t_s))) if n > 1 else 0.1
-    dt_ref = float(np.median(np.diff(ref.t_s))) if m > 1 else 0.1
+    dt_new = float(np.median(np.diff(new_t))) if n > 1 else 0.1
+    dt_ref = float(np.median(np.diff(ref_t))) if m > 1 else 0.1
     k_max = max(1, int(np.ceil(params.max_ratio * dt_new / dt_ref)))
     acc = np.empty((n, m), np.float32)
     back = np.zeros((n, m), np.int8)  # step taken in j to reach (i, j); -1 = path starts here
@@ -101,8 +147,7 @@ def coarse_path(new: Keyframes, ref: Keyframes, params: AlignParams = AlignParam
         i -= 1
         path_i.append(i)
         path_j.append(j)
-    pi, pj = np.array(path_i[::-1]), np.array(path_j[::-1])
-    return CoarsePath(pi, pj, sim[pi, pj], tau)
+    return np.array(path_i[::-1]), np.array(path_j[::-1]), tau
 
 
 def refine_path(new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignParams = AlignParams()
@@ -113,7 +158,7 @@ def refine_path(new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignP
     t_ref = np.empty(len(path.i_new))
     quality = np.empty(len(path.i_new))
     dt_ref = float(np.median(np.diff(ref.t_s)))
-    radius = max(2, int(round(params.refine_radius_s / dt_ref)))
+    radius = max(2, int(round(max(params.refine_radius_s, 1.5 * path.grid_s) / dt_ref)))
     m = len(ref.t_s)
     cache: dict[int, np.ndarray] = {}
 

@@ -29,7 +29,7 @@ class SampleParams:
     mode: str = "nonref"  # "all" | "nonref" | "key" | "auto": which frames are decoded at all
     max_rate_hz: float = 15.0  # keep at most this many samples per second
     orb_rate_hz: float = 2.0  # ORB keypoints this often (for verification)
-    key_max_gap_s: float = 0.55  # "auto" decodes keyframes only when they are at most this far apart
+    key_max_gap_s: float = 0.34  # "auto" decodes keyframes only when there are >= ~3 a second (GoPro: 8-10 frame GOPs)
 
 
 def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams(), stage: str = "decode",

@@ -198,7 +198,7 @@ class RenderSpec:
     size: tuple[int, int] = (640, 360)
     look: CameraLook = field(default_factory=CameraLook)
     crf: int = 23
-    gop: int = 15  # GoPro-like short GOP
+    gop: int = 8  # GoPro-like short GOP (HERO5 files: 8 frames at 29.97 fps)
     bframes: int = 2
     preset: str = "veryfast"
 

@@ -38,9 +38,9 @@ def main() -> None:
     out = Path(ap.parse_args().out)
     out.mkdir(parents=True, exist_ok=True)
     trail = make_trail("trail")
-    render_reference(out / "ref.mp4", trail, RenderSpec(REF_S, Fraction(30), SIZE, crf=28))
+    render_reference(out / "ref.mp4", trail, RenderSpec(REF_S, Fraction(30), SIZE, crf=31))
     t_new, t_ref = render_new(out / "new.mp4", trail, PROFILE,
-                              RenderSpec(NEW_S, Fraction(30000, 1001), SIZE, LOOK, crf=28))
+                              RenderSpec(NEW_S, Fraction(30000, 1001), SIZE, LOOK, crf=31))
     write_markers_csv(MARKERS, out / "ref_markers.csv", force=True)
     ok = ~np.isnan(t_ref)
     truth = {"profile": {k: v for k, v in PROFILE.__dict__.items()},
