@@ -23,6 +23,9 @@ from ..progress import ProgressCallback, report
 
 log = logging.getLogger(__name__)
 
+#: Streamlit serves static files up to 200 MB; proxies stay below this.
+MAX_PROXY_BYTES = 180 * 1024 * 1024
+
 
 def proxy_size(src_w: int, src_h: int, width: int) -> tuple[int, int]:
     """Output (w, h): ``width`` wide (never upscaled), even sides, aspect kept."""
@@ -32,6 +35,22 @@ def proxy_size(src_w: int, src_h: int, width: int) -> tuple[int, int]:
     return w, max(2, h - h % 2)
 
 
+def _duration_s(inp: av.container.InputContainer, vin: av.video.stream.VideoStream) -> float | None:
+    if vin.duration is not None and vin.time_base is not None:
+        return float(vin.duration * vin.time_base)
+    return inp.duration / 1e6 if inp.duration else None
+
+
+def _bitrate_cap(duration_s: float | None, max_bytes: int) -> dict[str, str]:
+    """x264 VBV options keeping ``duration_s`` of video under ``max_bytes`` (none when roomy)."""
+    if not duration_s or duration_s <= 0:
+        return {}
+    kbps = int(0.85 * max_bytes * 8 / duration_s / 1000)
+    if kbps >= 8000:  # CRF alone stays far below this at 960 px
+        return {}
+    return {"maxrate": f"{kbps}k", "bufsize": f"{2 * kbps}k"}
+
+
 def make_proxy(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -39,13 +58,16 @@ def make_proxy(
     progress: ProgressCallback | None = None,
     *,
     crf: int = 26,
-    gop: int = 12,
+    gop: int = 6,
+    max_bytes: int = MAX_PROXY_BYTES,
     force: bool = True,
 ) -> Path:
     """Encode a browser proxy of ``src`` at ``dst`` (written atomically); returns ``dst``.
 
-    ``gop`` frames between keyframes bounds how much a seek decodes. Progress is reported in
-    frames (stage ``"proxy"``). Raises :class:`VideoOpenError` when ``src`` is not a video.
+    ``gop`` frames between keyframes bounds how much a seek decodes. On long runs the bitrate is
+    capped so the file stays under about ``max_bytes`` (Streamlit's static serving refuses files
+    over 200 MB). Progress is reported in frames (stage ``"proxy"``). Raises
+    :class:`VideoOpenError` when ``src`` is not a video.
     """
     dst_p = check_writable(dst, force)
     dst_p.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +83,8 @@ def make_proxy(
         with inp:
             if not inp.streams.video:
                 raise VideoOpenError(f"'{src}' has no video stream. Pass a video file.")
-            _transcode(inp, tmp, width, crf, gop, progress, str(src))
+            _transcode(inp, tmp, width, (crf, gop, max_bytes), progress, str(src))
+        os.chmod(tmp, 0o644)
         os.replace(tmp, dst_p)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -73,11 +96,11 @@ def _transcode(
     inp: av.container.InputContainer,
     tmp: str,
     width: int,
-    crf: int,
-    gop: int,
+    rate_control: tuple[int, int, int],
     progress: ProgressCallback | None,
     name: str,
 ) -> None:
+    crf, gop, max_bytes = rate_control
     vin = inp.streams.video[0]
     vin.thread_type = "AUTO"
     total = vin.frames or None
@@ -91,10 +114,12 @@ def _transcode(
         vout.options = {
             "crf": str(crf),
             "preset": "veryfast",
+            "tune": "fastdecode",  # no CABAC / deblocking: cheaper seeks in the browser
             "g": str(gop),
             "bf": "0",
             "keyint_min": str(gop),
             "x264-params": "scenecut=0",
+            **_bitrate_cap(_duration_s(inp, vin), max_bytes),
         }
         start_pts, done, last_pts = None, 0, -1
         try:

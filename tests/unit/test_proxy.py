@@ -65,3 +65,15 @@ def test_proxy_reports_progress_and_refuses_bad_input(clip, tmp_path):
         make_proxy(bad, tmp_path / "q.mp4")
     assert not (tmp_path / "q.mp4").exists()
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_proxy_bitrate_is_capped_to_fit_the_size_limit(tmp_path):
+    from mtbsync_core.synthetic import CameraLook, make_trail, render_reference
+
+    src = tmp_path / "noisy.mp4"  # real photographs plus noise: expensive to encode
+    spec = RenderSpec(duration_s=3.0, size=(320, 180), look=CameraLook(noise_sigma=12.0), crf=18)
+    render_reference(src, make_trail(), spec)
+    roomy = make_proxy(src, tmp_path / "roomy.mp4", width=320).stat().st_size
+    capped = make_proxy(src, tmp_path / "capped.mp4", width=320, max_bytes=roomy // 4)
+    assert capped.stat().st_size < roomy // 3  # VBV keeps it near the budget
+    assert len(_frames(capped)[2]) == 90
