@@ -50,9 +50,15 @@ def score(warp, truth: dict, fps: float) -> dict:
     err = np.abs(warp.to_ref(tn[ok]) - tr[ok])
     lead = ~np.isfinite(tr)
     lead_conf = float(np.max(warp.confidence_at(tn[lead]))) if lead.any() else 0.0
-    return {"frames": int(ok.sum()), "median_ms": 1e3 * float(np.median(err)), "p95_ms": 1e3 * float(np.percentile(err, 95)),
-            "max_ms": 1e3 * float(err.max()), "within_1_frame": float(np.mean(err <= 1.0 / fps)),
-            "truth_frames_outside_overlap": int((np.isfinite(tr) & ~ok).sum()), "lead_in_max_confidence": lead_conf}
+    return {
+        "frames": int(ok.sum()),
+        "median_ms": 1e3 * float(np.median(err)),
+        "p95_ms": 1e3 * float(np.percentile(err, 95)),
+        "max_ms": 1e3 * float(err.max()),
+        "within_1_frame": float(np.mean(err <= 1.0 / fps)),
+        "truth_frames_outside_overlap": int((np.isfinite(tr) & ~ok).sum()),
+        "lead_in_max_confidence": lead_conf,
+    }
 
 
 def marker_errors_frames(warp, truth: dict, fps: float) -> float:
@@ -64,7 +70,9 @@ def marker_errors_frames(warp, truth: dict, fps: float) -> float:
     worst = 0.0
     tr_ok, tn_ok = tr[ok], tn[ok]
     for m in transfer_markers(marks, warp):
-        if m.in_overlap:  # first new frame at which the truth reaches the marker (a stop maps to its start)
+        if (
+            m.in_overlap
+        ):  # first new frame at which the truth reaches the marker (a stop maps to its start)
             k = int(np.searchsorted(tr_ok, m.t_ref_s, side="left"))
             k = min(max(k, 1), len(tr_ok) - 1)
             true_new = float(np.interp(m.t_ref_s, tr_ok[k - 1 : k + 1], tn_ok[k - 1 : k + 1]))
@@ -86,10 +94,17 @@ def bench_pair(spec: PairSpec, prior=None, refine: bool = True, baseline: bool =
     try:
         res = sync_runs(paths["ref"], paths["new"], index=index, params=params, prior=prior)
     except NoReliableMatchError as err:
-        out.update(status="no_match", message=str(err), index_s=t1 - t0, sync_s=time.perf_counter() - t1)
+        out.update(
+            status="no_match", message=str(err), index_s=t1 - t0, sync_s=time.perf_counter() - t1
+        )
         return out
     t2 = time.perf_counter()
-    out.update(status=res.report["status"], index_s=t1 - t0, sync_s=t2 - t1, timings_s=res.report["timings_s"])
+    out.update(
+        status=res.report["status"],
+        index_s=t1 - t0,
+        sync_s=t2 - t1,
+        timings_s=res.report["timings_s"],
+    )
     if baseline:
         out["ratio"] = (t2 - t0) / out["plain_decode_s"]
     fps = float(spec.new_fps)
@@ -103,11 +118,18 @@ def _peak_rss_mb(spec_expr: str) -> tuple[float, float]:
 
     Read from /proc/self/status VmHWM (ru_maxrss would carry the parent's peak across fork).
     """
-    code = ("from bench.bench_align import MEMORY_SHORT, vm_hwm_mb; from bench.pairs import pair_by_name, ensure_pair; "
-            f"from mtbsync_core import sync_runs; p = ensure_pair({spec_expr}); a = vm_hwm_mb(); "
-            "sync_runs(p['ref'], p['new']); print(a, vm_hwm_mb())")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "from bench.bench_align import MEMORY_SHORT, vm_hwm_mb; from bench.pairs import pair_by_name, ensure_pair; "
+        f"from mtbsync_core import sync_runs; p = ensure_pair({spec_expr}); a = vm_hwm_mb(); "
+        "sync_runs(p['ref'], p['new']); print(a, vm_hwm_mb())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     a, b = out.stdout.strip().splitlines()[-1].split()
     return float(a), float(b)
 
@@ -120,26 +142,43 @@ def vm_hwm_mb() -> float:
     return float("nan")
 
 
-MEMORY_SHORT = PairSpec("long_720p_40s", 40, 36, (1280, 720), PAIRS[3].ref_fps, PAIRS[3].new_fps,
-                        dataclasses.replace(PAIRS[3].profile, stops=((20.0, 3.0),)), PAIRS[3].look, PAIRS[3].new_crf,
-                        what="the 720p pair cut to 40 s: for cost and memory against duration")
+MEMORY_SHORT = PairSpec(
+    "long_720p_40s",
+    40,
+    36,
+    (1280, 720),
+    PAIRS[3].ref_fps,
+    PAIRS[3].new_fps,
+    dataclasses.replace(PAIRS[3].profile, stops=((20.0, 3.0),)),
+    PAIRS[3].look,
+    PAIRS[3].new_crf,
+    what="the 720p pair cut to 40 s: for cost and memory against duration",
+)
 
 
 def run(quick: bool = False) -> dict:
     """The alignment benchmark; prints a table and returns the figures."""
-    names = ("offset", "nonlinear_25fps", "stop_leadin_60fps", "unrelated") if quick else tuple(p.name for p in PAIRS)
+    names = (
+        ("offset", "nonlinear_25fps", "stop_leadin_60fps", "unrelated")
+        if quick
+        else tuple(p.name for p in PAIRS)
+    )
     rows = []
     for spec in PAIRS:
         if spec.name in names:
             rows.append(bench_pair(spec))
     print("\n== run-to-run alignment (default settings; errors on frames inside the overlap) ==")
-    print(f"{'pair':<20}{'status':<15}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'<=1 frame':>10}{'marker fr':>10}"
-          f"{'index+sync s':>13}{'plain dec s':>12}{'ratio':>7}")
+    print(
+        f"{'pair':<20}{'status':<15}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'<=1 frame':>10}{'marker fr':>10}"
+        f"{'index+sync s':>13}{'plain dec s':>12}{'ratio':>7}"
+    )
     for r in rows:
         if "median_ms" in r:
-            print(f"{r['pair']:<20}{r['status']:<15}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}"
-                  f"{r['within_1_frame']:>10.1%}{r['marker_max_frames']:>10.2f}{r['index_s'] + r['sync_s']:>13.2f}"
-                  f"{r['plain_decode_s']:>12.2f}{r['ratio']:>7.2f}")
+            print(
+                f"{r['pair']:<20}{r['status']:<15}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}"
+                f"{r['within_1_frame']:>10.1%}{r['marker_max_frames']:>10.2f}{r['index_s'] + r['sync_s']:>13.2f}"
+                f"{r['plain_decode_s']:>12.2f}{r['ratio']:>7.2f}"
+            )
         else:
             print(f"{r['pair']:<20}{r['status']:<15}  {r.get('message', '')[:90]}")
     result: dict = {"pairs": rows, "targets": TARGETS}
@@ -150,8 +189,10 @@ def run(quick: bool = False) -> dict:
     print("\n-- baseline: same pipeline without sub-frame refinement (thumbnail DP path + fit) --")
     for a, r in zip(ablation, [r for r in rows if r["pair"] != "unrelated"], strict=True):
         if "median_ms" in a and "median_ms" in r:
-            print(f"{a['pair']:<20} median {a['median_ms']:6.1f} -> {r['median_ms']:5.1f} ms   p95 {a['p95_ms']:6.1f} -> "
-                  f"{r['p95_ms']:5.1f} ms   max {a['max_ms']:6.1f} -> {r['max_ms']:5.1f} ms")
+            print(
+                f"{a['pair']:<20} median {a['median_ms']:6.1f} -> {r['median_ms']:5.1f} ms   p95 {a['p95_ms']:6.1f} -> "
+                f"{r['p95_ms']:5.1f} ms   max {a['max_ms']:6.1f} -> {r['max_ms']:5.1f} ms"
+            )
     result["no_refinement"] = ablation
     if not quick:
         result["gps_vs_vision"] = _gps_vs_vision()
@@ -167,8 +208,10 @@ def _gps_vs_vision() -> dict:
     with_gps = bench_pair(spec, prior=prior_for_spec(spec, noise_m=3.0), baseline=False)
     print("\n-- 2-minute pair: GPS prior (1 Hz, 3 m noise) + vision vs vision alone --")
     for label, r in (("vision", vision), ("gps+vision", with_gps)):
-        print(f"{label:<12} median {r['median_ms']:5.1f} ms  p95 {r['p95_ms']:5.1f} ms  max {r['max_ms']:6.1f} ms  "
-              f"sync {r['sync_s']:5.2f} s (index {r['index_s']:.2f} s)")
+        print(
+            f"{label:<12} median {r['median_ms']:5.1f} ms  p95 {r['p95_ms']:5.1f} ms  max {r['max_ms']:6.1f} ms  "
+            f"sync {r['sync_s']:5.2f} s (index {r['index_s']:.2f} s)"
+        )
     return {"vision": vision, "gps_vision": with_gps}
 
 
@@ -181,11 +224,21 @@ def _scaling(rows: list[dict]) -> dict:
     per_s_short = (short["index_s"] + short["sync_s"]) / dur_s
     per_s_long = (long["index_s"] + long["sync_s"]) / dur_l
     print("\n-- cost and memory against duration (720p) --")
-    for label, r, per_s, (m0, m1) in (("40 s pair ", short, per_s_short, mem_short), ("150 s pair", long, per_s_long, mem_long)):
-        print(f"{label}: {r['index_s'] + r['sync_s']:.2f} s ({1e3 * per_s:.1f} ms per video second); peak RSS {m1:.0f} MB, "
-              f"{m1 - m0:.0f} MB above the imports")
-    return {"short": short, "ms_per_video_s_short": 1e3 * per_s_short, "ms_per_video_s_long": 1e3 * per_s_long,
-            "peak_rss_mb_short": mem_short, "peak_rss_mb_long": mem_long}
+    for label, r, per_s, (m0, m1) in (
+        ("40 s pair ", short, per_s_short, mem_short),
+        ("150 s pair", long, per_s_long, mem_long),
+    ):
+        print(
+            f"{label}: {r['index_s'] + r['sync_s']:.2f} s ({1e3 * per_s:.1f} ms per video second); peak RSS {m1:.0f} MB, "
+            f"{m1 - m0:.0f} MB above the imports"
+        )
+    return {
+        "short": short,
+        "ms_per_video_s_short": 1e3 * per_s_short,
+        "ms_per_video_s_long": 1e3 * per_s_long,
+        "peak_rss_mb_short": mem_short,
+        "peak_rss_mb_long": mem_long,
+    }
 
 
 if __name__ == "__main__":

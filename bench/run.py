@@ -18,12 +18,19 @@ AREAS = ("align", "gps", "export", "multicam", "scrub")
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="the small cases only")
     ap.add_argument("--only", default=",".join(AREAS), help="comma-separated areas (default: all)")
     args = ap.parse_args()
-    results: dict = {"machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
-                     "quick": args.quick}
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu": platform.processor() or platform.machine(),
+        },
+        "quick": args.quick,
+    }
     failed = []
     for area in [a.strip() for a in args.only.split(",") if a.strip()]:
         t0 = time.perf_counter()
@@ -39,7 +46,9 @@ def main() -> int:
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=1, default=str))
-    print(f"\nresults: {out / 'latest.json'}" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\nresults: {out / 'latest.json'}" + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

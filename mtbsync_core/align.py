@@ -66,8 +66,12 @@ def _band_mask(new_t: np.ndarray, ref_t: np.ndarray, prior: TimePrior | None) ->
     return mask
 
 
-def coarse_path(new: Keyframes, ref: Keyframes, params: AlignParams = AlignParams(),
-                prior: TimePrior | None = None) -> CoarsePath:
+def coarse_path(
+    new: Keyframes,
+    ref: Keyframes,
+    params: AlignParams = AlignParams(),
+    prior: TimePrior | None = None,
+) -> CoarsePath:
     """Best monotone path (open begin, open end) through the similarity matrix.
 
     When the full matrix would exceed ``params.max_dp_cells``, the DP runs on both runs thinned
@@ -111,8 +115,13 @@ def _thin(t: np.ndarray, grid_s: float) -> np.ndarray:
     return np.asarray(keep, np.int64)
 
 
-def _dp(sim: np.ndarray, new_t: np.ndarray, ref_t: np.ndarray, params: AlignParams,
-        prior: TimePrior | None) -> tuple[np.ndarray, np.ndarray, float]:
+def _dp(
+    sim: np.ndarray,
+    new_t: np.ndarray,
+    ref_t: np.ndarray,
+    params: AlignParams,
+    prior: TimePrior | None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Local-alignment DP over ``sim``: path indices and the score offset used."""
     tau = _threshold(sim)
     score = sim - tau
@@ -150,8 +159,9 @@ def _dp(sim: np.ndarray, new_t: np.ndarray, ref_t: np.ndarray, params: AlignPara
     return np.array(path_i[::-1]), np.array(path_j[::-1]), tau
 
 
-def refine_path(new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignParams = AlignParams()
-                ) -> tuple[np.ndarray, np.ndarray]:
+def refine_path(
+    new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignParams = AlignParams()
+) -> tuple[np.ndarray, np.ndarray]:
     """Sub-sample reference time for each path sample, and its fine similarity (0..1)."""
     fn = fine_vectors(new.thumbs[path.i_new])
     fr_all = ref.thumbs
@@ -168,7 +178,9 @@ def refine_path(new: Keyframes, ref: Keyframes, path: CoarsePath, params: AlignP
         return cache[j]
 
     if not params.refine:
-        return ref.t_s[path.j_ref].astype(np.float64), np.array([float(v @ vec(int(j))) for j, v in zip(path.j_ref, fn, strict=True)])
+        return ref.t_s[path.j_ref].astype(np.float64), np.array(
+            [float(v @ vec(int(j))) for j, v in zip(path.j_ref, fn, strict=True)]
+        )
     for k, (j0, v) in enumerate(zip(path.j_ref, fn, strict=True)):
         lo, hi = max(0, j0 - radius), min(m, j0 + radius + 1)
         sims = np.array([v @ vec(j) for j in range(lo, hi)])
@@ -195,9 +207,15 @@ def _project(v: np.ndarray, jb: int, vec, t: np.ndarray, m: int) -> float:
     return best_t
 
 
-def verify_path(new_t: np.ndarray, new_orbs: dict[int, OrbFeatures], ref: Keyframes, ref_orbs: dict[int, OrbFeatures],
-                path_i: np.ndarray, t_ref_path: np.ndarray, progress: ProgressCallback | None = None
-                ) -> tuple[np.ndarray, list[PairCheck]]:
+def verify_path(
+    new_t: np.ndarray,
+    new_orbs: dict[int, OrbFeatures],
+    ref: Keyframes,
+    ref_orbs: dict[int, OrbFeatures],
+    path_i: np.ndarray,
+    t_ref_path: np.ndarray,
+    progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, list[PairCheck]]:
     """Geometric checks for each path sample that has ORB features.
 
     Returns (indices into the path, checks). The reference side uses the ORB sample nearest

@@ -14,8 +14,12 @@ from .progress import ProgressCallback
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
 
-def run_demo(out_dir: str | os.PathLike[str], sample_dir: str | os.PathLike[str] = SAMPLE_DIR, force: bool = False,
-             progress: ProgressCallback | None = None) -> dict[str, Path]:
+def run_demo(
+    out_dir: str | os.PathLike[str],
+    sample_dir: str | os.PathLike[str] = SAMPLE_DIR,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Path]:
     """Index the sample reference, sync the sample new run, transfer its markers, export them."""
     s, out = Path(sample_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -32,7 +36,9 @@ def run_demo(out_dir: str | os.PathLike[str], sample_dir: str | os.PathLike[str]
     with warnings.catch_warnings(record=True) as seen:  # the same note three times helps nobody
         warnings.simplefilter("always")
         for fmt, ext in (("edl", "edl"), ("fcpxml", "fcpxml"), ("premiere", "xml")):
-            paths[fmt] = write_export(fmt, markers, out / f"new_markers.{ext}", video_path=str(s / "new.mp4"), force=force)
+            paths[fmt] = write_export(
+                fmt, markers, out / f"new_markers.{ext}", video_path=str(s / "new.mp4"), force=force
+            )
     for message in dict.fromkeys(str(w.message) for w in seen):
         warnings.warn(message, stacklevel=2)
     return paths

@@ -39,7 +39,9 @@ def fine_thumb(mid: np.ndarray, mount: np.ndarray | None = None) -> np.ndarray:
     geometry (see :func:`mount_in_mid_pixels`).
     """
     if mount is not None:
-        mid = cv2.warpAffine(mid, mount, MID_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mid = cv2.warpAffine(
+            mid, mount, MID_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
     small = cv2.resize(mid, FINE_SIZE, interpolation=cv2.INTER_AREA)
     return cv2.GaussianBlur(small, (0, 0), 1.0)
 
@@ -93,7 +95,9 @@ def orb_features(grey: np.ndarray, n_features: int = 600) -> OrbFeatures:
     """ORB keypoints of a grey work image."""
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=n_features, fastThreshold=12, edgeThreshold=15, patchSize=21)
+        _ORB = cv2.ORB_create(
+            nfeatures=n_features, fastThreshold=12, edgeThreshold=15, patchSize=21
+        )
     kps, desc = _ORB.detectAndCompute(grey, None)
     if desc is None or not kps:
         return OrbFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
@@ -112,7 +116,9 @@ class PairCheck:
     similarity: np.ndarray | None = None
 
 
-def verify_pair(a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0) -> PairCheck:
+def verify_pair(
+    a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0
+) -> PairCheck:
     """Match ORB features (ratio test), fit a homography with RANSAC, count inliers."""
     if len(a.desc) < 8 or len(b.desc) < 8:
         return PairCheck(0)
@@ -132,8 +138,12 @@ def verify_pair(a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: f
     return PairCheck(int(inl.sum()), sim)
 
 
-def mount_transform(transforms: list[np.ndarray], size: tuple[int, int], min_scale: float = 0.01,
-                    min_roll_deg: float = 0.3) -> tuple[np.ndarray | None, float, float]:
+def mount_transform(
+    transforms: list[np.ndarray],
+    size: tuple[int, int],
+    min_scale: float = 0.01,
+    min_roll_deg: float = 0.3,
+) -> tuple[np.ndarray | None, float, float]:
     """Median scale and roll between two cameras, as a 2x3 map about the image centre.
 
     Shift is left out on purpose: on the path it cannot be told apart from a time offset.

@@ -17,13 +17,19 @@ def check_writable(path: str | os.PathLike[str], force: bool = False) -> Path:
     """Refuse an existing output unless ``force``; return the path."""
     p = Path(path)
     if p.exists() and not force:
-        raise OutputExistsError(f"Output '{p}' exists. Pass --force to overwrite it, or choose another path.")
+        raise OutputExistsError(
+            f"Output '{p}' exists. Pass --force to overwrite it, or choose another path."
+        )
     return p
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", force: bool = False,
-                 encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_write(
+    path: str | os.PathLike[str],
+    mode: str = "w",
+    force: bool = False,
+    encoding: str | None = "utf-8",
+) -> Iterator[IO]:
     """Open a temp file beside ``path``; on success rename it over ``path``, else delete it.
 
     Nothing half-written is ever left at ``path``.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -41,8 +43,11 @@ class ReferenceIndex:
         return self.keyframes.info
 
 
-def build_index(ref_path: str | os.PathLike[str], params: SampleParams | None = None,
-                progress: ProgressCallback | None = None) -> ReferenceIndex:
+def build_index(
+    ref_path: str | os.PathLike[str],
+    params: SampleParams | None = None,
+    progress: ProgressCallback | None = None,
+) -> ReferenceIndex:
     """Sample and describe the reference run at ``ref_path``."""
     params = params or SampleParams()
     kf, orbs, _ = sample_run(ref_path, params, stage="index", progress=progress)
@@ -65,14 +70,28 @@ def index_to_bytes(index: ReferenceIndex) -> bytes:
     """Serialise ``index`` as ``.npz`` bytes."""
     keys = sorted(index.orbs)
     counts = np.array([len(index.orbs[k].desc) for k in keys], np.int64)
-    meta = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "source_hash": index.source_hash,
-            "params": asdict(index.params), "info": _info_to_json(index.info)}
+    meta = {
+        "format": INDEX_FORMAT,
+        "version": INDEX_VERSION,
+        "source_hash": index.source_hash,
+        "params": asdict(index.params),
+        "info": _info_to_json(index.info),
+    }
     buf = io.BytesIO()
     np.savez_compressed(
-        buf, meta=np.array(json.dumps(meta)), t_s=index.keyframes.t_s, desc=index.keyframes.desc,
-        thumbs=index.keyframes.thumbs, orb_keys=np.array(keys, np.int64), orb_counts=counts,
-        orb_xy=np.concatenate([index.orbs[k].xy for k in keys]) if keys else np.zeros((0, 2), np.float32),
-        orb_desc=np.concatenate([index.orbs[k].desc for k in keys]) if keys else np.zeros((0, 32), np.uint8),
+        buf,
+        meta=np.array(json.dumps(meta)),
+        t_s=index.keyframes.t_s,
+        desc=index.keyframes.desc,
+        thumbs=index.keyframes.thumbs,
+        orb_keys=np.array(keys, np.int64),
+        orb_counts=counts,
+        orb_xy=np.concatenate([index.orbs[k].xy for k in keys])
+        if keys
+        else np.zeros((0, 2), np.float32),
+        orb_desc=np.concatenate([index.orbs[k].desc for k in keys])
+        if keys
+        else np.zeros((0, 32), np.uint8),
     )
     return buf.getvalue()
 
@@ -91,22 +110,33 @@ def load_index(path: str | os.PathLike[str]) -> ReferenceIndex:
         with np.load(p, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             arrays = {k: z[k] for k in z.files if k != "meta"}
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
-        raise IndexFileError(f"Index '{p}' is not a readable mtbsync index ({err}). Rebuild it with `mtbsync index`.") from err
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise IndexFileError(
+            f"Index '{p}' is not a readable mtbsync index ({err}). Rebuild it with `mtbsync index`."
+        ) from err
     if meta.get("format") != INDEX_FORMAT or meta.get("version") != INDEX_VERSION:
         raise IndexFileError(
             f"Index '{p}' is format {meta.get('format')!r} version {meta.get('version')!r}; "
             f"this mtbsync reads {INDEX_FORMAT!r} version {INDEX_VERSION}. Rebuild it with `mtbsync index`."
         )
     offsets = np.concatenate([[0], np.cumsum(arrays["orb_counts"])])
-    orbs = {int(k): OrbFeatures(arrays["orb_xy"][offsets[i] : offsets[i + 1]], arrays["orb_desc"][offsets[i] : offsets[i + 1]])
-            for i, k in enumerate(arrays["orb_keys"])}
+    orbs = {
+        int(k): OrbFeatures(
+            arrays["orb_xy"][offsets[i] : offsets[i + 1]],
+            arrays["orb_desc"][offsets[i] : offsets[i + 1]],
+        )
+        for i, k in enumerate(arrays["orb_keys"])
+    }
     kf = Keyframes(arrays["t_s"], arrays["desc"], arrays["thumbs"], _info_from_json(meta["info"]))
     return ReferenceIndex(kf, orbs, meta["source_hash"], SampleParams(**meta["params"]))
 
 
-def check_index(index: ReferenceIndex, ref_path: str | os.PathLike[str], params: SampleParams | None = None,
-                index_path: str | os.PathLike[str] = "the index") -> None:
+def check_index(
+    index: ReferenceIndex,
+    ref_path: str | os.PathLike[str],
+    params: SampleParams | None = None,
+    index_path: str | os.PathLike[str] = "the index",
+) -> None:
     """Raise :class:`IndexMismatchError` unless ``index`` was built from ``ref_path`` with ``params``."""
     h = content_hash(ref_path)
     if h != index.source_hash:

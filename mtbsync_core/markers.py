@@ -38,9 +38,13 @@ def _float(value: str, path: Path, line: int, column: str) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise MarkerFileError(f"Markers file '{path}' line {line}: {column} {value!r} is not a number of seconds.") from None
+        raise MarkerFileError(
+            f"Markers file '{path}' line {line}: {column} {value!r} is not a number of seconds."
+        ) from None
     if not math.isfinite(x) or x < 0:
-        raise MarkerFileError(f"Markers file '{path}' line {line}: {column} {value!r} must be a time >= 0 in seconds.")
+        raise MarkerFileError(
+            f"Markers file '{path}' line {line}: {column} {value!r} must be a time >= 0 in seconds."
+        )
     return x
 
 
@@ -50,12 +54,16 @@ def read_markers_csv(path: str | os.PathLike[str]) -> list[Marker]:
     text = _read_text(p)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not any(c.strip() for c in rows[0]):
-        raise MarkerFileError(f"Markers file '{p}' is empty. It needs a header line 'name,t_ref' and one marker a line.")
+        raise MarkerFileError(
+            f"Markers file '{p}' is empty. It needs a header line 'name,t_ref' and one marker a line."
+        )
     header = [c.strip().lower() for c in rows[0]]
     missing = [c for c in ("name", "t_ref") if c not in header]
     if missing:
-        raise MarkerFileError(f"Markers file '{p}' line 1: missing column(s) {', '.join(missing)}; found {rows[0]}. "
-                              "The header must be name,t_ref[,colour][,comment].")
+        raise MarkerFileError(
+            f"Markers file '{p}' line 1: missing column(s) {', '.join(missing)}; found {rows[0]}. "
+            "The header must be name,t_ref[,colour][,comment]."
+        )
     col = {c: header.index(c) for c in header}
     out = []
     for n, row in enumerate(rows[1:], start=2):
@@ -67,7 +75,11 @@ def read_markers_csv(path: str | os.PathLike[str]) -> list[Marker]:
         if not name:
             raise MarkerFileError(f"Markers file '{p}' line {n}: the marker has no name.")
         t = _float(row[col["t_ref"]].strip(), p, n, "t_ref")
-        colour = row[col["colour"]].strip() if "colour" in col else (row[col["color"]].strip() if "color" in col else "")
+        colour = (
+            row[col["colour"]].strip()
+            if "colour" in col
+            else (row[col["color"]].strip() if "color" in col else "")
+        )
         comment = row[col["comment"]].strip() if "comment" in col else ""
         out.append(Marker(name, t, colour, comment))
     return out
@@ -83,12 +95,16 @@ def markers_to_csv(markers: Sequence[Marker]) -> str:
     return buf.getvalue()
 
 
-def write_markers_csv(markers: Sequence[Marker], path: str | os.PathLike[str], force: bool = False) -> Path:
+def write_markers_csv(
+    markers: Sequence[Marker], path: str | os.PathLike[str], force: bool = False
+) -> Path:
     """Write reference markers (atomically; no overwrite without ``force``)."""
     return write_text_atomic(path, markers_to_csv(markers), force=force)
 
 
-def transfer_markers(markers: Sequence[Marker], warp: TimeWarp, review_threshold: float = 0.6) -> list[TransferredMarker]:
+def transfer_markers(
+    markers: Sequence[Marker], warp: TimeWarp, review_threshold: float = 0.6
+) -> list[TransferredMarker]:
     """Carry reference markers to the new run through ``warp``.
 
     A marker whose reference time the warp does not reach is kept with ``t_new_s`` NaN,
@@ -99,11 +115,32 @@ def transfer_markers(markers: Sequence[Marker], warp: TimeWarp, review_threshold
         t_new = float(warp.to_new(m.t_ref_s))
         if math.isnan(t_new):
             note = "outside the overlap of the two runs"
-            out.append(TransferredMarker(m.name, m.t_ref_s, math.nan, 0.0, True,
-                                         f"{m.comment}; {note}" if m.comment else note, m.colour, False))
+            out.append(
+                TransferredMarker(
+                    m.name,
+                    m.t_ref_s,
+                    math.nan,
+                    0.0,
+                    True,
+                    f"{m.comment}; {note}" if m.comment else note,
+                    m.colour,
+                    False,
+                )
+            )
             continue
         conf = float(warp.confidence_at(t_new))
-        out.append(TransferredMarker(m.name, m.t_ref_s, t_new, round(conf, 4), conf < review_threshold, m.comment, m.colour, True))
+        out.append(
+            TransferredMarker(
+                m.name,
+                m.t_ref_s,
+                t_new,
+                round(conf, 4),
+                conf < review_threshold,
+                m.comment,
+                m.colour,
+                True,
+            )
+        )
     return out
 
 
@@ -114,11 +151,22 @@ def transferred_to_csv(markers: Sequence[TransferredMarker]) -> str:
     w.writerow(OUT_COLUMNS)
     for m in markers:
         t_new = "" if math.isnan(m.t_new_s) else f"{m.t_new_s:.6f}"
-        w.writerow([m.name, f"{m.t_ref_s:.6f}", t_new, f"{m.confidence:.4f}", "true" if m.needs_review else "false", m.comment])
+        w.writerow(
+            [
+                m.name,
+                f"{m.t_ref_s:.6f}",
+                t_new,
+                f"{m.confidence:.4f}",
+                "true" if m.needs_review else "false",
+                m.comment,
+            ]
+        )
     return buf.getvalue()
 
 
-def write_transferred_csv(markers: Sequence[TransferredMarker], path: str | os.PathLike[str], force: bool = False) -> Path:
+def write_transferred_csv(
+    markers: Sequence[TransferredMarker], path: str | os.PathLike[str], force: bool = False
+) -> Path:
     """Write transferred markers (atomically; no overwrite without ``force``)."""
     return write_text_atomic(path, transferred_to_csv(markers), force=force)
 
@@ -128,12 +176,16 @@ def read_transferred_csv(path: str | os.PathLike[str]) -> list[TransferredMarker
     p = Path(path)
     rows = list(csv.reader(io.StringIO(_read_text(p))))
     if not rows:
-        raise MarkerFileError(f"Markers file '{p}' is empty. Pass the CSV written by `mtbsync transfer`.")
+        raise MarkerFileError(
+            f"Markers file '{p}' is empty. Pass the CSV written by `mtbsync transfer`."
+        )
     header = [c.strip().lower() for c in rows[0]]
     missing = [c for c in OUT_COLUMNS[:5] if c not in header]
     if missing:
-        raise MarkerFileError(f"Markers file '{p}' line 1: missing column(s) {', '.join(missing)}. "
-                              f"Pass the CSV written by `mtbsync transfer` ({','.join(OUT_COLUMNS)}).")
+        raise MarkerFileError(
+            f"Markers file '{p}' line 1: missing column(s) {', '.join(missing)}. "
+            f"Pass the CSV written by `mtbsync transfer` ({','.join(OUT_COLUMNS)})."
+        )
     col = {c: header.index(c) for c in header}
     out = []
     for n, row in enumerate(rows[1:], start=2):
@@ -144,7 +196,16 @@ def read_transferred_csv(path: str | os.PathLike[str]) -> list[TransferredMarker
         t_new = math.nan if t_new_txt == "" else _float(t_new_txt, p, n, "t_new")
         conf = _float(row[col["confidence"]].strip(), p, n, "confidence")
         review = row[col["needs_review"]].strip().lower() in ("true", "1", "yes")
-        out.append(TransferredMarker(row[col["name"]].strip(), _float(row[col["t_ref"]].strip(), p, n, "t_ref"), t_new,
-                                     min(conf, 1.0), review, row[col["comment"]].strip() if "comment" in col else "",
-                                     row[col["colour"]].strip() if "colour" in col else "", not math.isnan(t_new)))
+        out.append(
+            TransferredMarker(
+                row[col["name"]].strip(),
+                _float(row[col["t_ref"]].strip(), p, n, "t_ref"),
+                t_new,
+                min(conf, 1.0),
+                review,
+                row[col["comment"]].strip() if "comment" in col else "",
+                row[col["colour"]].strip() if "colour" in col else "",
+                not math.isnan(t_new),
+            )
+        )
     return out

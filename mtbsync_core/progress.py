@@ -27,8 +27,14 @@ class ProgressEvent:
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
-def report(progress: ProgressCallback | None, stage: str, done: int, total: int | None,
-           unit: str = "frames", message: str = "") -> None:
+def report(
+    progress: ProgressCallback | None,
+    stage: str,
+    done: int,
+    total: int | None,
+    unit: str = "frames",
+    message: str = "",
+) -> None:
     """Call ``progress`` if one was given."""
     if progress is not None:
         progress(ProgressEvent(stage, done, total, unit, message))

@@ -29,13 +29,19 @@ class SampleParams:
     mode: str = "nonref"  # "all" | "nonref" | "key" | "auto": which frames are decoded at all
     max_rate_hz: float = 15.0  # keep at most this many samples per second
     orb_rate_hz: float = 2.0  # ORB keypoints this often (for verification)
-    key_max_gap_s: float = 0.34  # "auto" decodes keyframes only when there are >= ~3 a second (GoPro: 8-10 frame GOPs)
+    key_max_gap_s: float = (
+        0.34  # "auto" decodes keyframes only when there are >= ~3 a second (GoPro: 8-10 frame GOPs)
+    )
 
 
-def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams(), stage: str = "decode",
-               progress: ProgressCallback | None = None, keep_mid: bool = False,
-               window_s: tuple[float, float] | None = None,
-               ) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
+def sample_run(
+    path: str | os.PathLike[str],
+    params: SampleParams = SampleParams(),
+    stage: str = "decode",
+    progress: ProgressCallback | None = None,
+    keep_mid: bool = False,
+    window_s: tuple[float, float] | None = None,
+) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
     """Decode ``path`` once: its Keyframes, ORB features by sample index and, if ``keep_mid``,
     the mid-size thumbnails (n, 72, 128) for mount compensation. ``window_s`` limits decoding
     to that stretch of the video (seconds).
@@ -54,7 +60,12 @@ def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams
         if mode == "auto":
             gap = video.keyframe_interval_s()
             mode = "key" if gap is not None and gap <= params.key_max_gap_s else "nonref"
-        rate = min(params.max_rate_hz, float(video.info.fps) / (video.info.gop_size or 1) if mode == "key" else params.max_rate_hz)
+        rate = min(
+            params.max_rate_hz,
+            float(video.info.fps) / (video.info.gop_size or 1)
+            if mode == "key"
+            else params.max_rate_hz,
+        )
         total = max(1, int(video.info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
         lo, hi = window_s if window_s is not None else (0.0, float("inf"))
         for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi):
@@ -71,7 +82,9 @@ def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams
         info = video.info
     report(progress, stage, len(times), len(times), "samples")
     if len(times) < 2:
-        raise FeaturelessVideoError(f"Video '{path}' gave {len(times)} usable frame(s). Pass a longer video.")
+        raise FeaturelessVideoError(
+            f"Video '{path}' gave {len(times)} usable frame(s). Pass a longer video."
+        )
     if float(np.median(textures)) < 2.0:
         raise FeaturelessVideoError(
             f"Video '{path}' is almost featureless (flat or black frames): nothing to match. "
@@ -79,5 +92,7 @@ def sample_run(path: str | os.PathLike[str], params: SampleParams = SampleParams
         )
     mids = np.stack(thumbs)
     th = np.stack([fine_thumb(m) for m in mids])
-    kf = Keyframes(t_s=np.asarray(times, np.float64), desc=global_from_fine(th), thumbs=th, info=info)
+    kf = Keyframes(
+        t_s=np.asarray(times, np.float64), desc=global_from_fine(th), thumbs=th, info=info
+    )
     return kf, orbs, (mids if keep_mid else None)

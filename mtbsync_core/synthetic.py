@@ -22,12 +22,30 @@ import numpy as np
 
 #: Photographs (files of scikit-image's data folder) the trail is built from, in a fixed order.
 TRAIL_PHOTOS: tuple[str, ...] = (
-    "gravel.png", "grass.png", "coffee.png", "brick.png", "chelsea.png", "rocket.jpg",
-    "astronaut.png", "motorcycle_left.png", "coins.png", "camera.png", "retina.jpg",
-    "ihc.png", "page.png", "clock_motion.png", "horse.png",
+    "gravel.png",
+    "grass.png",
+    "coffee.png",
+    "brick.png",
+    "chelsea.png",
+    "rocket.jpg",
+    "astronaut.png",
+    "motorcycle_left.png",
+    "coins.png",
+    "camera.png",
+    "retina.jpg",
+    "ihc.png",
+    "page.png",
+    "clock_motion.png",
+    "horse.png",
 )
 #: Photographs kept out of the trail: an unrelated lead-in, or an unrelated video.
-OTHER_PHOTOS: tuple[str, ...] = ("hubble_deep_field.jpg", "moon.png", "text.png", "cell.png", "microaneurysms.png")
+OTHER_PHOTOS: tuple[str, ...] = (
+    "hubble_deep_field.jpg",
+    "moon.png",
+    "text.png",
+    "cell.png",
+    "microaneurysms.png",
+)
 
 PX_PER_M = 20.0  # canvas pixels per metre of trail, for GPS tracks that match the footage
 
@@ -50,7 +68,9 @@ def build_canvas(photos: Sequence[str], height_px: int = 768, seed: int = 0) -> 
         if img is None:
             raise FileNotFoundError(f"scikit-image photo {name!r} not found in {photo_dir()}")
         scale = height_px / img.shape[0]
-        img = cv2.resize(img, (max(8, round(img.shape[1] * scale)), height_px), interpolation=cv2.INTER_CUBIC)
+        img = cv2.resize(
+            img, (max(8, round(img.shape[1] * scale)), height_px), interpolation=cv2.INTER_CUBIC
+        )
         if rng.random() < 0.5:
             img = img[:, ::-1]
         tiles.append(img)
@@ -82,8 +102,11 @@ class Trail:
     def ref_distance(self, t_ref_s: float) -> float:
         """Distance travelled by the reference run at ``t_ref_s`` (a smooth, uneven speed)."""
         v = self.speed_px_s
-        return v * (t_ref_s + 0.25 * 17 / (2 * math.pi) * (1 - math.cos(2 * math.pi * t_ref_s / 17))
-                    + 0.1 * 5.3 / (2 * math.pi) * (1 - math.cos(2 * math.pi * t_ref_s / 5.3)))
+        return v * (
+            t_ref_s
+            + 0.25 * 17 / (2 * math.pi) * (1 - math.cos(2 * math.pi * t_ref_s / 17))
+            + 0.1 * 5.3 / (2 * math.pi) * (1 - math.cos(2 * math.pi * t_ref_s / 5.3))
+        )
 
     def duration_s(self) -> float:
         """Longest reference run the canvas allows."""
@@ -114,8 +137,13 @@ class CameraLook:
     seed: int = 0
 
 
-def _affine(trail: Trail, pose: tuple[float, float, float, float], size: tuple[int, int],
-            look: CameraLook, jitter: tuple[float, float, float]) -> np.ndarray:
+def _affine(
+    trail: Trail,
+    pose: tuple[float, float, float, float],
+    size: tuple[int, int],
+    look: CameraLook,
+    jitter: tuple[float, float, float],
+) -> np.ndarray:
     """2x3 matrix mapping output pixels to canvas pixels for one frame."""
     w, h = size
     cx, cy, ang, zoom = pose
@@ -126,13 +154,23 @@ def _affine(trail: Trail, pose: tuple[float, float, float, float], size: tuple[i
     return np.array([[c, -s, cx - c * ox + s * oy], [s, c, cy - s * ox - c * oy]], np.float64)
 
 
-def render_frame(trail: Trail, s_px: float, size: tuple[int, int], look: CameraLook = CameraLook(),
-                 jitter: tuple[float, float, float] = (0.0, 0.0, 0.0),
-                 rng: np.random.Generator | None = None) -> np.ndarray:
+def render_frame(
+    trail: Trail,
+    s_px: float,
+    size: tuple[int, int],
+    look: CameraLook = CameraLook(),
+    jitter: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """One BGR frame of ``size`` (w, h) seen at distance ``s_px`` along ``trail``."""
     m = _affine(trail, trail.pose(s_px), size, look, jitter)
-    img = cv2.warpAffine(trail.canvas, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                         borderMode=cv2.BORDER_REFLECT)
+    img = cv2.warpAffine(
+        trail.canvas,
+        m,
+        size,
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT,
+    )
     if look.gain != 1.0 or look.bias or look.colour != (1.0, 1.0, 1.0) or look.noise_sigma:
         f = img.astype(np.float32) * (look.gain * np.asarray(look.colour, np.float32)) + look.bias
         if look.noise_sigma and rng is not None:
@@ -203,8 +241,13 @@ class RenderSpec:
     preset: str = "veryfast"
 
 
-def encode_frames(path: str | Path, frames: Callable[[int], np.ndarray], n_frames: int, spec: RenderSpec,
-                  pts_s: Sequence[float] | None = None) -> None:
+def encode_frames(
+    path: str | Path,
+    frames: Callable[[int], np.ndarray],
+    n_frames: int,
+    spec: RenderSpec,
+    pts_s: Sequence[float] | None = None,
+) -> None:
     """Encode ``frames(i)`` (BGR) for i in range(n_frames) as H.264 MP4 at ``spec.fps``.
 
     ``pts_s`` (seconds, increasing) gives a variable frame rate; by default frames are evenly spaced.
@@ -216,9 +259,14 @@ def encode_frames(path: str | Path, frames: Callable[[int], np.ndarray], n_frame
         st.pix_fmt = "yuv420p"
         tb = Fraction(1, 90000) if pts_s is not None else 1 / fps
         st.codec_context.time_base = tb
-        st.options = {"crf": str(spec.crf), "preset": spec.preset, "g": str(spec.gop),
-                      "keyint_min": str(spec.gop), "bf": str(spec.bframes),
-                      "x264-params": "b-pyramid=none:scenecut=0"}
+        st.options = {
+            "crf": str(spec.crf),
+            "preset": spec.preset,
+            "g": str(spec.gop),
+            "keyint_min": str(spec.gop),
+            "bf": str(spec.bframes),
+            "x264-params": "b-pyramid=none:scenecut=0",
+        }
         for i in range(n_frames):
             vf = av.VideoFrame.from_ndarray(frames(i), format="bgr24")
             vf.pts = round(Fraction(pts_s[i]) / tb) if pts_s is not None else i
@@ -235,13 +283,24 @@ def render_reference(path: str | Path, trail: Trail, spec: RenderSpec) -> np.nda
     shake = _shake(n, spec.look.shake_px, spec.look.seed)
     rng = np.random.default_rng(spec.look.seed)
     t = np.arange(n) / float(spec.fps)
-    encode_frames(path, lambda i: render_frame(trail, trail.ref_distance(t[i]), spec.size, spec.look,
-                                               tuple(shake[i]), rng), n, spec)
+    encode_frames(
+        path,
+        lambda i: render_frame(
+            trail, trail.ref_distance(t[i]), spec.size, spec.look, tuple(shake[i]), rng
+        ),
+        n,
+        spec,
+    )
     return t
 
 
-def render_new(path: str | Path, trail: Trail, profile: WarpProfile, spec: RenderSpec,
-               other: Trail | None = None) -> tuple[np.ndarray, np.ndarray]:
+def render_new(
+    path: str | Path,
+    trail: Trail,
+    profile: WarpProfile,
+    spec: RenderSpec,
+    other: Trail | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Encode a new run of ``trail`` following ``profile``.
 
     Returns (t_new_s per frame, true t_ref_s per frame, NaN during the unrelated lead-in).
@@ -255,8 +314,12 @@ def render_new(path: str | Path, trail: Trail, profile: WarpProfile, spec: Rende
 
     def frame(i: int) -> np.ndarray:
         if np.isnan(t_ref[i]):
-            return render_frame(lead, lead.speed_px_s * t_new[i], spec.size, spec.look, tuple(shake[i]), rng)
-        return render_frame(trail, trail.ref_distance(t_ref[i]), spec.size, spec.look, tuple(shake[i]), rng)
+            return render_frame(
+                lead, lead.speed_px_s * t_new[i], spec.size, spec.look, tuple(shake[i]), rng
+            )
+        return render_frame(
+            trail, trail.ref_distance(t_ref[i]), spec.size, spec.look, tuple(shake[i]), rng
+        )
 
     encode_frames(path, frame, n, spec)
     return t_new, t_ref

@@ -46,7 +46,9 @@ def parse_fps(text: str | float | Fraction) -> Fraction:
         try:
             fps = Fraction(s) if "/" in s else snap_fps(float(s))
         except (ValueError, ZeroDivisionError) as err:
-            raise ValueError(f"Not a frame rate: {text!r}. Use e.g. 25, 29.97 or 30000/1001.") from err
+            raise ValueError(
+                f"Not a frame rate: {text!r}. Use e.g. 25, 29.97 or 30000/1001."
+            ) from err
     if fps <= 0:
         raise ValueError(f"Frame rate must be positive, got {text!r}.")
     return fps
@@ -121,7 +123,9 @@ def timecode_to_frames(tc: str, fps: Fraction, drop_frame: bool | None = None) -
     return n
 
 
-def seconds_to_timecode(t_s: float | Fraction, fps: Fraction, drop_frame: bool | None = None) -> str:
+def seconds_to_timecode(
+    t_s: float | Fraction, fps: Fraction, drop_frame: bool | None = None
+) -> str:
     """Timecode of the frame on screen at ``t_s`` seconds."""
     return frames_to_timecode(seconds_to_frame(t_s, fps), fps, drop_frame)
 

@@ -84,8 +84,15 @@ class TimeWarp:
 
     def with_anchors(self, anchors: tuple[tuple[float, float], ...] | list) -> TimeWarp:
         """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints."""
-        return fit_warp(self.data_t_new_s, self.data_t_ref_s, self.data_weight, anchors=anchors,
-                        params=self.fit, data_confidence=None, overlap_new_s=self.overlap_new_s)
+        return fit_warp(
+            self.data_t_new_s,
+            self.data_t_ref_s,
+            self.data_weight,
+            anchors=anchors,
+            params=self.fit,
+            data_confidence=None,
+            overlap_new_s=self.overlap_new_s,
+        )
 
     def residuals(self) -> np.ndarray:
         """Data pairs' t_ref minus the warp at their t_new (seconds)."""
@@ -95,38 +102,62 @@ class TimeWarp:
         """The ``mtbsync.warp`` JSON object."""
         r = lambda a: [round(float(x), 6) for x in a]  # noqa: E731
         return {
-            "format": WARP_FORMAT, "version": WARP_VERSION,
-            "t_new_s": r(self.t_new_s), "t_ref_s": r(self.t_ref_s),
+            "format": WARP_FORMAT,
+            "version": WARP_VERSION,
+            "t_new_s": r(self.t_new_s),
+            "t_ref_s": r(self.t_ref_s),
             "confidence": [round(float(x), 4) for x in self.confidence],
             "anchors": [{"t_new_s": float(a), "t_ref_s": float(b)} for a, b in self.anchors],
             "overlap_new_s": [float(self.overlap_new_s[0]), float(self.overlap_new_s[1])],
-            "data": {"t_new_s": r(self.data_t_new_s), "t_ref_s": r(self.data_t_ref_s),
-                     "weight": [round(float(x), 4) for x in self.data_weight]},
-            "fit": {"kink_penalty": self.fit.kink_penalty, "outlier_s": self.fit.outlier_s, "grid_step_s": self.fit.grid_step_s},
+            "data": {
+                "t_new_s": r(self.data_t_new_s),
+                "t_ref_s": r(self.data_t_ref_s),
+                "weight": [round(float(x), 4) for x in self.data_weight],
+            },
+            "fit": {
+                "kink_penalty": self.fit.kink_penalty,
+                "outlier_s": self.fit.outlier_s,
+                "grid_step_s": self.fit.grid_step_s,
+            },
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "warp") -> TimeWarp:
         """Read the ``mtbsync.warp`` JSON object (raises :class:`WarpFileError`)."""
         if d.get("format") != WARP_FORMAT or d.get("version") != WARP_VERSION:
-            raise WarpFileError(f"'{source}' is not an {WARP_FORMAT} version {WARP_VERSION} file. Pass a warp.json written by `mtbsync sync`.")
+            raise WarpFileError(
+                f"'{source}' is not an {WARP_FORMAT} version {WARP_VERSION} file. Pass a warp.json written by `mtbsync sync`."
+            )
         try:
             data = d.get("data") or {}
             t_new = np.asarray(d["t_new_s"], np.float64)
             w = cls(
-                t_new_s=t_new, t_ref_s=np.asarray(d["t_ref_s"], np.float64),
+                t_new_s=t_new,
+                t_ref_s=np.asarray(d["t_ref_s"], np.float64),
                 confidence=np.asarray(d.get("confidence", np.ones_like(t_new)), np.float64),
-                anchors=tuple((float(a["t_new_s"]), float(a["t_ref_s"])) for a in d.get("anchors", [])),
+                anchors=tuple(
+                    (float(a["t_new_s"]), float(a["t_ref_s"])) for a in d.get("anchors", [])
+                ),
                 overlap_new_s=(float(d["overlap_new_s"][0]), float(d["overlap_new_s"][1])),
                 data_t_new_s=np.asarray(data.get("t_new_s", d["t_new_s"]), np.float64),
                 data_t_ref_s=np.asarray(data.get("t_ref_s", d["t_ref_s"]), np.float64),
-                data_weight=np.asarray(data.get("weight", np.ones(len(data.get("t_new_s", t_new)))), np.float64),
+                data_weight=np.asarray(
+                    data.get("weight", np.ones(len(data.get("t_new_s", t_new)))), np.float64
+                ),
                 fit=FitParams(**d.get("fit", {})),
             )
         except (KeyError, TypeError, ValueError, IndexError) as err:
-            raise WarpFileError(f"'{source}' is missing or has a malformed field ({err}). Re-run `mtbsync sync`.") from err
-        if len(w.t_new_s) < 2 or len(w.t_new_s) != len(w.t_ref_s) or np.any(np.diff(w.t_ref_s) < -1e-6):
-            raise WarpFileError(f"'{source}' has warp samples that are not a monotone map. Re-run `mtbsync sync`.")
+            raise WarpFileError(
+                f"'{source}' is missing or has a malformed field ({err}). Re-run `mtbsync sync`."
+            ) from err
+        if (
+            len(w.t_new_s) < 2
+            or len(w.t_new_s) != len(w.t_ref_s)
+            or np.any(np.diff(w.t_ref_s) < -1e-6)
+        ):
+            raise WarpFileError(
+                f"'{source}' has warp samples that are not a monotone map. Re-run `mtbsync sync`."
+            )
         return w
 
 
@@ -143,14 +174,23 @@ def read_warp(path: str | os.PathLike[str]) -> TimeWarp:
     except FileNotFoundError as err:
         raise WarpFileError(f"Warp file '{p}' does not exist. Run `mtbsync sync` first.") from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise WarpFileError(f"Warp file '{p}' is not valid JSON ({err}). Re-run `mtbsync sync`.") from err
+        raise WarpFileError(
+            f"Warp file '{p}' is not valid JSON ({err}). Re-run `mtbsync sync`."
+        ) from err
     if not isinstance(d, dict):
         raise WarpFileError(f"Warp file '{p}' is not a JSON object. Re-run `mtbsync sync`.")
     return TimeWarp.from_dict(d, source=str(p))
 
 
-def trend_filter(x: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray, lam: float,
-                 iters: int = 20, eps: float = 1e-5) -> np.ndarray:
+def trend_filter(
+    x: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    grid: np.ndarray,
+    lam: float,
+    iters: int = 20,
+    eps: float = 1e-5,
+) -> np.ndarray:
     """l1 trend filter of weighted points (x, y) on a uniform ``grid``.
 
     Minimises ``sum w (f(x) - y)^2 + lam * sum |second difference of f|`` with f linear between
@@ -160,7 +200,9 @@ def trend_filter(x: np.ndarray, y: np.ndarray, w: np.ndarray, grid: np.ndarray, 
     h = (grid[-1] - grid[0]) / max(n - 1, 1)
     k = np.clip(((x - grid[0]) / h).astype(np.int64), 0, n - 2)
     f = (x - grid[k]) / h
-    data = np.zeros((3, n))  # upper banded form: row 2 diagonal, row 1 first, row 0 second off-diagonal
+    data = np.zeros(
+        (3, n)
+    )  # upper banded form: row 2 diagonal, row 1 first, row 0 second off-diagonal
     np.add.at(data[2], k, w * (1 - f) ** 2)
     np.add.at(data[2], k + 1, w * f * f)
     np.add.at(data[1], k + 1, w * f * (1 - f))
@@ -217,9 +259,16 @@ def _anchor_correction(grid: np.ndarray, fit: np.ndarray, a: np.ndarray) -> np.n
     return np.interp(grid, kx, ky)
 
 
-def fit_warp(t_new_s: np.ndarray, t_ref_s: np.ndarray, weight: np.ndarray | None = None, *,
-             anchors=(), params: FitParams = FitParams(), data_confidence: np.ndarray | None = None,
-             overlap_new_s: tuple[float, float] | None = None) -> TimeWarp:
+def fit_warp(
+    t_new_s: np.ndarray,
+    t_ref_s: np.ndarray,
+    weight: np.ndarray | None = None,
+    *,
+    anchors=(),
+    params: FitParams = FitParams(),
+    data_confidence: np.ndarray | None = None,
+    overlap_new_s: tuple[float, float] | None = None,
+) -> TimeWarp:
     """Fit a monotone warp to pairs (seconds), with manual anchors as hard constraints.
 
     ``weight`` (0..1) weighs each pair and, interpolated, is the warp's confidence unless
@@ -235,11 +284,15 @@ def fit_warp(t_new_s: np.ndarray, t_ref_s: np.ndarray, weight: np.ndarray | None
     conf = w if data_confidence is None else np.asarray(data_confidence, np.float64)[order]
     keep = _drop_contradicting(x, y, a) & np.isfinite(y)
     if keep.sum() + len(a) < 2:
-        raise WarpFitError(f"Only {int(keep.sum())} usable pair(s) and {len(a)} anchor(s): a warp needs at least two. Add anchors.")
+        raise WarpFitError(
+            f"Only {int(keep.sum())} usable pair(s) and {len(a)} anchor(s): a warp needs at least two. Add anchors."
+        )
     xs, ys, ws = x[keep], y[keep], w[keep]
     if len(xs) >= 3:
         iso = isotonic_regression(ys, weights=ws).x
-        inl = np.abs(ys - iso) <= max(params.outlier_s, 3 * 1.4826 * float(np.median(np.abs(ys - iso))))
+        inl = np.abs(ys - iso) <= max(
+            params.outlier_s, 3 * 1.4826 * float(np.median(np.abs(ys - iso)))
+        )
         if inl.sum() >= 2:
             xs, ys, ws = xs[inl], ys[inl], ws[inl]
     if overlap_new_s is None:
@@ -255,7 +308,11 @@ def fit_warp(t_new_s: np.ndarray, t_ref_s: np.ndarray, weight: np.ndarray | None
     py = np.concatenate([ys, a[:, 1]]) if len(a) else ys
     pw = np.concatenate([ws, np.full(len(a), 1e3)]) if len(a) else ws
     o = np.argsort(px, kind="stable")
-    fit = trend_filter(px[o], py[o], pw[o], grid, params.kink_penalty) if n_grid > 2 else np.interp(grid, px[o], py[o])
+    fit = (
+        trend_filter(px[o], py[o], pw[o], grid, params.kink_penalty)
+        if n_grid > 2
+        else np.interp(grid, px[o], py[o])
+    )
     if len(a):
         fit = fit + _anchor_correction(grid, fit, a)
     fit = np.maximum.accumulate(fit)
@@ -270,11 +327,22 @@ def fit_warp(t_new_s: np.ndarray, t_ref_s: np.ndarray, weight: np.ndarray | None
     c = np.interp(grid, x[keep], conf[keep]) if keep.any() else np.ones_like(grid)
     for an, _ in a:
         c = np.maximum(c, np.clip(1 - np.abs(grid - an) / 2.0, 0, 1))
-    return TimeWarp(grid, fit, np.clip(c, 0, 1), tuple(map(tuple, a.tolist())), (float(grid[0]), float(grid[-1])),
-                    x, y, w, params)
+    return TimeWarp(
+        grid,
+        fit,
+        np.clip(c, 0, 1),
+        tuple(map(tuple, a.tolist())),
+        (float(grid[0]), float(grid[-1])),
+        x,
+        y,
+        w,
+        params,
+    )
 
 
-def _insert_anchors(grid: np.ndarray, fit: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _insert_anchors(
+    grid: np.ndarray, fit: np.ndarray, a: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Add the anchors themselves as samples so interpolation passes exactly through them."""
     g = np.concatenate([grid, a[:, 0]])
     f = np.concatenate([fit, a[:, 1]])

@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         "across, and export them for your editor.",
     )
     parser.add_argument("--version", action="version", version=f"mtbsync {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for area in _AREAS:
@@ -41,8 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mtbsync`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if not args.debug:
         warnings.showwarning = _one_line_warning
     try:

@@ -22,7 +22,9 @@ def _anchor(text: str) -> tuple[float, float]:
         a, b = text.split(":")
         return float(a), float(b)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04") from None
+        raise argparse.ArgumentTypeError(
+            f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04"
+        ) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,21 +32,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("index", help="sample and describe a reference run once, for many syncs")
     p.add_argument("--reference", required=True, help="reference run video")
     p.add_argument("--out", required=True, help="index file to write (.npz)")
-    p.add_argument("--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second (default %(default)s)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=SampleParams.max_rate_hz,
+        help="most samples per second (default %(default)s)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("sync", help="align a new run to a reference run: warp.json, pairs.csv, report.json")
+    p = sub.add_parser(
+        "sync", help="align a new run to a reference run: warp.json, pairs.csv, report.json"
+    )
     p.add_argument("--reference", required=True)
     p.add_argument("--new", required=True)
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--index", help="reference index from `mtbsync index` (checked against the reference)")
+    p.add_argument(
+        "--index", help="reference index from `mtbsync index` (checked against the reference)"
+    )
     p.add_argument("--ref-gpx", help="GPS track of the reference run (GPX, FIT)")
     p.add_argument("--new-gpx", help="GPS track of the new run (GPX, FIT)")
-    p.add_argument("--method", choices=("auto", "vision", "gps"), default="auto",
-                   help="auto: vision with a GPS prior when tracks exist; gps: tracks only")
-    p.add_argument("--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second")
+    p.add_argument(
+        "--method",
+        choices=("auto", "vision", "gps"),
+        default="auto",
+        help="auto: vision with a GPS prior when tracks exist; gps: tracks only",
+    )
+    p.add_argument(
+        "--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second"
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -53,25 +70,46 @@ def register(sub: argparse._SubParsersAction) -> None:
     wsub = p.add_subparsers(dest="warp_command", required=True, metavar="ACTION")
     r = wsub.add_parser("refit", help="refit a warp through manual anchors (hard constraints)")
     r.add_argument("--warp", required=True)
-    r.add_argument("--anchor", type=_anchor, action="append", default=[], metavar="T_NEW:T_REF",
-                   help="a manual anchor pair in seconds; repeat for more")
-    r.add_argument("--clear-anchors", action="store_true", help="drop the anchors the warp already has")
+    r.add_argument(
+        "--anchor",
+        type=_anchor,
+        action="append",
+        default=[],
+        metavar="T_NEW:T_REF",
+        help="a manual anchor pair in seconds; repeat for more",
+    )
+    r.add_argument(
+        "--clear-anchors", action="store_true", help="drop the anchors the warp already has"
+    )
     r.add_argument("--out", required=True)
     r.add_argument("--force", action="store_true")
     r.set_defaults(func=cmd_warp_refit)
 
     p = sub.add_parser("transfer", help="carry reference markers to the new run")
     p.add_argument("--warp", required=True)
-    p.add_argument("--markers", required=True, help="reference markers CSV: name,t_ref[,colour][,comment]")
-    p.add_argument("--out", required=True, help="new markers CSV: name,t_ref,t_new,confidence,needs_review,comment")
-    p.add_argument("--review-threshold", type=float, default=0.6, help="below this confidence a marker needs review")
+    p.add_argument(
+        "--markers", required=True, help="reference markers CSV: name,t_ref[,colour][,comment]"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="new markers CSV: name,t_ref,t_new,confidence,needs_review,comment",
+    )
+    p.add_argument(
+        "--review-threshold",
+        type=float,
+        default=0.6,
+        help="below this confidence a marker needs review",
+    )
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_transfer)
 
     p = sub.add_parser("demo", help="run the whole chain on the bundled sample data")
     p.add_argument("--out", default="out/demo", help="output folder (default %(default)s)")
     p.add_argument("--force", action="store_true", help="redo and overwrite an earlier demo")
-    p.add_argument("--quiet-if-done", action="store_true", help="do nothing if the demo outputs exist")
+    p.add_argument(
+        "--quiet-if-done", action="store_true", help="do nothing if the demo outputs exist"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_demo)
 
@@ -81,7 +119,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     index = build_index(args.reference, SampleParams(max_rate_hz=args.fps), progress_for(args))
     save_index(index, args.out, force=args.force)
-    print(f"Indexed {len(index.keyframes.t_s)} samples of '{args.reference}' in {time.perf_counter() - t0:.1f} s -> {args.out}")
+    print(
+        f"Indexed {len(index.keyframes.t_s)} samples of '{args.reference}' in {time.perf_counter() - t0:.1f} s -> {args.out}"
+    )
     return 0
 
 
@@ -104,8 +144,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
         check_index(index, args.reference, params.sample, index_path=args.index)
     try:
-        result = sync_runs(args.reference, args.new, index=index, params=params, ref_track=_track(args.ref_gpx),
-                           new_track=_track(args.new_gpx), method=args.method, progress=progress_for(args))
+        result = sync_runs(
+            args.reference,
+            args.new,
+            index=index,
+            params=params,
+            ref_track=_track(args.ref_gpx),
+            new_track=_track(args.new_gpx),
+            method=args.method,
+            progress=progress_for(args),
+        )
     except NoReliableMatchError as err:
         if getattr(err, "report", None):
             write_report(err.report, out / "report.json", force=args.force)
@@ -113,12 +161,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     paths = write_sync_outputs(result, out, force=args.force)
     rep = result.report
     ov = rep.get("overlap_new_s", [0, 0])
-    print(f"{rep['status']}: new {ov[0]:.2f}-{ov[1]:.2f} s matched (coverage {rep.get('coverage', 0):.0%}, "
-          f"median confidence {rep.get('median_confidence', float('nan')):.2f}) in {sum(rep['timings_s'].values()):.1f} s")
+    print(
+        f"{rep['status']}: new {ov[0]:.2f}-{ov[1]:.2f} s matched (coverage {rep.get('coverage', 0):.0%}, "
+        f"median confidence {rep.get('median_confidence', float('nan')):.2f}) in {sum(rep['timings_s'].values()):.1f} s"
+    )
     for k, p in paths.items():
         print(f"  {k:<7} {p}")
     if rep["status"] != "ok":
-        print("Some stretches are doubtful: review the markers flagged needs_review.", file=sys.stderr)
+        print(
+            "Some stretches are doubtful: review the markers flagged needs_review.", file=sys.stderr
+        )
     return 0
 
 
@@ -141,7 +193,9 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     write_transferred_csv(markers, args.out, force=args.force)
     n_rev = sum(m.needs_review for m in markers)
     n_out = sum(not m.in_overlap for m in markers)
-    print(f"{len(markers)} marker(s) -> {args.out}: {n_rev} need review ({n_out} outside the overlap)")
+    print(
+        f"{len(markers)} marker(s) -> {args.out}: {n_rev} need review ({n_out} outside the overlap)"
+    )
     return 0
 
 
@@ -152,7 +206,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.quiet_if_done and (out / "new_markers.csv").exists():
         return 0
     if out.exists() and any(out.iterdir()) and not args.force:
-        raise OutputExistsError(f"Demo folder '{out}' exists. Pass --force to redo it, or --out another folder.")
+        raise OutputExistsError(
+            f"Demo folder '{out}' exists. Pass --force to redo it, or --out another folder."
+        )
     paths = run_demo(out, force=True, progress=progress_for(args))
     print("Demo done. Outputs:")
     for k, p in paths.items():

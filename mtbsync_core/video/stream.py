@@ -35,7 +35,9 @@ def _open_container(path: str | os.PathLike[str]) -> av.container.InputContainer
     if p.is_dir():
         raise VideoOpenError(f"'{p}' is a folder, not a video file. Pass a video file.")
     if p.stat().st_size == 0:
-        raise VideoOpenError(f"Video '{p}' is empty (0 bytes). Copy the file from the camera again.")
+        raise VideoOpenError(
+            f"Video '{p}' is empty (0 bytes). Copy the file from the camera again."
+        )
     try:
         container = av.open(str(p))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as err:
@@ -65,8 +67,12 @@ def _first_frame(container: av.container.InputContainer, path: str) -> av.VideoF
         for frame in container.decode(stream):
             return frame
     except av.error.FFmpegError as err:
-        raise VideoOpenError(f"Video '{path}' could not be decoded ({err}). The file may be truncated or corrupt.") from err
-    raise VideoOpenError(f"Video '{path}' has a video stream but no decodable frame. The file may be truncated.")
+        raise VideoOpenError(
+            f"Video '{path}' could not be decoded ({err}). The file may be truncated or corrupt."
+        ) from err
+    raise VideoOpenError(
+        f"Video '{path}' has a video stream but no decodable frame. The file may be truncated."
+    )
 
 
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
@@ -91,17 +97,28 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         frames = int(st.frames or round(dur * float(fps)))
         gop = _keyframe_interval(c, st)
         guessed = st.guessed_rate or rate
-        is_vfr = bool(rate and guessed and abs(float(rate) - float(guessed)) > 0.01 * float(guessed))
+        is_vfr = bool(
+            rate and guessed and abs(float(rate) - float(guessed)) > 0.01 * float(guessed)
+        )
         return VideoInfo(
-            path=path, width=first.width, height=first.height, fps=fps, duration_s=dur,
-            frame_count=frames, codec=st.codec_context.name, rotation_deg=_rotation_deg(st),
-            is_vfr=is_vfr, start_time_s=start_s, has_audio=bool(c.streams.audio),
+            path=path,
+            width=first.width,
+            height=first.height,
+            fps=fps,
+            duration_s=dur,
+            frame_count=frames,
+            codec=st.codec_context.name,
+            rotation_deg=_rotation_deg(st),
+            is_vfr=is_vfr,
+            start_time_s=start_s,
+            has_audio=bool(c.streams.audio),
             gop_size=gop,
         )
 
 
-def _keyframe_interval(container: av.container.InputContainer, st: av.video.stream.VideoStream,
-                       max_packets: int = 600) -> int | None:
+def _keyframe_interval(
+    container: av.container.InputContainer, st: av.video.stream.VideoStream, max_packets: int = 600
+) -> int | None:
     """Median distance between keyframes, in frames, from the first packets (demux only)."""
     container.seek(0)
     keys, n = [], 0
@@ -174,8 +191,13 @@ class VideoStream:
         g = self.info.gop_size
         return None if g is None else g / float(self.info.fps)
 
-    def iter_gray(self, mode: str = "all", width: int | None = 320, start_s: float = 0.0,
-                  end_s: float = math.inf) -> Iterator[tuple[float, np.ndarray]]:
+    def iter_gray(
+        self,
+        mode: str = "all",
+        width: int | None = 320,
+        start_s: float = 0.0,
+        end_s: float = math.inf,
+    ) -> Iterator[tuple[float, np.ndarray]]:
         """Yield ``(t_s, grey image)`` for each decoded frame in [start_s, end_s], ``width`` px wide.
 
         ``mode`` is ``"all"``, ``"nonref"`` (I and P frames: B-frames are not even decoded) or
@@ -226,7 +248,9 @@ class VideoStream:
             if frame.time > target + 1e-6:
                 break
         if chosen is None:
-            raise VideoOpenError(f"No frame at {t_s:.3f} s in '{self.path}' (duration {self.info.duration_s:.3f} s).")
+            raise VideoOpenError(
+                f"No frame at {t_s:.3f} s in '{self.path}' (duration {self.info.duration_s:.3f} s)."
+            )
         img = chosen.to_ndarray(format="bgr24") if colour else _luma(chosen)
         return _rotated(_scaled(img, width), self.info.rotation_deg)
 
