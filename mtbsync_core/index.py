@@ -119,16 +119,23 @@ def load_index(path: str | os.PathLike[str]) -> ReferenceIndex:
             f"Index '{p}' is format {meta.get('format')!r} version {meta.get('version')!r}; "
             f"this mtbsync reads {INDEX_FORMAT!r} version {INDEX_VERSION}. Rebuild it with `mtbsync index`."
         )
-    offsets = np.concatenate([[0], np.cumsum(arrays["orb_counts"])])
-    orbs = {
-        int(k): OrbFeatures(
-            arrays["orb_xy"][offsets[i] : offsets[i + 1]],
-            arrays["orb_desc"][offsets[i] : offsets[i + 1]],
+    try:
+        offsets = np.concatenate([[0], np.cumsum(arrays["orb_counts"])])
+        orbs = {
+            int(k): OrbFeatures(
+                arrays["orb_xy"][offsets[i] : offsets[i + 1]],
+                arrays["orb_desc"][offsets[i] : offsets[i + 1]],
+            )
+            for i, k in enumerate(arrays["orb_keys"])
+        }
+        kf = Keyframes(
+            arrays["t_s"], arrays["desc"], arrays["thumbs"], _info_from_json(meta["info"])
         )
-        for i, k in enumerate(arrays["orb_keys"])
-    }
-    kf = Keyframes(arrays["t_s"], arrays["desc"], arrays["thumbs"], _info_from_json(meta["info"]))
-    return ReferenceIndex(kf, orbs, meta["source_hash"], SampleParams(**meta["params"]))
+        return ReferenceIndex(kf, orbs, meta["source_hash"], SampleParams(**meta["params"]))
+    except (KeyError, TypeError, ValueError) as err:
+        raise IndexFileError(
+            f"Index '{p}' is missing or has a malformed field ({err}). Rebuild it with `mtbsync index`."
+        ) from err
 
 
 def check_index(
