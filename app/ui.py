@@ -161,3 +161,14 @@ def saved_upload(store: ProjectStore, upload: Any) -> Path:
     tmp.write_bytes(upload.getbuffer())
     tmp.replace(dst)
     return dst
+
+
+def require_static_serving() -> None:
+    """Stop with a fix when app/static is not served (plotly.js and the video proxies live there)."""
+    if not st.get_option("server.enableStaticServing"):
+        st.error(
+            "Static file serving is off, so the plot and the videos cannot load. Start the app from "
+            "the repository root with `make app` (it reads .streamlit/config.toml), or pass "
+            "`--server.enableStaticServing true`."
+        )
+        st.stop()

@@ -18,6 +18,7 @@ WINDOW_S = 5.0
 st.title("Review")
 store = ui.require_store()
 key, res = ui.require_synced(store)
+ui.require_static_serving()
 warp, _ = ui.current_warp(store, key, res)
 rows = ui.reviewed_markers(store, key, warp)
 new, ref = store.video("new"), store.video("ref")

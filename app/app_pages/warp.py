@@ -12,6 +12,7 @@ from mtbsync_core import MtbSyncError
 st.title("Warp")
 store = ui.require_store()
 key, res = ui.require_synced(store)
+ui.require_static_serving()
 
 
 def apply_edit(edit: dict) -> None:
