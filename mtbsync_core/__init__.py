@@ -48,6 +48,8 @@ from .markers import (
 from .pipeline import SyncParams, SyncResult, sync_runs, write_sync_outputs
 from .sampling import SampleParams
 from .video import VideoStream, open_video, probe_video
+from .video.proxy import make_proxy
+from .fileio import content_hash
 from .warp import FitParams, TimeWarp, fit_warp, read_warp, write_warp
 
 # --- exports / imports (mtbsync_core.export) ---
