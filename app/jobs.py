@@ -106,7 +106,7 @@ def _timed(job: Job, stage: str, fn, *args, **kwargs):
 
 
 def _ensure_proxy(store: ProjectStore, role: str, job: Job) -> None:
-    from mtbsync_core.video.proxy import make_proxy
+    from mtbsync_core import make_proxy
 
     row = store.video(role)
     if row is None:

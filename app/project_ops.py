@@ -21,8 +21,7 @@ MARKER_SUFFIXES = (".csv", ".edl", ".fcpxml", ".xml")
 
 def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> dict:
     """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info."""
-    from mtbsync_core import VideoOpenError, probe_video
-    from mtbsync_core.fileio import content_hash
+    from mtbsync_core import VideoOpenError, content_hash, probe_video
 
     p = Path(path).expanduser()
     if not p.is_file():

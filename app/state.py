@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mtbsync_core.model import Marker
+from mtbsync_core import Marker
 
 #: Session-state keys shared across pages.
 K_PROJECT = "mtb_project_path"
