@@ -13,8 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_DATA = ROOT / "sample_data"
 RUN_SIZE = (320, 180)
 
 

@@ -1,0 +1,95 @@
+"""Alignment steps on real encoded runs: coarse DP path, sub-sample refinement, ORB verification."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtbsync_core.align import AlignParams, coarse_path, refine_path, similarity_matrix, verify_path
+from mtbsync_core.features import verify_pair
+from mtbsync_core.sampling import SampleParams, sample_run
+
+OFFSET_S = 3.0  # runs.offset starts 3 s into the reference at the same pace
+
+
+@pytest.fixture(scope="module")
+def sampled(runs):
+    ref, ref_orbs, _ = sample_run(runs.ref, SampleParams())
+    new, new_orbs, _ = sample_run(runs.offset.path, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0))
+    other, other_orbs, _ = sample_run(runs.other, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0))
+    return {"ref": (ref, ref_orbs), "new": (new, new_orbs), "other": (other, other_orbs)}
+
+
+def test_similarity_matrix_peaks_on_the_matching_frames(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    sim = similarity_matrix(new, ref)
+    assert sim.shape == (len(new.t_s), len(ref.t_s)) and sim.dtype == np.float32
+    best_t = ref.t_s[np.argmax(sim, axis=1)]
+    assert np.median(np.abs(best_t - (new.t_s + OFFSET_S))) < 0.1
+    self_sim = similarity_matrix(ref, ref)
+    np.testing.assert_allclose(np.diag(self_sim), 1.0, atol=1e-4)
+
+
+def test_coarse_path_is_monotone_and_follows_the_offset(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    path = coarse_path(new, ref)
+    assert np.all(np.diff(path.i_new) == 1)  # one reference sample per new sample, in order
+    assert np.all(np.diff(path.j_ref) >= 0)
+    assert path.grid_s == 0.0  # small runs: the DP runs on every sample
+    assert len(path.i_new) >= 0.9 * len(new.t_s)
+    err = np.abs(ref.t_s[path.j_ref] - (new.t_s[path.i_new] + OFFSET_S))
+    assert np.median(err) <= 1 / 15 + 1e-6 and err.max() <= 0.2
+
+
+def test_coarse_path_on_a_thinned_grid_when_the_matrix_is_large(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    path = coarse_path(new, ref, AlignParams(max_dp_cells=2000))
+    assert path.grid_s > 1 / 15
+    assert np.all(np.diff(path.i_new) == 1) and np.all(np.diff(path.j_ref) >= 0)
+    err = np.abs(ref.t_s[path.j_ref] - (new.t_s[path.i_new] + OFFSET_S))
+    assert np.median(err) <= path.grid_s
+    t_ref, _ = refine_path(new, ref, path, AlignParams(max_dp_cells=2000))
+    assert np.median(np.abs(t_ref - (new.t_s[path.i_new] + OFFSET_S))) < 0.02
+
+
+def test_refinement_gets_below_a_sample(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    path = coarse_path(new, ref)
+    truth = new.t_s[path.i_new] + OFFSET_S
+    t_ref, quality = refine_path(new, ref, path)
+    coarse_err = np.median(np.abs(ref.t_s[path.j_ref] - truth))
+    fine_err = np.median(np.abs(t_ref - truth))
+    assert fine_err < 0.01, f"refined median error {fine_err * 1000:.1f} ms"
+    assert fine_err < coarse_err
+    assert np.median(quality) > 0.9 and np.all(quality <= 1 + 1e-6)
+    t_plain, _ = refine_path(new, ref, path, AlignParams(refine=False))
+    np.testing.assert_array_equal(t_plain, ref.t_s[path.j_ref])
+
+
+def test_verification_counts_inliers_on_the_path(sampled):
+    ref, ref_orbs = sampled["ref"]
+    new, new_orbs = sampled["new"]
+    path = coarse_path(new, ref)
+    t_ref, _ = refine_path(new, ref, path)
+    events = []
+    v_idx, checks = verify_path(new.t_s, new_orbs, ref, ref_orbs, path.i_new, t_ref, events.append)
+    assert len(v_idx) == len(checks) >= 6
+    assert all(int(path.i_new[k]) in new_orbs for k in v_idx)
+    inliers = np.array([c.inliers for c in checks])
+    assert np.median(inliers) >= AlignParams().good_inliers
+    assert events[-1].stage == "verify" and events[-1].done == events[-1].total == len(v_idx)
+
+
+def test_unrelated_frames_do_not_verify(sampled):
+    _, new_orbs = sampled["new"]
+    _, other_orbs = sampled["other"]
+    _, ref_orbs = sampled["ref"]
+    unrelated = [verify_pair(a, b).inliers for a, b in zip(new_orbs.values(), other_orbs.values(), strict=False)]
+    assert max(unrelated) < AlignParams().min_inliers
+    same = verify_pair(ref_orbs[0], ref_orbs[0])
+    assert same.inliers > 100
+    np.testing.assert_allclose(same.similarity, [[1, 0, 0], [0, 1, 0]], atol=1e-3)
