@@ -175,13 +175,12 @@ def fine_fit(ref: AudioTrack, cam: AudioTrack, off: float, drift: float, prm: Au
     """Windowed fine lags around the line ``ref = off + (1+drift) cam``; returns a fit dict."""
     sr = cam.rate_hz
     rate = 1.0 + drift
-    # cam samples whose predicted ref time lies inside ref
-    t_cam = cam.t0_s + np.arange(len(cam.samples)) / sr
-    t_ref = off + rate * t_cam
-    inside = np.flatnonzero((t_ref > ref.t0_s + 0.05) & (t_ref < ref.t0_s + ref.duration_s - 0.05))
-    if len(inside) < sr:
+    # cam samples whose predicted ref time lies inside ref (ref = off + rate * cam, rate > 0)
+    lo = ((ref.t0_s + 0.05 - off) / rate - cam.t0_s) * sr
+    hi = ((ref.t0_s + ref.duration_s - 0.05 - off) / rate - cam.t0_s) * sr
+    a0, a1 = max(0, int(np.ceil(lo))), min(len(cam.samples) - 1, int(np.floor(hi)))
+    if a1 - a0 < sr:
         return None
-    a0, a1 = inside[0], inside[-1]
     win = int(min(prm.fine_window_s, (a1 - a0) / sr / 3) * sr)
     count = min(prm.fine_max_windows, max(5, int(2 * (a1 - a0) / max(win, 1))))  # half-overlapping
     rows = []
