@@ -16,6 +16,7 @@ import av
 import numpy as np
 from scipy.ndimage import median_filter
 
+from ..errors import MulticamError
 from .media import open_media
 from .solve import PairEstimate
 
@@ -45,7 +46,13 @@ def brightness_series(
             y = fr.to_ndarray(format="gray")
             if roi is not None:
                 x0, y0, w, h = roi
-                y = y[y0 : y0 + h, x0 : x0 + w]
+                full = y.shape
+                y = y[max(0, y0) : y0 + h, max(0, x0) : x0 + w]
+                if y.size == 0:
+                    raise MulticamError(
+                        f"ROI {roi} (x, y, w, h) lies outside the {full[1]}x{full[0]} frames of "
+                        f"'{path}'. Draw the box inside the picture."
+                    )
             t.append(float(fr.pts * fr.time_base))
             b.append(float(y.mean()))
     t_a = np.asarray(t)

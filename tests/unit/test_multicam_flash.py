@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from mtbsync_core.errors import MulticamError
 from mtbsync_core.multicam.flash import (
     FlashEvents,
     detect_flash_events,
@@ -76,3 +77,12 @@ def test_wrong_polarity_does_not_match():
     a = FlashEvents(np.array([1.0, 2.0, 3.5]), np.array([1, -1, 1]), 1 / 30)
     b = FlashEvents(np.array([1.0, 2.0, 3.5]), np.array([-1, 1, -1]), 1 / 30)
     assert estimate_flash_pair(a, b).status != "ok"
+
+
+def test_roi_limits_the_measurement_and_is_checked(tmp_path):
+    specs = [CamSpec("a", 1.0, 0.0, Fraction(30), 4.0, audio=False, seed=1)]
+    truths = make_camera_set(tmp_path, specs, seed=2)
+    ev = read_flash_events(truths[0].path, roi=(40, 20, 60, 40))
+    assert len(ev.t_s) >= 2  # the flash lights the whole picture, so any box sees it
+    with pytest.raises(MulticamError, match="outside"):
+        read_flash_events(truths[0].path, roi=(500, 500, 10, 10))
