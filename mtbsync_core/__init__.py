@@ -24,7 +24,7 @@ from .errors import (
     WarpFileError,
     WarpFitError,
 )
-from .model import Keyframes, MatchPairs, Marker, TimePrior, TransferredMarker, VideoInfo
+from .model import Keyframes, Marker, MatchPairs, TimePrior, TransferredMarker, VideoInfo
 from .progress import ProgressCallback, ProgressEvent
 from .timebase import (
     frame_to_seconds,
@@ -35,35 +35,128 @@ from .timebase import (
     timecode_to_frames,
 )
 
-# --- run-to-run engine (video, index, align, warp, markers, pipeline) ---
-from .align import AlignParams
-from .index import ReferenceIndex, build_index, check_index, load_index, save_index
-from .markers import (
-    read_markers_csv,
-    read_transferred_csv,
-    transfer_markers,
-    write_markers_csv,
-    write_transferred_csv,
-)
-from .pipeline import SyncParams, SyncResult, sync_runs, write_sync_outputs
-from .sampling import SampleParams
-from .video import VideoStream, open_video, probe_video
-from .video.proxy import make_proxy
-from .fileio import content_hash
-from .warp import FitParams, TimeWarp, fit_warp, read_warp, write_warp
+# The rest of the public API is imported on first use (PEP 562), so that `import mtbsync_core`
+# and the CLI start fast: each name maps to the module that defines it.
+_LAZY: dict[str, str] = {
+    # run-to-run engine
+    "AlignParams": "align",
+    "ReferenceIndex": "index",
+    "build_index": "index",
+    "check_index": "index",
+    "load_index": "index",
+    "save_index": "index",
+    "read_markers_csv": "markers",
+    "read_transferred_csv": "markers",
+    "transfer_markers": "markers",
+    "write_markers_csv": "markers",
+    "write_transferred_csv": "markers",
+    "SyncParams": "pipeline",
+    "SyncResult": "pipeline",
+    "sync_runs": "pipeline",
+    "write_sync_outputs": "pipeline",
+    "SampleParams": "sampling",
+    "VideoStream": "video",
+    "open_video": "video",
+    "probe_video": "video",
+    "make_proxy": "video.proxy",
+    "content_hash": "fileio",
+    "FitParams": "warp",
+    "TimeWarp": "warp",
+    "fit_warp": "warp",
+    "read_warp": "warp",
+    "write_warp": "warp",
+    # exports / imports
+    "edl_to_string": "export",
+    "export_to_string": "export",
+    "fcpxml_to_string": "export",
+    "premiere_xml_to_string": "export",
+    "read_edl": "export",
+    "read_fcpxml": "export",
+    "read_markers_file": "export",
+    "read_premiere_xml": "export",
+    "write_export": "export",
+    "read_start_timecode": "video.timecode",
+    "read_video_rate": "video.timecode",
+    # GPS and telemetry
+    "ClockOffset": "gps",
+    "GpsTimePrior": "gps",
+    "Imu": "gps",
+    "Track": "gps",
+    "clock_check": "gps",
+    "estimate_clock_offset": "gps",
+    "match_tracks": "gps",
+    "prior_for_videos": "gps",
+    "prior_from_tracks": "gps",
+    "prior_summary": "gps",
+    "read_fit": "gps",
+    "read_gpx": "gps",
+    "read_imu": "gps",
+    "read_track": "gps",
+    "refine_clock_offset": "gps",
+    "warp_samples_from_prior": "gps",
+    "video_start_utc": "gps",
+    "write_fit": "gps",
+    "write_gpx": "gps",
+    # multi-camera
+    "CameraSync": "multicam",
+    "Frame": "multicam",
+    "MulticamResult": "multicam",
+    "Timeline": "multicam",
+    "read_multicam": "multicam",
+    "sync_cameras": "multicam",
+    "trim_cameras": "multicam",
+    "write_multicam": "multicam",
+}
 
-# --- exports / imports (mtbsync_core.export) ---
-from .export import (edl_to_string, export_to_string, fcpxml_to_string, premiere_xml_to_string,
-                     read_edl, read_fcpxml, read_markers_file, read_premiere_xml, write_export)
-from .video.timecode import read_start_timecode, read_video_rate
 
-# --- GPS and telemetry (mtbsync_core.gps) ---
-from .gps import (ClockOffset, GpsTimePrior, Imu, Track, clock_check, estimate_clock_offset, match_tracks,
-                  prior_for_videos, prior_from_tracks, prior_summary, read_fit, read_gpx, read_imu,
-                  read_track, refine_clock_offset, warp_samples_from_prior, video_start_utc, write_fit,
-                  write_gpx)
+def __getattr__(name: str):
+    """Import a public name from its module on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mtbsync_core' has no attribute {name!r}")
+    import importlib
 
-# --- multi-camera (mtbsync_core.multicam) ---
-from .multicam import CameraSync, Frame, MulticamResult, Timeline, read_multicam, sync_cameras, trim_cameras, write_multicam  # noqa: E501
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations"}]
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = [
+    "__version__",
+    # errors
+    "AudioMissingError",
+    "ExportError",
+    "FeaturelessVideoError",
+    "GpsParseError",
+    "ImportMarkersError",
+    "IndexFileError",
+    "IndexMismatchError",
+    "MarkerFileError",
+    "MtbSyncError",
+    "MulticamError",
+    "NoReliableMatchError",
+    "OutputExistsError",
+    "VideoOpenError",
+    "WarpFileError",
+    "WarpFitError",
+    # data model, progress, time
+    "Keyframes",
+    "MatchPairs",
+    "Marker",
+    "TimePrior",
+    "TransferredMarker",
+    "VideoInfo",
+    "ProgressCallback",
+    "ProgressEvent",
+    "frame_to_seconds",
+    "frames_to_timecode",
+    "parse_fps",
+    "seconds_to_frame",
+    "seconds_to_timecode",
+    "timecode_to_frames",
+    *_LAZY,
+]
