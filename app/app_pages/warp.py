@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import streamlit as st
 
@@ -41,8 +43,18 @@ except MtbSyncError as err:
 if msg := st.session_state.pop("_warp_error", None):
     st.error(msg)
 anchors = store.anchors(key)
+marks = [
+    {"name": r["name"], "t_new": r["t_new_s"], "t_ref": r["t_ref_s"], "confidence": r["confidence"]}
+    for r in ui.reviewed_markers(store, key, warp)
+    if math.isfinite(r["t_new_s"]) and r["status"] != "reject"
+]
 edit = warp_editor(
-    warp, res.get("pairs"), anchors, key="warp_editor", rev=f"{len(anchors)}:{hash(tuple(anchors))}"
+    warp,
+    res.get("pairs"),
+    anchors,
+    key="warp_editor",
+    rev=f"{len(anchors)}:{hash(tuple(anchors))}",
+    markers=marks,
 )
 if edit:
     apply_edit(edit)

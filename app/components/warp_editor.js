@@ -31,6 +31,12 @@ function figure(d, anchors) {
      name: "anchors", marker: {size: 15, color: "#f28c28", symbol: "diamond",
                                line: {color: "white", width: 2}},
      hovertemplate: "anchor new %{x:.2f} s → ref %{y:.2f} s<extra></extra>"},
+    {x: (d.markers || []).map(m => m.t_new), y: (d.markers || []).map(m => m.t_ref),
+     text: (d.markers || []).map(m => m.name), mode: "markers+text", type: "scatter",
+     name: "markers", textposition: "top left", textfont: {size: 11, color: "#bbb"},
+     marker: {size: 9, symbol: "triangle-up", color: (d.markers || []).map(m => m.confidence),
+              cmin: 0, cmax: 1, colorscale: CONF_SCALE, line: {color: "#222", width: 1}},
+     hovertemplate: "%{text}<br>new %{x:.2f} s → ref %{y:.2f} s<extra></extra>"},
   ];
   const shapes = [];
   if (d.overlap) {

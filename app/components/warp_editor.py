@@ -47,8 +47,12 @@ def warp_editor(
     *,
     key: str,
     rev: str = "",
+    markers: list[dict[str, Any]] | None = None,
 ) -> dict | None:
-    """Mount the editor; returns the edit dict of this rerun or None."""
+    """Mount the editor; returns the edit dict of this rerun or None.
+
+    ``markers``: [{"name", "t_new", "t_ref", "confidence"}] drawn on the curve for orientation.
+    """
     t_new = np.asarray(warp.t_new_s, float)
     t_ref = np.asarray(warp.t_ref_s, float)
     wx, wy = _decimate(t_new, t_ref)
@@ -65,6 +69,7 @@ def warp_editor(
         "overlap": list(warp.overlap_new_s),
         "low": low_confidence_spans(t_new, np.asarray(warp.confidence, float)),
         "rev": rev,
+        "markers": markers or [],
     }
     result = _component(key=key, data=data, on_edit_change=lambda: None)
     return getattr(result, "edit", None)
