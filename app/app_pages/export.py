@@ -16,6 +16,7 @@ FORMATS = {  # fmt: (label, file suffix, mime)
     "fcpxml": ("FCPXML (Final Cut Pro)", ".fcpxml", "application/xml"),
     "premiere": ("Premiere Pro XML", ".xml", "application/xml"),
     "csv": ("CSV", ".csv", "text/csv"),
+    "json": ("JSON", ".json", "application/json"),
 }
 
 st.title("Export")

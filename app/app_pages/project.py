@@ -111,13 +111,16 @@ def tracks_input(store: ProjectStore) -> None:
             cur = store.track(role)
             st.caption(f"{ROLES[role]}: `{cur}`" if cur else f"{ROLES[role]}: none")
             path = st.text_input(f"{ROLES[role]} track path", key=f"track_{role}")
+            up = st.file_uploader(
+                f"…or upload the {ROLES[role].lower()} track",
+                key=f"track_up_{role}",
+                type=["gpx", "fit"],
+            )
             c1, c2, c3 = st.columns(3)
-            if (
-                c1.button("Attach track", key=f"attach_{role}")
-                and path.strip()
-                and _apply(register_track, store, role, path.strip())
-            ):
-                st.rerun()
+            if c1.button("Attach track", key=f"attach_{role}") and (up is not None or path.strip()):
+                src = ui.saved_upload(store, up) if up is not None else path.strip()
+                if _apply(register_track, store, role, src):
+                    st.rerun()
             video = store.video(role)
             if c2.button(
                 "Use the video's own GPS (GoPro)", key=f"gpmf_{role}", disabled=video is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 
 import pytest
@@ -37,6 +38,7 @@ def test_export_downloads_parse_back(app_test, synced_dir, downloads, tmp_path):
         "new_markers.csv",
         "new_markers.edl",
         "new_markers.fcpxml",
+        "new_markers.json",
         "new_markers.xml",
     ]
     edl = tmp_path / "m.edl"
@@ -50,6 +52,9 @@ def test_export_downloads_parse_back(app_test, synced_dir, downloads, tmp_path):
     csv_text = downloads["new_markers.csv"].decode()
     assert "root" not in csv_text and "drop" in csv_text
     assert any("rejected" in m.value for m in at.markdown)
+    doc = json.loads(downloads["new_markers.json"])
+    names = sorted(m["name"] for m in (doc["markers"] if isinstance(doc, dict) else doc))
+    assert "root" not in names and "drop" in names
 
 
 def test_export_without_project_says_what_to_do(app_test, project_dir):

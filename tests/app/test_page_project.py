@@ -145,3 +145,9 @@ def test_markers_from_an_editor_edl_and_gps_tracks(app_test, project_dir, clips,
     assert not at.error and store.track("ref") == str(good.resolve())
     at.button(key="untrack_ref").click().run()
     assert store.track("ref") is None
+    at.text_input(key="track_new").input("")
+    at.file_uploader(key="track_up_new").set_value(
+        ("new.gpx", GPX.encode(), "application/gpx+xml")
+    ).run()
+    at.button(key="attach_new").click().run()
+    assert not at.error and store.track("new").endswith("uploads/new.gpx")
