@@ -68,9 +68,13 @@ def detect_flash_events(
     win = max(3, int(baseline_s / period) | 1)
     base = median_filter(level, size=win, mode="nearest")
     x = level - base
-    noise = 1.4826 * float(np.median(np.abs(x - np.median(x)))) + 1e-6
+    # scene changes are smooth from frame to frame, a light cue is a step: judge it against the
+    # frame-to-frame noise, not against the slow drift of the picture's brightness
+    step_noise = (
+        1.4826 * float(np.median(np.abs(np.diff(level) - np.median(np.diff(level))))) + 1e-6
+    )
     on_level = float(np.percentile(x, 99.5))
-    if on_level < max(min_jump, 8 * noise):
+    if on_level < max(min_jump, 8 * step_noise):
         return FlashEvents(np.zeros(0), np.zeros(0, int), period)
     thr = on_level / 2
     lit = x > thr
@@ -80,9 +84,11 @@ def detect_flash_events(
         rise = not lit[e]
         k = e + 1 if rise else e  # first lit frame of a rise / last lit frame of a fall
         run = _run_level(x, lit, k)
-        lo, hi = (k - 1, k + 1) if rise else (k - 1, k + 1)
-        if lo < 0 or hi >= len(x) or np.ptp(np.diff(t_s[lo : hi + 1])) > 0.5 * period:
+        lo, hi = k - 1, k + 1
+        if lo < 1 or hi >= len(x) - 1 or np.ptp(np.diff(t_s[lo - 1 : hi + 2])) > 0.5 * period:
             continue  # no clean neighbours (edge of file or a dropped frame)
+        if abs(level[hi + 1] - level[lo - 1]) < 0.5 * run:
+            continue  # a slow change of the scene, not a step of light
         f = np.clip(x[lo : hi + 1] / run, 0, 1)
         if rise:
             times.append(t_s[hi] + period - period * f.sum())

@@ -178,6 +178,9 @@ class CamSpec:
     audio_lead_s: float = 0.0  # audio starts this long before the first video frame
     gop: int = 15
     seed: int = 0
+    led_box: tuple[int, int, int, int] | None = (
+        None  # x, y, w, h of an LED; None: a flash lights all
+    )
 
 
 @dataclass
@@ -217,6 +220,14 @@ def flash_level(m0: float, m1: float, flashes: Sequence[tuple[float, float]]) ->
     return on / (m1 - m0)
 
 
+def _light(img: np.ndarray, level: float, box: tuple[int, int, int, int] | None) -> np.ndarray:
+    """Add a light cue of ``level`` (0..1 of the exposure) to the whole frame or an LED box."""
+    out = img.astype(np.int16)
+    x0, y0, w, h = box if box is not None else (0, 0, img.shape[1], img.shape[0])
+    out[y0 : y0 + h, x0 : x0 + w] += int(round((110 if box else 150) * level))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 def write_camera(
     path: str | Path,
     spec: CamSpec,
@@ -254,7 +265,7 @@ def write_camera(
             img = render_frame(trail, trail.ref_distance(t_master[k]) % trail.length_px, spec.size)
             lvl = flash_level(t_master[k], t_master[k] + rate * period, flashes)
             if lvl > 0:
-                img = np.clip(img.astype(np.int16) + int(round(150 * lvl)), 0, 255).astype(np.uint8)
+                img = _light(img, lvl, spec.led_box)
             vf = av.VideoFrame.from_ndarray(img, format="bgr24")
             vf.pts, vf.time_base = v0 + round(tc * 90000), tb
             for pkt in vs.encode(vf):
