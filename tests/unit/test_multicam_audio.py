@@ -189,3 +189,44 @@ def test_gap_in_audio_timestamps_is_filled(tmp_path):
     tr = decode_audio(path)
     k = int(np.argmax(np.abs(tr.samples)))
     assert abs(tr.t0_s + k / tr.rate_hz - 3.0) < 0.002
+
+
+def test_bframe_video_with_edit_list_agrees_with_audio(tmp_path):
+    """x264 with 3 B-frames (the MP4 muxer writes an edit list): a white frame and a click, both at
+    1.0 s, land at the same camera time."""
+    sr, path = 48000, tmp_path / "bf.mp4"
+    sig = np.zeros(sr * 3, np.float32)
+    sig[sr : sr + 48] = 0.9
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=30)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.options = {"bf": "3", "g": "12"}
+        st = out.add_stream("aac", rate=sr)
+        st.layout = "mono"
+        for i in range(90):
+            f = av.VideoFrame.from_ndarray(
+                np.full((48, 64, 3), 255 if i == 30 else 0, np.uint8), format="bgr24"
+            )
+            f.pts = i
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+        for s in range(0, len(sig), 1024):
+            af = av.AudioFrame.from_ndarray(sig[None, s : s + 1024], format="flt", layout="mono")
+            af.sample_rate, af.pts, af.time_base = sr, s, Fraction(1, sr)
+            for p in st.encode(af):
+                out.mux(p)
+        for p in st.encode():
+            out.mux(p)
+    from mtbsync_core.multicam.media import read_pts_table
+
+    tab = read_pts_table(path)
+    with av.open(str(path)) as c:
+        white = [
+            k for k, f in enumerate(c.decode(video=0)) if f.to_ndarray(format="gray").mean() > 100
+        ]
+    assert white == [30] and abs(tab.t_s[30] - 1.0) < 1e-6
+    tr = decode_audio(path)
+    k = int(np.argmax(np.abs(tr.samples)))
+    assert abs(tr.t0_s + k / tr.rate_hz - tab.t_s[30]) < 0.002
