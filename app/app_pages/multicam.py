@@ -90,6 +90,11 @@ table = pd.DataFrame(
     ]
 )
 st.dataframe(table, hide_index=True, key="mc_table")
+for cam in shown.cameras:
+    if cam.status != "ok":
+        st.warning(
+            f"{cam.camera_id}: {cam.status}: {cam.message} Nudge it by hand or re-run with another method."
+        )
 st.download_button(
     "Download multicam.json",
     json.dumps(result_to_dict(shown), indent=2),

@@ -61,3 +61,26 @@ def test_one_camera_shows_an_error(cams):
     at.button[0].click().run()
     assert not at.exception
     assert at.error and "at least two cameras" in at.error[0].value
+
+
+def test_unplaced_camera_is_flagged(tmp_path):
+    from fractions import Fraction
+
+    from mtbsync_core.multicam.synth import CamSpec
+
+    a = make_camera_set(
+        tmp_path / "a",
+        [CamSpec("ridge", 1.0, 0.0, Fraction(30), 4.0, seed=1)],
+        seed=11,
+        flashes=False,
+    )
+    b = make_camera_set(
+        tmp_path / "b",
+        [CamSpec("valley", 1.0, 0.0, Fraction(30), 4.0, seed=2)],
+        seed=12,
+        flashes=False,
+    )
+    at = _sync([a[0], b[0]])
+    assert not at.exception
+    assert _table(at).loc["valley", "status"] != "ok"
+    assert any("valley" in w.value for w in at.warning)
