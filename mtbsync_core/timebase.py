@@ -119,6 +119,11 @@ def timecode_to_frames(tc: str, fps: Fraction, drop_frame: bool | None = None) -
     n = ((hh * 3600 + mm * 60 + ss) * base) + ff
     if drop:
         dropped = 2 * base // 30
+        if ss == 0 and mm % 10 != 0 and ff < dropped:
+            raise ValueError(
+                f"Timecode {tc!r} does not exist in drop-frame timecode (frames 00-{dropped - 1:02d} "
+                "are skipped at each minute except every tenth)."
+            )
         n -= dropped * (total_min - total_min // 10)
     return n
 
