@@ -108,6 +108,34 @@ def test_lead_in_is_left_out_and_a_stop_is_flat(runs):
     assert np.median(err) <= 0.010, f"median {np.median(err) * 1000:.1f} ms"
 
 
+@pytest.mark.parametrize(
+    "fps, gop, profile",
+    [
+        (25, 12, WarpProfile(t_ref_start_s=1.5, mean_ratio=0.85, wobble=0.2, wobble_period_s=6.0)),
+        (60, 30, WarpProfile(t_ref_start_s=0.5, mean_ratio=1.2, wobble=0.15)),
+    ],
+)
+def test_other_frame_rates_and_pace_changes(runs, tmp_path, fps, gop, profile):
+    from mtbsync_core.synthetic import make_trail, render_new
+
+    path = tmp_path / f"new_{fps}.mp4"
+    t_new, t_ref = render_new(path, make_trail("trail"), profile, RenderSpec(6.0, Fraction(fps), (320, 180), gop=gop))
+    res = sync_runs(runs.ref, path)
+    assert res.report["status"] == "ok"
+    assert res.new_info.fps == fps
+    err = _errors(res.warp, t_new, t_ref)
+    assert len(err) >= 0.9 * len(t_new)
+    assert np.median(err) <= 0.010 and np.percentile(err, 95) <= 0.040 and err.max() <= 0.2
+
+
+def test_a_run_against_itself_is_the_identity(runs):
+    res = sync_runs(runs.ref, runs.ref)
+    t = np.arange(0.0, 13.9, 0.1)
+    lo, hi = res.warp.overlap_new_s
+    assert lo <= 0.1 and hi >= 13.8
+    np.testing.assert_allclose(res.warp.to_ref(t[(t >= lo) & (t <= hi)]), t[(t >= lo) & (t <= hi)], atol=0.005)
+
+
 def test_unrelated_videos_are_no_match(runs):
     with pytest.raises(NoReliableMatchError) as info:
         sync_runs(runs.ref, runs.other)

@@ -102,6 +102,17 @@ def test_timecode_rejects_garbage_and_out_of_range():
         frames_to_timecode(-1, RATES["25"])
 
 
+@pytest.mark.parametrize(
+    "fps, tc",
+    [("29.97", "00:01:00;00"), ("29.97", "00:01:00;01"), ("29.97", "01:59:00;01"), ("59.94", "00:01:00;03")],
+)
+def test_drop_frame_labels_that_do_not_exist_are_refused(fps, tc):
+    """Drop-frame skips these labels; reading one silently would alias an existing frame
+    (00:01:00;00 would read as frame 1798, which is 00:00:59;28)."""
+    with pytest.raises(ValueError, match="drop-frame"):
+        timecode_to_frames(tc, RATES[fps])
+
+
 @settings(max_examples=300, deadline=None)
 @given(rate=rates, frame=FRAMES)
 def test_frames_timecode_frames_round_trip(rate, frame):
