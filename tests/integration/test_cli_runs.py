@@ -225,3 +225,16 @@ def test_demo_prints_where_its_outputs_are(tmp_path, capsys):
         assert p.is_file() and p.stat().st_size > 0 and out in p.parents
     again = in_process(capsys, "demo", "--out", out, "--quiet")
     assert_one_line_error(again, 3, "--force")
+
+
+def test_index_built_with_other_settings_exits_5(runs, tmp_path, capsys):
+    idx = tmp_path / "ref_10fps.npz"
+    assert in_process(capsys, "index", "--reference", runs.ref, "--out", idx, "--fps", "10", "--quiet").returncode == 0
+    proc = in_process(capsys, "sync", "--reference", runs.ref, "--new", runs.offset.path, "--index", idx,
+                      "--out", tmp_path / "out", "--quiet")
+    assert_one_line_error(proc, 5, "ref_10fps.npz", "Rebuild")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    ok = in_process(capsys, "sync", "--reference", runs.ref, "--new", runs.offset.path, "--index", idx,
+                    "--fps", "10", "--out", tmp_path / "out", "--quiet")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["status"] == "ok"
