@@ -17,6 +17,8 @@ import mtbsync_core
 from mtbsync_core.cli import main
 from mtbsync_core.warp import read_warp
 
+pytestmark = pytest.mark.slow  # each command is a fresh interpreter (1-3 s on a loaded machine)
+
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 FRAME_2997_S = 1001 / 30000
 

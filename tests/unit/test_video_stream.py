@@ -205,3 +205,28 @@ def test_sample_run_keeps_rate_and_reports_progress(clips):
     assert 5 <= len(orbs) <= 7 and all(0 <= k < len(kf.t_s) for k in orbs)
     assert events[-1].done == events[-1].total == len(kf.t_s)
     assert kf.info.fps == NTSC
+
+
+def test_display_rotation_from_the_container_matrix(tmp_path):
+    """Phones and many cameras store portrait video as landscape frames plus a display matrix."""
+    path = tmp_path / "portrait.mp4"
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=25)
+        st.width, st.height, st.pix_fmt = 160, 96, "yuv420p"
+        st.set_display_rotation(90)
+        for k in range(10):
+            img = np.zeros((96, 160, 3), np.uint8)
+            img[:, :40] = 255
+            vf = av.VideoFrame.from_ndarray(img, format="bgr24")
+            vf.pts = k
+            for pkt in st.encode(vf):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    with av.open(str(path)) as c:  # the file really carries the rotation
+        assert next(c.decode(video=0)).rotation in (90, -270, 270, -90)
+    info = probe_video(path)
+    assert info.rotation_deg in (90, 270), f"rotation_deg {info.rotation_deg}: the display matrix was not read"
+    with open_video(path) as v:
+        assert next(v.iter_gray("all", width=None))[1].shape == (160, 96)  # shown upright: portrait
+        assert v.frame_at(0.0).shape == (160, 96, 3)
