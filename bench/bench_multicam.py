@@ -4,8 +4,9 @@ Sets (generated deterministically, cached under bench/.cache/multicam/):
 
 - audio: two-minute pairs cut from one field recording (speech-like syllables, clicks, tyre roll
   following a real photograph's texture, impacts, chirps) with known offsets, drifts up to
-  +-500 ppm, independent gusty wind noise at 0 to -6 dB SNR each, AAC-encoded with PyAV and
-  decoded back. Errors: offset at the camera's first frame and the worst clock error across the
+  +-500 ppm, each camera with its own microphone response and reflection, its own gusty wind
+  noise at 0 to -6 dB SNR and its own rattles and breaths (-6 to 0 dB), AAC-encoded with PyAV
+  and decoded back. Errors: offset at the camera's first frame and the worst clock error across the
   overlap. Baseline in the same run: plain full-length FFT cross-correlation of the waveforms
   (what syncstart-style tools do): one offset, no whitening, no drift.
 - long: one ten-minute 48 kHz AAC pair (300 ppm, -3 dB): wall time of decode + sync vs the
@@ -60,17 +61,18 @@ def _pair_case(k: int, dur_s: float = 120.0) -> dict:
     rng = np.random.default_rng(1000 + k)
     off, drift = rng.uniform(0, 25), rng.uniform(-500, 500)
     snr_a, snr_b = rng.uniform(-6, 0, 2)
-    folder = CACHE / "audio"
+    loc_a, loc_b = rng.uniform(-6, 0, 2)  # sounds only one camera hears (rattles, breathing)
+    folder = CACHE / "audio_v2"
     folder.mkdir(parents=True, exist_ok=True)
     pa, pb = folder / f"case{k:02d}_a.m4a", folder / f"case{k:02d}_b.m4a"
     if not (pa.exists() and pb.exists()):
         scene = scene_audio(dur_s + off + 5, SR, seed=k)
-        write_audio(pa, camera_audio(scene, SR, 1.0, 0.0, dur_s, SR, snr_a, seed=2 * k), SR)
-        write_audio(
-            pb,
-            camera_audio(scene, SR, 1.0 + off, drift, dur_s - off, SR, snr_b, seed=2 * k + 1),
-            SR,
+        a = camera_audio(scene, SR, 1.0, 0.0, dur_s, SR, snr_a, seed=2 * k, local_db=loc_a)
+        b = camera_audio(
+            scene, SR, 1.0 + off, drift, dur_s - off, SR, snr_b, seed=2 * k + 1, local_db=loc_b
         )
+        write_audio(pa, a, SR)
+        write_audio(pb, b, SR)
     return {
         "a": pa,
         "b": pb,

@@ -106,8 +106,13 @@ def camera_audio(
     rate_hz: int,
     snr_db: float,
     seed: int,
+    local_db: float | None = None,
 ) -> np.ndarray:
-    """What a camera records: scene at master time ``offset_s + (1+drift) t``, plus wind at ``snr_db``."""
+    """What a camera records: scene at master time ``offset_s + (1+drift) t``, plus wind at ``snr_db``.
+
+    ``local_db`` adds sounds only this camera hears (its mount rattling, the rider breathing) at
+    that level relative to the scene.
+    """
     t_cam = np.arange(int(duration_s * rate_hz)) / rate_hz
     pos = (offset_s + (1 + drift_ppm * 1e-6) * t_cam) * scene_rate_hz
     sig = _microphone(
@@ -116,7 +121,27 @@ def camera_audio(
     p_sig = float(np.mean(sig**2)) + 1e-12
     wind = wind_noise(len(sig), rate_hz, seed) * math.sqrt(p_sig / 10 ** (snr_db / 10))
     out = sig + wind
+    if local_db is not None:
+        local = _local_sounds(len(sig), rate_hz, seed)
+        out += local * math.sqrt(p_sig * 10 ** (local_db / 10) / (float(np.mean(local**2)) + 1e-12))
     return (0.9 * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+
+
+def _local_sounds(n: int, rate_hz: int, seed: int) -> np.ndarray:
+    """Rattles and breaths near one camera: decaying resonant bursts and slow noise swells."""
+    rng = np.random.default_rng(seed + 77)
+    out = np.zeros(n)
+    for _ in range(int(n / rate_hz * 3)):  # about three rattles a second
+        k0, m = int(rng.uniform(0, n - 1)), int(rate_hz * rng.uniform(0.01, 0.08))
+        burst = rng.standard_normal(m) * np.exp(-np.arange(m) / (m / 4))
+        f = rng.uniform(800, 3500)
+        seg = _resonate(burst, f, f / 6, rate_hz)[: n - k0]
+        out[k0 : k0 + len(seg)] += rng.uniform(0.3, 1.0) * seg
+    for _ in range(int(n / rate_hz / 3)):  # a breath every few seconds
+        k0, m = int(rng.uniform(0, n - 1)), int(rate_hz * rng.uniform(0.4, 1.0))
+        seg = (_resonate(rng.standard_normal(m), 1200, 1500, rate_hz) * np.hanning(m))[: n - k0]
+        out[k0 : k0 + len(seg)] += 0.5 * seg
+    return out
 
 
 def _microphone(x: np.ndarray, rate_hz: int, seed: int) -> np.ndarray:
