@@ -240,3 +240,13 @@ def test_index_built_with_other_settings_exits_5(runs, tmp_path, capsys):
                     "--fps", "10", "--out", tmp_path / "out", "--quiet")
     assert ok.returncode == 0, ok.stderr
     assert json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["status"] == "ok"
+
+
+def test_output_folder_that_is_a_file_is_a_one_line_error(runs, tmp_path, capsys):
+    """A typo such as `--out new_markers.csv` for sync: the folder exists as a plain file."""
+    taken = tmp_path / "results.csv"
+    taken.write_text("a file, not a folder\n", encoding="utf-8")
+    proc = in_process(capsys, "sync", "--reference", runs.ref, "--new", runs.offset.path, "--out", taken, "--quiet")
+    line = assert_one_line_error(proc, proc.returncode, "results.csv")
+    assert proc.returncode != 0, line
+    assert taken.read_text(encoding="utf-8") == "a file, not a folder\n"
