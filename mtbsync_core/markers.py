@@ -24,6 +24,8 @@ OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment"
 def _read_text(path: Path) -> str:
     if not path.exists():
         raise MarkerFileError(f"Markers file '{path}' does not exist. Check the path.")
+    if path.is_dir():
+        raise MarkerFileError(f"'{path}' is a folder, not a markers file. Pass the CSV file.")
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
