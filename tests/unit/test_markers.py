@@ -82,9 +82,14 @@ def test_non_utf8_markers_file_names_the_line(tmp_path):
         read_markers_csv(p)
 
 
-def test_missing_markers_file(tmp_path):
+def test_missing_markers_file_or_a_folder(tmp_path):
     with pytest.raises(MarkerFileError, match="does not exist"):
         read_markers_csv(tmp_path / "nope.csv")
+    (tmp_path / "markers_dir").mkdir()
+    with pytest.raises(MarkerFileError, match="markers_dir' is a folder"):
+        read_markers_csv(tmp_path / "markers_dir")
+    with pytest.raises(MarkerFileError, match="markers_dir' is a folder"):
+        read_transferred_csv(tmp_path / "markers_dir")
 
 
 def test_write_and_read_reference_markers_round_trip(tmp_path):
