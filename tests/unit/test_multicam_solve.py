@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtbsync_core.multicam.solve import PairEstimate, solve_joint
 
@@ -56,3 +58,25 @@ def test_master_other_than_first():
         o, r = TRUTH[k]
         assert abs(sol.offset_s[k] - (o - o1) / r1) < 1e-9
         assert abs(sol.drift_ppm[k] - (r / r1 - 1) * 1e6) < 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-300, 300), st.floats(-900, 900)), min_size=2, max_size=6),
+    st.integers(0, 5),
+    st.booleans(),
+)
+def test_solve_recovers_any_consistent_clocks(clocks, master, chain_only):
+    """Any offsets and drifts, all pairs or just a chain: the joint solve is exact."""
+    truth = [(o, 1 + d * 1e-6) for o, d in clocks]
+    n = len(truth)
+    master %= n
+    if chain_only:
+        pairs = [_pair(k, k + 1, truth) for k in range(n - 1)]
+    else:
+        pairs = [_pair(i, j, truth) for i in range(n) for j in range(i + 1, n)]
+    sol = solve_joint(n, pairs, master=master)
+    om, rm = truth[master]
+    for k, (o, r) in enumerate(truth):
+        assert abs(sol.offset_s[k] - (o - om) / rm) < 1e-6
+        assert abs(sol.drift_ppm[k] - (r / rm - 1) * 1e6) < 1e-5
