@@ -230,3 +230,26 @@ def test_display_rotation_from_the_container_matrix(tmp_path):
     with open_video(path) as v:
         assert next(v.iter_gray("all", width=None))[1].shape == (160, 96)  # shown upright: portrait
         assert v.frame_at(0.0).shape == (160, 96, 3)
+
+
+def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_beyond(clips, tmp_path):
+    """A faststart file cut short (card pulled mid-copy) keeps its header: what is there is used,
+    times stay true, and asking past the cut is an error naming the file, not a wrong frame."""
+    faststart = tmp_path / "faststart.mp4"
+    with av.open(str(clips / "ntsc.mp4")) as src, av.open(str(faststart), "w", options={"movflags": "faststart"}) as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for pkt in src.demux(video=0):
+            if pkt.dts is not None:
+                pkt.stream = out
+                dst.mux(pkt)
+    data = faststart.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    with open_video(clips / "ntsc.mp4") as full, open_video(cut) as v:
+        all_t = np.array([t for t, _ in full.iter_gray("all", width=None)])
+        got_t = np.array([t for t, _ in v.iter_gray("all", width=None)])
+        assert 10 < len(got_t) < len(all_t)
+        np.testing.assert_allclose(got_t, all_t[: len(got_t)], atol=1e-6)
+        with pytest.raises(VideoOpenError, match="cut.mp4"):
+            v.frame_at(float(all_t[-1]))
