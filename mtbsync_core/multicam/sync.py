@@ -305,10 +305,13 @@ def _camera(
             method=p.method,
             status="ambiguous",
             residuals_s=p.residuals_s,
-            message=p.message + vfr,
+            message="; ".join(
+                f"{q.method}: {q.message}" for q in [p] + [q for q in mine if q is not p]
+            )
+            + vfr,
             **base,
         )
-    why = "; ".join(sorted({p.message for p in mine if p.message})) or "no evidence"
+    why = "; ".join(f"{p.method}: {p.message}" for p in mine if p.message) or "no evidence"
     return CameraSync(
         offset_s=0.0,
         drift_ppm=0.0,
