@@ -52,13 +52,17 @@ def _open_container(path: str | os.PathLike[str]) -> av.container.InputContainer
     return container
 
 
-def _rotation_deg(stream: av.video.stream.VideoStream) -> int:
-    """Display rotation from the stream's side data / metadata, as 0, 90, 180 or 270."""
+def _rotation_deg(stream: av.video.stream.VideoStream, first: av.VideoFrame) -> int:
+    """Clockwise turn (0, 90, 180, 270) that shows the frames upright, as FFmpeg's autorotate does.
+
+    Read from the frame's display matrix (counter-clockwise degrees), else the old ``rotate`` tag.
+    """
     try:
-        rot = float(stream.metadata.get("rotate", 0) or 0)
+        ccw = float(getattr(first, "rotation", 0) or 0)
+        cw = -ccw if ccw else float(stream.metadata.get("rotate", 0) or 0)
     except (TypeError, ValueError):
-        rot = 0.0
-    return int(round(rot / 90.0)) * 90 % 360
+        cw = 0.0
+    return int(round(cw / 90.0)) * 90 % 360
 
 
 def _first_frame(container: av.container.InputContainer, path: str) -> av.VideoFrame:
@@ -100,15 +104,17 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
         is_vfr = bool(
             rate and guessed and abs(float(rate) - float(guessed)) > 0.01 * float(guessed)
         )
+        rot = _rotation_deg(st, first)
+        upright = rot in (90, 270)  # sizes as shown, like the frames this module returns
         return VideoInfo(
             path=path,
-            width=first.width,
-            height=first.height,
+            width=first.height if upright else first.width,
+            height=first.width if upright else first.height,
             fps=fps,
             duration_s=dur,
             frame_count=frames,
             codec=st.codec_context.name,
-            rotation_deg=_rotation_deg(st),
+            rotation_deg=rot,
             is_vfr=is_vfr,
             start_time_s=start_s,
             has_audio=bool(c.streams.audio),
