@@ -79,6 +79,10 @@ class MulticamError(MtbSyncError):
     """Simultaneous cameras could not be put on one timeline."""
 
 
+class OutputError(MtbSyncError):
+    """An output cannot be written there (a file where a folder should be, no permission)."""
+
+
 class OutputExistsError(MtbSyncError):
     """An output file exists and overwriting was not allowed."""
 

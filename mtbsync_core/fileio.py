@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .errors import OutputExistsError
+from .errors import OutputError, OutputExistsError
 
 
 def check_writable(path: str | os.PathLike[str], force: bool = False) -> Path:
@@ -35,8 +35,13 @@ def atomic_write(
     Nothing half-written is ever left at ``path``.
     """
     p = check_writable(path, force)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+    except OSError as err:
+        raise OutputError(
+            f"Cannot write '{p}' ({err.strerror or err}). Choose a folder you can write to."
+        ) from err
     os.chmod(tmp, _default_mode())
     try:
         kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}
