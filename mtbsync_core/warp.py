@@ -32,7 +32,10 @@ ANCHOR_REACH_S = 5.0  # an anchor's correction fades over this many seconds
 class FitParams:
     """Warp-fit knobs."""
 
-    kink_penalty: float = 0.1  # l1 weight on slope changes: larger is stiffer
+    kink_penalty: float | None = (
+        None  # l1 weight on slope changes (stiffer when larger); None: from the noise
+    )
+    max_kink_penalty: float = 0.1  # the automatic weight never exceeds this
     outlier_s: float = 0.15  # residual from the isotonic fit beyond which a pair is dropped
     grid_step_s: float = GRID_STEP_S
 
@@ -116,6 +119,7 @@ class TimeWarp:
             },
             "fit": {
                 "kink_penalty": self.fit.kink_penalty,
+                "max_kink_penalty": self.fit.max_kink_penalty,
                 "outlier_s": self.fit.outlier_s,
                 "grid_step_s": self.fit.grid_step_s,
             },
@@ -226,6 +230,44 @@ def trend_filter(
     return fit
 
 
+def auto_kink_penalty(x: np.ndarray, y: np.ndarray, grid_step_s: float, cap: float) -> float:
+    """The l1 weight for data of this noise and density: ``3000 * noise^2 * pairs per grid step``.
+
+    Noise is a robust estimate from second differences; noise-free pairs get almost no smoothing
+    (the fit follows them), noisy sparse ones up to ``cap``. Tuned on the benchmark pairs.
+    """
+    if len(y) < 5 or x[-1] <= x[0]:
+        return cap
+    d2 = y[:-2] - 2 * y[1:-1] + y[2:]
+    sigma = 1.4826 * float(np.median(np.abs(d2 - np.median(d2)))) / np.sqrt(6)
+    density = len(x) / float(x[-1] - x[0]) * grid_step_s
+    return float(np.clip(3000.0 * sigma**2 * density, 1e-4, cap))
+
+
+def _inliers(y: np.ndarray, w: np.ndarray, outlier_s: float, max_rounds: int = 100) -> np.ndarray:
+    """Mask of pairs consistent with a monotone warp.
+
+    Each round fits a weighted isotonic regression and drops, in each pooled block whose worst
+    residual is too large, only that worst pair: an outlier pools its neighbours with it, and
+    they must not pay for it.
+    """
+    keep = np.ones(len(y), bool)
+    for _ in range(max_rounds):
+        idx = np.flatnonzero(keep)
+        iso = isotonic_regression(y[idx], weights=w[idx]).x
+        r = np.abs(y[idx] - iso)
+        bad = r > max(outlier_s, 3 * 1.4826 * float(np.median(r)))
+        if not bad.any() or len(idx) <= 2:
+            break
+        block = np.concatenate([[0], np.cumsum(np.abs(np.diff(iso)) > 1e-12)])
+        order = np.lexsort((-r, block))  # by block, worst first within each
+        first = np.ones(len(order), bool)
+        first[1:] = block[order][1:] != block[order][:-1]
+        worst = order[first]
+        keep[idx[worst[bad[worst]]]] = False
+    return keep
+
+
 def _check_anchors(anchors) -> np.ndarray:
     a = np.array(sorted((float(x), float(y)) for x, y in anchors), np.float64).reshape(-1, 2)
     if len(a) > 1 and (np.any(np.diff(a[:, 0]) <= 0) or np.any(np.diff(a[:, 1]) < 0)):
@@ -289,10 +331,7 @@ def fit_warp(
         )
     xs, ys, ws = x[keep], y[keep], w[keep]
     if len(xs) >= 3:
-        iso = isotonic_regression(ys, weights=ws).x
-        inl = np.abs(ys - iso) <= max(
-            params.outlier_s, 3 * 1.4826 * float(np.median(np.abs(ys - iso)))
-        )
+        inl = _inliers(ys, ws, params.outlier_s)
         if inl.sum() >= 2:
             xs, ys, ws = xs[inl], ys[inl], ws[inl]
     if overlap_new_s is None:
@@ -308,8 +347,11 @@ def fit_warp(
     py = np.concatenate([ys, a[:, 1]]) if len(a) else ys
     pw = np.concatenate([ws, np.full(len(a), 1e3)]) if len(a) else ws
     o = np.argsort(px, kind="stable")
+    lam = params.kink_penalty
+    if lam is None:
+        lam = auto_kink_penalty(xs, ys, params.grid_step_s, params.max_kink_penalty)
     fit = (
-        trend_filter(px[o], py[o], pw[o], grid, params.kink_penalty)
+        trend_filter(px[o], py[o], pw[o], grid, lam)
         if n_grid > 2
         else np.interp(grid, px[o], py[o])
     )
