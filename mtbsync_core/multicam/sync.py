@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +63,15 @@ def _reached(n: int, pairs: list[PairEstimate], master: int) -> set[int]:
     return seen
 
 
+def _decode_or_none(path: str, rate_hz: int, strict: bool) -> AudioTrack | None:
+    try:
+        return decode_audio(path, rate_hz)
+    except AudioMissingError:
+        if strict:
+            raise
+        return None
+
+
 def _audio_pairs(
     paths: list[str],
     tables: list[PtsTable],
@@ -69,22 +79,31 @@ def _audio_pairs(
     rate_hz: int,
     prm: AudioParams,
     progress: ProgressCallback | None,
+    executor: Executor | None = None,
 ) -> list[PairEstimate]:
+    keys = [k for k in range(len(paths)) if strict or tables[k].has_audio]
+    run = executor.map if executor is not None else map
     tracks: dict[int, AudioTrack] = {}
-    for k, p in enumerate(paths):
-        if not tables[k].has_audio and not strict:
-            continue
-        try:
-            tracks[k] = decode_audio(p, rate_hz)
-        except AudioMissingError:
-            if strict:
-                raise
-        report(progress, "audio", k + 1, len(paths), "files")
+    got = run(
+        _decode_or_none, [paths[k] for k in keys], [rate_hz] * len(keys), [strict] * len(keys)
+    )
+    for n, (k, track) in enumerate(zip(keys, got, strict=True)):
+        if track is not None:
+            tracks[k] = track
+        report(progress, "audio", n + 1, len(keys), "files")
     keys = sorted(tracks)
     todo = [(a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]]
     out = []
-    for n, (a, b) in enumerate(todo):
-        out.append(estimate_audio_pair(tracks[a], tracks[b], a, b, prm))
+    ests = run(
+        estimate_audio_pair,
+        [tracks[a] for a, _ in todo],
+        [tracks[b] for _, b in todo],
+        [a for a, _ in todo],
+        [b for _, b in todo],
+        [prm] * len(todo),
+    )
+    for n, est in enumerate(ests):
+        out.append(est)
         report(progress, "audio pairs", n + 1, len(todo), "pairs")
     return out
 
@@ -142,11 +161,12 @@ def _estimate(
     rate_hz: int,
     prm: AudioParams,
     progress,
+    executor: Executor | None = None,
 ) -> list[PairEstimate]:
     n, every = len(paths), set(range(len(paths)))
     pairs: list[PairEstimate] = []
     if method in ("audio", "auto"):
-        pairs += _audio_pairs(paths, tables, method == "audio", rate_hz, prm, progress)
+        pairs += _audio_pairs(paths, tables, method == "audio", rate_hz, prm, progress, executor)
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
@@ -167,12 +187,15 @@ def sync_cameras(
     audio_rate_hz: int = 8000,
     audio_params: AudioParams | None = None,
     progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
 ) -> MulticamResult:
     """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model).
 
     ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
     or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
-    are named by file stem unless ``camera_ids`` are given.
+    are named by file stem unless ``camera_ids`` are given. ``executor`` (any
+    ``concurrent.futures`` executor, e.g. a process pool or Dask's) decodes the cameras' sound
+    and runs the pair estimates in parallel.
     """
     paths_s = [os.fspath(p) for p in paths]
     ids = list(camera_ids) if camera_ids else default_camera_ids(paths_s)
@@ -190,7 +213,7 @@ def sync_cameras(
     pairs: list[PairEstimate] = []
     if method != "manual":
         prm = audio_params or AudioParams()
-        pairs = _estimate(method, paths_s, tables, m, roi, audio_rate_hz, prm, progress)
+        pairs = _estimate(method, paths_s, tables, m, roi, audio_rate_hz, prm, progress, executor)
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
     params = {

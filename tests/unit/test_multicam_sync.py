@@ -73,3 +73,13 @@ def test_no_overlap_is_not_ok(tmp_path):
     truths = make_camera_set(tmp_path, specs, seed=3, flashes=False)
     res = sync_cameras([t.path for t in truths], method="auto")
     assert res.camera("late").status != "ok"
+
+
+def test_executor_gives_the_same_answer(cams):
+    from concurrent.futures import ProcessPoolExecutor
+
+    plain = sync_cameras([t.path for t in cams], method="audio")
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        pooled = sync_cameras([t.path for t in cams], method="audio", executor=ex)
+    for a, b in zip(plain.cameras, pooled.cameras, strict=True):
+        assert a.offset_s == b.offset_s and a.drift_ppm == b.drift_ppm and a.status == b.status
