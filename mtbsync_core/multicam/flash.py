@@ -1,9 +1,11 @@
 """Flash / LED cues: per-frame brightness -> on/off events with sub-frame timing -> clock fit.
 
-Timing model: a frame with PTS ``t`` integrates light over ``[t, t + T)`` (``T`` its frame period,
-a full-exposure assumption). A step of light at ``t_on`` then shows as one partly lit frame, and
-summing the lit fractions ``f_k`` of the frames around the rise gives the sub-frame time:
-``t_on = t_last + T - T * sum(f_k)``, where ``t_last`` is the first fully lit frame.
+Timing model: a frame with PTS ``t`` integrates light over ``[t, t + E)``, ``E`` its exposure
+(at most the frame period ``T``). A step of light at ``t_on`` inside an exposure leaves one partly
+lit frame whose lit share ``f`` gives the sub-frame time, ``t_on = t + E * (1 - f)``; a step between
+two exposures (short shutter) is placed in the middle of the gap. ``E / T`` is estimated from how
+often steps leave a partly lit frame (for a full exposure, nearly always). Saturated pixels make
+the lit share non-linear: keep the ROI on the light and avoid clipping where timing matters.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class FlashEvents:
     t_s: np.ndarray
     polarity: np.ndarray  # +1 rise, -1 fall
     frame_period_s: float
+    exposure: float = 1.0  # share of the frame period a frame integrates light (estimated)
 
 
 def brightness_series(
@@ -61,26 +64,59 @@ def brightness_series(
 
 
 def detect_flash_events(
-    t_s: np.ndarray, level: np.ndarray, baseline_s: float = 2.0, min_jump: float = 12.0
+    t_s: np.ndarray,
+    level: np.ndarray,
+    baseline_s: float = 2.0,
+    min_jump: float = 12.0,
+    exposure: float | None = 1.0,
 ) -> FlashEvents:
-    """Rises and falls of a light cue from a brightness series (camera seconds, 0..255 luma)."""
+    """Rises and falls of a light cue from a brightness series (camera seconds, 0..255 luma).
+
+    ``exposure``: the share of the frame period each frame integrates light (1.0, the default,
+    for a 360 degree shutter; 0.5 for 180 degrees); None estimates it from how often a step of
+    light leaves a partly lit frame (needs a dozen or more steps).
+    """
     period = float(np.median(np.diff(t_s))) if len(t_s) > 1 else 1 / 30
+    edges = _light_steps(t_s, level, period, baseline_s, min_jump)
+    if not edges:
+        return FlashEvents(np.zeros(0), np.zeros(0, int), period)
+    partial = [bool(((f > 0.08) & (f < 0.92)).any()) for _, _, f in edges]
+    share = exposure if exposure is not None else min(1.0, float(np.mean(partial)) / 0.84)
+    e_s = max(share, 0.02) * period
+    times, pol = [], []
+    for (rise, k, f), part in zip(edges, partial, strict=True):
+        if share >= 0.999:  # full exposure: the lit shares of the three frames add up exactly
+            times.append(
+                t_s[k + 1] + period - period * f.sum() if rise else t_s[k - 1] + period * f.sum()
+            )
+        elif part:  # the step fell inside frame j's exposure: its lit share says where
+            j = int(np.argmin(np.abs(f - 0.5)))
+            t_j = t_s[k - 1 + j]
+            times.append(t_j + e_s * (1 - f[j]) if rise else t_j + e_s * f[j])
+        elif rise:  # the step fell between two exposures: take the middle of the gap
+            times.append(t_s[k] - (period - e_s) / 2)
+        else:
+            times.append(t_s[k] + e_s + (period - e_s) / 2)
+        pol.append(1 if rise else -1)
+    return FlashEvents(np.asarray(times), np.asarray(pol, int), period, float(share))
+
+
+def _light_steps(
+    t_s: np.ndarray, level: np.ndarray, period: float, baseline_s: float, min_jump: float
+) -> list[tuple[bool, int, np.ndarray]]:
+    """(rise?, first lit / last lit frame k, lit shares of frames k-1, k, k+1) per clean step."""
     win = max(3, int(baseline_s / period) | 1)
-    base = median_filter(level, size=win, mode="nearest")
-    x = level - base
+    x = level - median_filter(level, size=win, mode="nearest")
     # scene changes are smooth from frame to frame, a light cue is a step: judge it against the
     # frame-to-frame noise, not against the slow drift of the picture's brightness
-    step_noise = (
-        1.4826 * float(np.median(np.abs(np.diff(level) - np.median(np.diff(level))))) + 1e-6
-    )
+    d = np.diff(level)
+    step_noise = 1.4826 * float(np.median(np.abs(d - np.median(d)))) + 1e-6
     on_level = float(np.percentile(x, 99.5))
     if on_level < max(min_jump, 8 * step_noise):
-        return FlashEvents(np.zeros(0), np.zeros(0, int), period)
-    thr = on_level / 2
-    lit = x > thr
-    times, pol = [], []
-    edges = np.flatnonzero(np.diff(lit.astype(int)))
-    for e in edges:
+        return []
+    lit = x > on_level / 2
+    out = []
+    for e in np.flatnonzero(np.diff(lit.astype(int))):
         rise = not lit[e]
         k = e + 1 if rise else e  # first lit frame of a rise / last lit frame of a fall
         run = _run_level(x, lit, k)
@@ -89,13 +125,8 @@ def detect_flash_events(
             continue  # no clean neighbours (edge of file or a dropped frame)
         if abs(level[hi + 1] - level[lo - 1]) < 0.5 * run:
             continue  # a slow change of the scene, not a step of light
-        f = np.clip(x[lo : hi + 1] / run, 0, 1)
-        if rise:
-            times.append(t_s[hi] + period - period * f.sum())
-        else:
-            times.append(t_s[lo] + period * f.sum())
-        pol.append(1 if rise else -1)
-    return FlashEvents(np.asarray(times), np.asarray(pol, int), period)
+        out.append((bool(rise), int(k), np.clip(x[lo : hi + 1] / run, 0, 1)))
+    return out
 
 
 def _run_level(x: np.ndarray, lit: np.ndarray, k: int) -> float:
@@ -111,15 +142,17 @@ def _run_level(x: np.ndarray, lit: np.ndarray, k: int) -> float:
 
 
 def read_flash_events(
-    path: str | os.PathLike[str], roi: tuple[int, int, int, int] | None = None
+    path: str | os.PathLike[str],
+    roi: tuple[int, int, int, int] | None = None,
+    exposure: float | None = 1.0,
 ) -> FlashEvents:
-    """Decode ``path`` and detect its light-cue events."""
+    """Decode ``path`` and detect its light-cue events (see :func:`detect_flash_events`)."""
     try:
         t, b = brightness_series(path, roi)
     except av.error.FFmpegError as err:
         log.warning("decoding %s stopped early: %s", path, err)
         raise
-    return detect_flash_events(t, b)
+    return detect_flash_events(t, b, exposure=exposure)
 
 
 def estimate_flash_pair(

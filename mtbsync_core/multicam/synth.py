@@ -203,6 +203,7 @@ class CamSpec:
     audio_lead_s: float = 0.0  # audio starts this long before the first video frame
     gop: int = 15
     seed: int = 0
+    exposure: float = 1.0  # share of the frame period the shutter is open
     led_box: tuple[int, int, int, int] | None = (
         None  # x, y, w, h of an LED; None: a flash lights all
     )
@@ -288,7 +289,7 @@ def write_camera(
         v0 = round(spec.audio_lead_s * 90000)
         for k, tc in enumerate(t_cam):
             img = render_frame(trail, trail.ref_distance(t_master[k]) % trail.length_px, spec.size)
-            lvl = flash_level(t_master[k], t_master[k] + rate * period, flashes)
+            lvl = flash_level(t_master[k], t_master[k] + rate * period * spec.exposure, flashes)
             if lvl > 0:
                 img = _light(img, lvl, spec.led_box)
             vf = av.VideoFrame.from_ndarray(img, format="bgr24")
