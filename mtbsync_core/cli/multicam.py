@@ -34,6 +34,18 @@ def _roi(text: str) -> tuple[int, int, int, int]:
         ) from None
 
 
+def _exposure(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        val = float(text)
+        if not 0 < val <= 1:
+            raise ValueError
+        return val
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"exposure {text!r} must be in (0, 1] or 'auto'") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``multicam`` with its ``sync`` and ``trim`` subcommands to ``sub``."""
     mc = sub.add_parser(
@@ -64,6 +76,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--roi", type=_roi, help="X,Y,W,H pixel box around the flash / LED for --method flash"
     )
+    p.add_argument(
+        "--exposure",
+        type=_exposure,
+        default=1.0,
+        metavar="SHARE|auto",
+        help="share of the frame period the shutters are open, for flash timing "
+        "(1 = 360 degrees, 0.5 = 180; 'auto' estimates it; default 1)",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing multicam.json")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -85,6 +105,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         method=args.method,
         manual_offsets=dict(args.offset),
         roi=args.roi,
+        flash_exposure=args.exposure,
         progress=progress_for(args),
     )
     write_multicam(out, result, force=args.force)

@@ -108,10 +108,11 @@ def _audio_pairs(
     return out
 
 
-def _flash_pairs(paths: list[str], wanted: set[int], roi, progress) -> list[PairEstimate]:
+def _flash_pairs(paths: list[str], wanted: set[int], flash: tuple, progress) -> list[PairEstimate]:
+    roi, exposure = flash
     events: dict[int, FlashEvents] = {}
     for k in sorted(wanted):
-        events[k] = read_flash_events(paths[k], roi)
+        events[k] = read_flash_events(paths[k], roi, exposure)
         report(progress, "flash", len(events), len(wanted), "files")
     keys = sorted(events)
     return [
@@ -157,7 +158,7 @@ def _estimate(
     paths: list[str],
     tables: list[PtsTable],
     master: int,
-    roi,
+    flash: tuple,
     rate_hz: int,
     prm: AudioParams,
     progress,
@@ -170,7 +171,7 @@ def _estimate(
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
-        pairs += _flash_pairs(paths, wanted, roi, progress)
+        pairs += _flash_pairs(paths, wanted, flash, progress)
     if method == "timecode" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         pairs += _clock_pairs(paths, tables, every)
     return pairs
@@ -184,6 +185,7 @@ def sync_cameras(
     manual_offsets: dict[str, float] | None = None,
     camera_ids: Sequence[str] | None = None,
     roi: tuple[int, int, int, int] | None = None,
+    flash_exposure: float | None = 1.0,
     audio_rate_hz: int = 8000,
     audio_params: AudioParams | None = None,
     progress: ProgressCallback | None = None,
@@ -193,7 +195,9 @@ def sync_cameras(
 
     ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
     or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
-    are named by file stem unless ``camera_ids`` are given. ``executor`` (any
+    are named by file stem unless ``camera_ids`` are given. ``roi`` (x, y, w, h) limits the flash
+    search to a box; ``flash_exposure`` is the share of the frame period the shutters are open
+    (None: estimate it from the events). ``executor`` (any
     ``concurrent.futures`` executor, e.g. a process pool or Dask's) decodes the cameras' sound
     and runs the pair estimates in parallel.
     """
@@ -213,13 +217,15 @@ def sync_cameras(
     pairs: list[PairEstimate] = []
     if method != "manual":
         prm = audio_params or AudioParams()
-        pairs = _estimate(method, paths_s, tables, m, roi, audio_rate_hz, prm, progress, executor)
+        flash = (roi, flash_exposure)
+        pairs = _estimate(method, paths_s, tables, m, flash, audio_rate_hz, prm, progress, executor)
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
     params = {
         "method": method,
         "audio_rate_hz": audio_rate_hz,
         "roi": list(roi) if roi else None,
+        "flash_exposure": flash_exposure,
         "dropped_pairs": [list(p) for p in sol.dropped],
         "pair_errors_s": {
             f"{ids[i]}~{ids[j]}": round(e, 6) for (i, j), e in sol.pair_error_s.items()
