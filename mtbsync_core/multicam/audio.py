@@ -1,7 +1,7 @@
 """Audio sync of two cameras: whitened (GCC-PHAT) correlation, windowed, with a drift fit.
 
-1. Coarse: a dozen windows of camera ``j`` are each GCC-PHAT-correlated against all of camera
-   ``i`` at 2 kHz; a RANSAC line through the window lags gives offset and drift, or ``ambiguous``
+1. Coarse: 2 s windows of camera ``j`` (about one a second, at least 16) are each
+   GCC-PHAT-correlated against all of camera ``i`` at 2 kHz; a RANSAC line through the window lags gives offset and drift, or ``ambiguous``
    when fewer than three windows agree.
 2. Fine: windows across the overlap at the full analysis rate; camera ``i``'s audio is resampled
    onto the predicted clock (so drift does not smear the peak), correlated within a few ms, and
@@ -112,7 +112,12 @@ def coarse_lags(ref: AudioTrack, cam: AudioTrack, prm: AudioParams):
     band = (prm.band_hz[0], min(prm.band_hz[1], 0.95 * sr / 2))
     xs = _whiten(sfft.rfft(x, nfft), freqs, band, 1.0)
     rows = []
-    for s in _windows(len(y), win, prm.coarse_windows):
+    # about one window a second (short overlaps need several inside them), within a budget of
+    # FFT work that keeps ten-minute files fast
+    count = int(
+        np.clip(len(y) / sr / 1.0, prm.coarse_windows, max(prm.coarse_windows, 2.5e7 / nfft))
+    )
+    for s in _windows(len(y), win, count):
         seg = y[s : s + win]
         if float(np.std(seg)) < 1e-5:
             continue

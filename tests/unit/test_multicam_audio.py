@@ -230,3 +230,12 @@ def test_bframe_video_with_edit_list_agrees_with_audio(tmp_path):
     tr = decode_audio(path)
     k = int(np.argmax(np.abs(tr.samples)))
     assert abs(tr.t0_s + k / tr.rate_hz - tab.t_s[30]) < 0.002
+
+
+def test_short_overlap_at_the_end(scene):
+    """Only the last 5 s of a 40 s recording overlap the other camera: still found, exactly."""
+    a = camera_audio(scene, 16000, 1.0, 0.0, 40.0, 8000, -3.0, seed=1)
+    b = camera_audio(scene, 16000, 36.0, 250.0, 12.0, 8000, -3.0, seed=2)
+    est = estimate_audio_pair(AudioTrack(a, 8000, 0.0), AudioTrack(b, 8000, 0.0))
+    assert est.status == "ok", est.message
+    assert abs(est.offset_s - 35.0) < 0.001
