@@ -41,6 +41,8 @@ class PtsTable:
     height: int
     has_audio: bool
     dropped_frames: int = 0  # frames missing from an otherwise constant rate
+    has_video: bool = True  # False for a sound recorder's file (then one pseudo frame at 0)
+    span_s: float | None = None  # length of an audio-only file
 
     @property
     def frame_period_s(self) -> float:
@@ -51,7 +53,9 @@ class PtsTable:
 
     @property
     def duration_s(self) -> float:
-        """Camera time of the last frame."""
+        """Camera time of the last frame (the length of an audio-only file)."""
+        if self.span_s is not None:
+            return self.span_s
         return float(self.t_s[-1]) if len(self.t_s) else 0.0
 
 
@@ -66,11 +70,44 @@ def open_media(path: str | os.PathLike[str]) -> av.container.InputContainer:
         raise VideoOpenError(f"Could not open '{p}' as media ({err}). Pass a video file.") from err
 
 
-def read_pts_table(path: str | os.PathLike[str]) -> PtsTable:
-    """Demux the video stream of ``path`` and collect each frame's PTS (VFR-safe)."""
+def _audio_only_table(p: str, c: av.container.InputContainer) -> PtsTable:
+    """A table for a sound recorder's file: camera time is the audio's own time."""
+    st = c.streams.audio[0]
+    end = 0.0
+    for pkt in c.demux(st):
+        if pkt.pts is not None:
+            end = max(end, float((pkt.pts + (pkt.duration or 0)) * st.time_base))
+    t0 = float((st.start_time or 0) * st.time_base)
+    one = np.zeros(1)
+    return PtsTable(
+        p,
+        one.astype(np.int64),
+        one,
+        np.ones(1, bool),
+        Fraction(st.time_base),
+        0,
+        0.0,
+        False,
+        0,
+        0,
+        True,
+        0,
+        has_video=False,
+        span_s=max(0.0, end - t0),
+    )
+
+
+def read_pts_table(path: str | os.PathLike[str], allow_audio_only: bool = False) -> PtsTable:
+    """Demux the video stream of ``path`` and collect each frame's PTS (VFR-safe).
+
+    With ``allow_audio_only``, a file with sound but no pictures (a separate sound recorder)
+    gives a table with ``has_video`` False.
+    """
     p = os.fspath(path)
     with open_media(p) as c:
         if not c.streams.video:
+            if allow_audio_only and c.streams.audio:
+                return _audio_only_table(p, c)
             raise VideoOpenError(f"'{p}' has no video stream. Pass a video file.")
         vs = c.streams.video[0]
         tb = Fraction(vs.time_base)

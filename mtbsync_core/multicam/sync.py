@@ -171,7 +171,7 @@ def _estimate(
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
-        pairs += _flash_pairs(paths, wanted, flash, progress)
+        pairs += _flash_pairs(paths, {k for k in wanted if tables[k].has_video}, flash, progress)
     if method == "timecode" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         pairs += _clock_pairs(paths, tables, every)
     return pairs
@@ -213,7 +213,7 @@ def sync_cameras(
                 f"--method manual needs --offset for every camera but the master; "
                 f"missing {missing}. Example: --offset {missing[0]}=1.25"
             )
-    tables = [read_pts_table(p) for p in paths_s]
+    tables = [read_pts_table(p, allow_audio_only=True) for p in paths_s]
     pairs: list[PairEstimate] = []
     if method != "manual":
         prm = audio_params or AudioParams()
@@ -282,9 +282,11 @@ def _camera(
         "fps": round(t.fps, 6),
         "is_vfr": t.is_vfr,
         "duration_s": t.duration_s,
-        "frame_count": len(t.t_s),
+        "frame_count": len(t.t_s) if t.has_video else 0,
     }
     vfr = " Variable frame rate: frame times are taken from PTS." if t.is_vfr else ""
+    if not t.has_video:
+        vfr += " Sound only (no pictures): its time is the audio's own."
     if t.dropped_frames:
         vfr += f" {t.dropped_frames} dropped frame(s): frame times are taken from PTS."
     if ids[k] in manual:

@@ -204,6 +204,7 @@ class CamSpec:
     gop: int = 15
     seed: int = 0
     exposure: float = 1.0  # share of the frame period the shutter is open
+    video: bool = True  # False: a separate sound recorder (a WAV file, no pictures)
     led_box: tuple[int, int, int, int] | None = (
         None  # x, y, w, h of an LED; None: a flash lights all
     )
@@ -262,9 +263,22 @@ def write_camera(
     trail: Trail,
     flashes: Sequence[tuple[float, float]] = (),
 ) -> CamTruth:
-    """Encode one camera (H.264 + AAC) and return its ground truth."""
-    t_cam = frame_times(spec)
+    """Encode one camera (H.264 + AAC; a 16-bit WAV for a sound recorder) and return its truth."""
     rate = 1 + spec.drift_ppm * 1e-6
+    if not spec.video:
+        sig = camera_audio(
+            scene,
+            scene_rate_hz,
+            spec.offset_s,
+            spec.drift_ppm,
+            spec.duration_s,
+            spec.audio_rate_hz,
+            spec.snr_db,
+            spec.seed,
+        )
+        write_audio(path, sig, spec.audio_rate_hz, codec="pcm_s16le")
+        return CamTruth(Path(path), spec, np.zeros(0), np.zeros(0))
+    t_cam = frame_times(spec)
     t_master = spec.offset_s + rate * t_cam
     period = 1.0 / float(spec.fps)
     tb = Fraction(1, 90000)
@@ -364,7 +378,12 @@ def make_camera_set(
     scene = scene_audio(end, 16000, seed)
     fl = flash_schedule(0.0, end, seed) if flashes else []
     trail = small_trail(seed)
-    return [write_camera(folder / f"{s.camera_id}.mp4", s, scene, 16000, trail, fl) for s in specs]
+    return [
+        write_camera(
+            folder / f"{s.camera_id}{'.mp4' if s.video else '.wav'}", s, scene, 16000, trail, fl
+        )
+        for s in specs
+    ]
 
 
 def true_clock(truths: Sequence[CamTruth], master: int = 0) -> list[tuple[float, float]]:

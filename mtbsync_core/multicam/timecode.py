@@ -16,6 +16,7 @@ import os
 from datetime import datetime
 from fractions import Fraction
 
+from ..errors import MtbSyncError
 from ..timebase import snap_fps, timecode_to_frames
 from .media import open_media
 from .solve import PairEstimate
@@ -36,7 +37,10 @@ def _tmcd(path: str) -> str | None:
     except ImportError:  # the video package may not provide it
         read_start_timecode = None
     if read_start_timecode is not None:
-        return read_start_timecode(path)
+        try:
+            return read_start_timecode(path)
+        except MtbSyncError:  # e.g. a sound-only file: read the tags directly below
+            pass
     with open_media(path) as c:
         for s in c.streams:
             tc = s.metadata.get("timecode")

@@ -16,6 +16,7 @@ import av
 import cv2
 import numpy as np
 
+from ..errors import MulticamError
 from .io import CameraSync, MulticamResult, read_multicam
 from .media import PtsTable, open_media, read_pts_table
 
@@ -115,10 +116,17 @@ class Timeline:
         if policy not in POLICIES:
             raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
         self.result, self.policy, self.min_cameras = result, policy, min_cameras
+        cams = [c for c in result.cameras if include_failed or c.status != "failed"]
+        tables = {c.camera_id: read_pts_table(c.path, allow_audio_only=True) for c in cams}
+        # sound-only recordings have no frames to show
         self.cams: dict[str, CameraSync] = {
-            c.camera_id: c for c in result.cameras if include_failed or c.status != "failed"
+            c.camera_id: c for c in cams if tables[c.camera_id].has_video
         }
-        self.tables = {cid: read_pts_table(c.path) for cid, c in self.cams.items()}
+        self.tables = {cid: tables[cid] for cid in self.cams}
+        if not self.cams:
+            raise MulticamError(
+                "No placed camera with pictures in this result; a timeline needs at least one video."
+            )
         self.tol = {
             cid: tolerance_s
             if tolerance_s is not None

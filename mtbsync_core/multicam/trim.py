@@ -38,15 +38,16 @@ class TrimmedCamera:
     path: str
     cut_frame_idx: int
     cut_t_cam_s: float
-    mode: str  # copy | smart (re-encoded up to the next keyframe, then copied) | reencode
+    mode: str  # copy | smart (re-encoded up to the next keyframe, then copied) | reencode | audio-*
     frames_written: int
     frames_reencoded: int = 0
 
 
-def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable]]:
-    """Per usable camera: (index of the first frame at the common start, its PTS table)."""
+def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable, float]]:
+    """Per usable camera: (index of the first frame at the common start, its PTS table, the cut
+    in camera seconds). A sound-only file is cut at the common start itself (index 0)."""
     cams = [c for c in result.cameras if c.status != "failed"]
-    tables = {c.camera_id: read_pts_table(c.path) for c in cams}
+    tables = {c.camera_id: read_pts_table(c.path, allow_audio_only=True) for c in cams}
     start = max(c.offset_s for c in cams)
     end = min(c.to_master(tables[c.camera_id].duration_s) for c in cams)
     if end <= start:
@@ -57,11 +58,56 @@ def cut_frames(result: MulticamResult) -> dict[str, tuple[int, PtsTable]]:
     out = {}
     for c in cams:
         tab = tables[c.camera_id]
-        half = 0.5 * tab.frame_period_s
         t_cam = c.to_camera(start)
+        if not tab.has_video:
+            out[c.camera_id] = (0, tab, max(0.0, t_cam))
+            continue
+        half = 0.5 * tab.frame_period_s
         idx = int((tab.t_s >= t_cam - half - 1e-9).argmax())
-        out[c.camera_id] = (idx, tab)
+        out[c.camera_id] = (idx, tab, float(tab.t_s[idx]))
     return out
+
+
+def _trim_audio(src: str, dst: str, cut_s: float) -> str:
+    """A sound-only file from ``cut_s`` on: PCM cut to the sample (decoded and re-written, which
+    is lossless), compressed audio by copying packets from the cut (their times kept)."""
+    with open_media(src) as ic, av.open(dst, "w") as oc:
+        st = ic.streams.audio[0]
+        if not st.codec_context.name.startswith("pcm_"):
+            oa = oc.add_stream_from_template(st)
+            shift = round(Fraction(cut_s) / st.time_base)
+            for pkt in ic.demux(st):
+                if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
+                    continue
+                pkt.pts -= shift
+                if pkt.dts is not None:
+                    pkt.dts -= shift
+                pkt.stream = oa
+                oc.mux(pkt)
+            return "audio-copy"
+        oa = oc.add_stream(st.codec_context.name, rate=st.rate)
+        oa.layout = st.layout.name
+        first = round(cut_s * st.rate)
+        pos = written = 0
+        for fr in ic.decode(st):
+            arr, n = fr.to_ndarray(), fr.samples
+            skip = min(n, max(0, first - pos))
+            pos += n
+            if skip == n:
+                continue
+            ch = 1 if fr.format.is_planar else arr.shape[1] // n
+            out = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(arr[:, skip * ch :]),
+                format=fr.format.name,
+                layout=fr.layout.name,
+            )
+            out.sample_rate, out.pts = fr.sample_rate, written
+            written += n - skip
+            for pkt in oa.encode(out):
+                oc.mux(pkt)
+        for pkt in oa.encode():
+            oc.mux(pkt)
+    return "audio-pcm"
 
 
 def _copy_streams(
@@ -255,34 +301,36 @@ def trim_cameras(
     out = Path(out_dir)
     cuts = cut_frames(result)
     targets = {
-        cid: out / f"{cid}{Path(tab.path).suffix or '.mp4'}" for cid, (_, tab) in cuts.items()
+        cid: out / f"{cid}{Path(tab.path).suffix or '.mp4'}" for cid, (_, tab, _) in cuts.items()
     }
     for p in [*targets.values(), out / "multicam.json"]:
         check_writable(p, force)
     out.mkdir(parents=True, exist_ok=True)
     done, cams = [], []
-    for n, (cid, (idx, tab)) in enumerate(cuts.items()):
+    for n, (cid, (idx, tab, t_cut)) in enumerate(cuts.items()):
         dst = targets[cid]
         tmp = dst.with_name(f".{dst.name}.part{dst.suffix}")
         try:
-            mode, frames, head = _write_one(tab, idx, str(tmp))
+            if tab.has_video:
+                mode, frames, head = _write_one(tab, idx, str(tmp))
+            else:
+                mode, frames, head = _trim_audio(tab.path, str(tmp), t_cut), 0, 0
             os.replace(tmp, dst)
         finally:
             if tmp.exists():
                 tmp.unlink()
-        done.append(TrimmedCamera(cid, str(dst), idx, float(tab.t_s[idx]), mode, frames, head))
+        done.append(TrimmedCamera(cid, str(dst), idx, t_cut, mode, frames, head))
         report(progress, "trim", n + 1, len(cuts), "files")
     for c in result.cameras:
         if c.camera_id in cuts:
-            idx, tab = cuts[c.camera_id]
-            t0 = float(tab.t_s[idx])
+            idx, tab, t0 = cuts[c.camera_id]
             cams.append(
                 replace(
                     c,
                     path=str(targets[c.camera_id]),
                     offset_s=c.to_master(t0),
                     duration_s=tab.duration_s - t0,
-                    frame_count=len(tab.t_s) - idx,
+                    frame_count=len(tab.t_s) - idx if tab.has_video else 0,
                 )
             )
     trimmed = MulticamResult(

@@ -83,3 +83,24 @@ def test_executor_gives_the_same_answer(cams):
         pooled = sync_cameras([t.path for t in cams], method="audio", executor=ex)
     for a, b in zip(plain.cameras, pooled.cameras, strict=True):
         assert a.offset_s == b.offset_s and a.drift_ppm == b.drift_ppm and a.status == b.status
+
+
+def test_sound_recorder_joins_the_cameras(tmp_path):
+    """A separate sound recorder (16-bit WAV, its own drifting clock) is placed by its sound."""
+    specs = [
+        *standard_specs(5.0)[:2],
+        CamSpec(
+            "zoom", 0.2, 120.0, duration_s=7.0, video=False, snr_db=6.0, seed=9, audio_rate_hz=48000
+        ),
+    ]
+    truths = make_camera_set(tmp_path, specs, seed=3)
+    res = sync_cameras([t.path for t in truths], method="auto")
+    zoom = res.camera("zoom")
+    (off, drift) = true_clock(truths)[2]
+    assert zoom.status == "ok" and zoom.method == "audio" and zoom.frame_count == 0
+    assert abs(zoom.offset_s - off) < 0.001 and abs(zoom.drift_ppm - drift) < 20
+    assert "Sound only" in zoom.message
+    from mtbsync_core.multicam import Timeline
+
+    with Timeline(res) as tl:
+        assert tl.camera_ids == ["helmet", "bar"]  # nothing to show for the recorder

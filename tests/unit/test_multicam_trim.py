@@ -126,3 +126,23 @@ def test_parse_avcc_of_encoded_file(tmp_path):
     with av.open(str(truths[0].path)) as c:
         cfg = parse_avcc(bytes(c.streams.video[0].codec_context.extradata))
     assert cfg is not None and cfg.length_size == 4 and cfg.sps_ids == {0} and cfg.pps_ids == {0}
+
+
+def test_sound_recorder_is_cut_to_the_sample(tmp_path):
+    from mtbsync_core.multicam import decode_audio, sync_cameras
+
+    specs = [
+        CamSpec("cam", 1.0, 0.0, Fraction(30), 4.0, seed=1),
+        CamSpec("zoom", 0.2, 0.0, duration_s=6.0, video=False, seed=9, audio_rate_hz=48000),
+    ]
+    truths = make_camera_set(tmp_path / "in", specs, seed=5, flashes=False)
+    res = sync_cameras([t.path for t in truths], method="audio")
+    trimmed, done = trim_cameras(res, tmp_path / "out")
+    zoom = next(d for d in done if d.camera_id == "zoom")
+    assert zoom.mode == "audio-pcm" and zoom.path.endswith(".wav")
+    assert abs(zoom.cut_t_cam_s - 0.8) < 0.002  # the camera starts 0.8 s into the recording
+    src = decode_audio(truths[1].path, 48000).samples
+    out = decode_audio(zoom.path, 48000).samples
+    k = round(zoom.cut_t_cam_s * 48000)
+    assert np.array_equal(out, src[k : k + len(out)]) and len(out) == len(src) - k
+    assert abs(trimmed.camera("zoom").offset_s - trimmed.camera("cam").offset_s) < 0.001
