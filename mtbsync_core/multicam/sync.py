@@ -221,7 +221,22 @@ def sync_cameras(
         pairs = _estimate(method, paths_s, tables, m, flash, audio_rate_hz, prm, progress, executor)
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
-    params = {
+    params = _params(method, audio_rate_hz, roi, flash_exposure, sol, ids, pairs)
+    params["clock_check"] = clock_check(paths_s, tables, ids, m, sol)
+    return MulticamResult(tuple(_check_overlap(cams, m)), ids[m], method, params)
+
+
+def _params(
+    method: str,
+    audio_rate_hz: int,
+    roi,
+    flash_exposure,
+    sol: Solution,
+    ids: list[str],
+    pairs: list[PairEstimate],
+) -> dict:
+    """Provenance for ``multicam.json``: settings, every pair estimate, the cycle check."""
+    return {
         "method": method,
         "audio_rate_hz": audio_rate_hz,
         "roi": list(roi) if roi else None,
@@ -231,9 +246,7 @@ def sync_cameras(
             f"{ids[i]}~{ids[j]}": round(e, 6) for (i, j), e in sol.pair_error_s.items()
         },
         "pairs": [_pair_summary(p, ids) for p in pairs],
-        "clock_check": clock_check(paths_s, tables, ids, m, sol),
     }
-    return MulticamResult(tuple(_check_overlap(cams, m)), ids[m], method, params)
 
 
 def _check_inputs(paths: list[str], method: str, ids: list[str], manual: dict[str, float]) -> None:
@@ -266,6 +279,16 @@ def _pair_summary(p: PairEstimate, ids: list[str]) -> dict:
     }
 
 
+def _notes(t: PtsTable) -> str:
+    """What the user should know about a file's timing."""
+    out = " Variable frame rate: frame times are taken from PTS." if t.is_vfr else ""
+    if not t.has_video:
+        out += " Sound only (no pictures): its time is the audio's own."
+    if t.dropped_frames:
+        out += f" {t.dropped_frames} dropped frame(s): frame times are taken from PTS."
+    return out
+
+
 def _camera(
     k: int,
     m: int,
@@ -275,7 +298,8 @@ def _camera(
     sol: Solution,
     manual: dict[str, float],
 ) -> CameraSync:
-    t = tables[k]
+    """Camera ``k``'s entry: manual, master, placed by the joint solve, or why not."""
+    t, notes = tables[k], _notes(tables[k])
     base = {
         "path": t.path,
         "camera_id": ids[k],
@@ -284,35 +308,24 @@ def _camera(
         "duration_s": t.duration_s,
         "frame_count": len(t.t_s) if t.has_video else 0,
     }
-    vfr = " Variable frame rate: frame times are taken from PTS." if t.is_vfr else ""
-    if not t.has_video:
-        vfr += " Sound only (no pictures): its time is the audio's own."
-    if t.dropped_frames:
-        vfr += f" {t.dropped_frames} dropped frame(s): frame times are taken from PTS."
-    if ids[k] in manual:
-        return CameraSync(
-            offset_s=float(manual[ids[k]]),
-            drift_ppm=0.0,
-            confidence=1.0,
-            method="manual",
-            status="ok",
-            message="manual offset" + vfr,
-            **base,
+    if ids[k] in manual or k == m:
+        how = (
+            ("manual", float(manual[ids[k]]), "manual offset")
+            if ids[k] in manual
+            else ("master", 0.0, "master camera")
         )
-    if k == m:
         return CameraSync(
-            offset_s=0.0,
+            offset_s=how[1],
             drift_ppm=0.0,
             confidence=1.0,
-            method="master",
+            method=how[0],
             status="ok",
-            message="master camera" + vfr,
+            message=how[2] + notes,
             **base,
         )
     mine = [p for p in pairs if k in (p.i, p.j)]
     if not np.isnan(sol.offset_s[k]):
-        ok = [p for p in mine if p.usable] or mine
-        best = max(ok, key=lambda p: p.confidence)
+        best = max([p for p in mine if p.usable] or mine, key=lambda p: p.confidence)
         return CameraSync(
             offset_s=float(sol.offset_s[k]),
             drift_ppm=float(sol.drift_ppm[k]),
@@ -320,28 +333,12 @@ def _camera(
             method=best.method,
             status="ok",
             residuals_s=best.residuals_s,
-            message=best.message + vfr,
+            message=best.message + notes,
             **base,
         )
     direct = [p for p in mine if {p.i, p.j} == {k, m} and p.status == "ambiguous"]
     if direct:
-        p = max(direct, key=lambda q: q.confidence)
-        off, rate = (p.offset_s, 1 + p.drift_ppm * 1e-6)
-        if p.i == k:  # t_k = off + rate t_m  ->  t_m = -off/rate + t_k/rate
-            off, rate = -off / rate, 1 / rate
-        return CameraSync(
-            offset_s=float(off),
-            drift_ppm=float((rate - 1) * 1e6),
-            confidence=p.confidence,
-            method=p.method,
-            status="ambiguous",
-            residuals_s=p.residuals_s,
-            message="; ".join(
-                f"{q.method}: {q.message}" for q in [p] + [q for q in mine if q is not p]
-            )
-            + vfr,
-            **base,
-        )
+        return _ambiguous(max(direct, key=lambda q: q.confidence), k, mine, base, notes)
     why = "; ".join(f"{p.method}: {p.message}" for p in mine if p.message) or "no evidence"
     return CameraSync(
         offset_s=0.0,
@@ -350,7 +347,27 @@ def _camera(
         method="none",
         status="failed",
         message=f"could not place this camera: {why}. Try --method flash, or "
-        f"--offset {ids[k]}=SECONDS.{vfr}",
+        f"--offset {ids[k]}=SECONDS.{notes}",
+        **base,
+    )
+
+
+def _ambiguous(
+    p: PairEstimate, k: int, mine: list[PairEstimate], base: dict, notes: str
+) -> CameraSync:
+    """Camera ``k`` at the best doubtful estimate against the master, with every method's reason."""
+    off, rate = p.offset_s, 1 + p.drift_ppm * 1e-6
+    if p.i == k:  # t_k = off + rate t_m  ->  t_m = -off/rate + t_k/rate
+        off, rate = -off / rate, 1 / rate
+    why = "; ".join(f"{q.method}: {q.message}" for q in [p] + [q for q in mine if q is not p])
+    return CameraSync(
+        offset_s=float(off),
+        drift_ppm=float((rate - 1) * 1e6),
+        confidence=p.confidence,
+        method=p.method,
+        status="ambiguous",
+        residuals_s=p.residuals_s,
+        message=why + notes,
         **base,
     )
 
