@@ -68,9 +68,7 @@ def sample_run(
         )
         total = max(1, int(video.info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
         lo, hi = window_s if window_s is not None else (0.0, float("inf"))
-        for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi):
-            if times and t_s - times[-1] < min_dt:
-                continue
+        for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi, min_gap_s=min_dt):
             if t_s - last_orb >= orb_dt:
                 orbs[len(times)] = orb_features(grey)
                 textures.append(texture_score(grey))

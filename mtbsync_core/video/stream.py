@@ -152,6 +152,10 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
 def _scaled(img: np.ndarray, width: int | None) -> np.ndarray:
     if width is None or img.shape[1] <= width:
         return np.ascontiguousarray(img)
+    while (
+        img.shape[1] >= 4 * width
+    ):  # halve by striding first: free, and the area filter below averages
+        img = img[::2, ::2]
     height = max(2, round(img.shape[0] * width / img.shape[1]))
     return cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
 
@@ -203,17 +207,20 @@ class VideoStream:
         width: int | None = 320,
         start_s: float = 0.0,
         end_s: float = math.inf,
+        min_gap_s: float = 0.0,
     ) -> Iterator[tuple[float, np.ndarray]]:
         """Yield ``(t_s, grey image)`` for each decoded frame in [start_s, end_s], ``width`` px wide.
 
         ``mode`` is ``"all"``, ``"nonref"`` (I and P frames: B-frames are not even decoded) or
-        ``"key"`` (keyframes only). Decoding is sequential and threaded; the only seek is one to
-        the keyframe before ``start_s``.
+        ``"key"`` (keyframes only). Frames closer than ``min_gap_s`` to the last one yielded are
+        skipped. Decoding is sequential and threaded; the only seek is one to the keyframe before
+        ``start_s``.
         """
         if mode not in SAMPLE_MODES:
             raise ValueError(f"mode must be one of {sorted(SAMPLE_MODES)}, got {mode!r}")
         st = self._stream(SAMPLE_MODES[mode])
         t0 = self.info.start_time_s
+        last = -math.inf
         if start_s > 0:
             tb = float(st.time_base or Fraction(1, 90000))
             self._container.seek(int((start_s + t0) / tb), stream=st, backward=True)
@@ -225,8 +232,11 @@ class VideoStream:
                     continue
                 if frame.time - t0 > end_s + 1e-6:
                     break
-                img = _rotated(_scaled(_luma(frame), width), self.info.rotation_deg)
-                yield float(frame.time) - t0, img
+                t_s = float(frame.time) - t0
+                if t_s - last < min_gap_s:
+                    continue  # decoded (it may be a reference) but not wanted: no scaling work
+                last = t_s
+                yield t_s, _rotated(_scaled(_luma(frame), width), self.info.rotation_deg)
         except av.error.FFmpegError as err:
             raise VideoOpenError(
                 f"Decoding '{self.path}' failed ({err}). The file may be truncated; re-copy it from the camera."
