@@ -84,3 +84,9 @@ def test_unplaced_camera_is_flagged(tmp_path):
     assert not at.exception
     assert _table(at).loc["valley", "status"] != "ok"
     assert any("valley" in w.value for w in at.warning)
+
+
+def test_page_is_reachable_from_the_app(app_test, project_dir):
+    at = app_test("multicam")
+    assert not at.exception
+    assert at.text_area(key="mc_paths") is not None and at.info
