@@ -35,6 +35,18 @@ class FlashEvents:
     exposure: float = 1.0  # share of the frame period a frame integrates light (estimated)
 
 
+_PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"}
+
+
+def _luma(fr: av.VideoFrame) -> np.ndarray:
+    """The luma plane as uint8 (H x W), read in place for 8-bit YUV frames (no conversion)."""
+    if fr.format.name not in _PLANAR_YUV:
+        return fr.to_ndarray(format="gray")
+    plane = fr.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(fr.height, plane.line_size)
+    return rows[:, : fr.width]
+
+
 def brightness_series(
     path: str | os.PathLike[str], roi: tuple[int, int, int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +58,7 @@ def brightness_series(
         for fr in c.decode(vs):
             if fr.pts is None:
                 continue
-            y = fr.to_ndarray(format="gray")
+            y = _luma(fr)
             if roi is not None:
                 x0, y0, w, h = roi
                 full = y.shape
