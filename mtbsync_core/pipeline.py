@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class SyncParams:
     align: AlignParams = field(default_factory=AlignParams)
     fit: FitParams = field(default_factory=FitParams)
     review_threshold: float = 0.6
+    prior_orb_rate_hz: float = 1.0  # verification rate on the new run when a GPS prior confirms the path
     min_good_fraction: float = 0.3  # share of verified pairs that must pass for any match at all
     min_overlap_s: float = 1.0
 
@@ -165,9 +166,14 @@ def sync_runs(
             max(0.0, float(prior.t_new_s[0]) - prior.half_width_s),
             float(prior.t_new_s[-1]) + prior.half_width_s,
         )
+    new_sample = params.new_sample
+    if prior is not None:
+        new_sample = replace(
+            new_sample, orb_rate_hz=min(new_sample.orb_rate_hz, params.prior_orb_rate_hz)
+        )
     new, new_orbs, mids = sample_run(
         new_path,
-        params.new_sample,
+        new_sample,
         stage="decode",
         progress=progress,
         keep_mid=True,
