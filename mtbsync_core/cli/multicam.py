@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import multicam
 from ..errors import MulticamError
 from ..fileio import check_writable
-from ..multicam import METHODS, read_multicam, sync_cameras, trim_cameras, write_multicam
 from .common import progress_for
 
 
@@ -63,7 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--master", help="camera id (file stem) or path of the master camera (default: the first)"
     )
     p.add_argument(
-        "--method", choices=METHODS, default="auto", help="evidence to use (default %(default)s)"
+        "--method",
+        choices=multicam.METHODS,
+        default="auto",
+        help="evidence to use (default %(default)s)",
     )
     p.add_argument(
         "--offset",
@@ -99,7 +102,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """Handler of ``mtbsync multicam sync``."""
     out = Path(args.out) / "multicam.json"
     check_writable(out, args.force)
-    result = sync_cameras(
+    result = multicam.sync_cameras(
         args.cameras,
         master=args.master,
         method=args.method,
@@ -108,7 +111,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         flash_exposure=args.exposure,
         progress=progress_for(args),
     )
-    write_multicam(out, result, force=args.force)
+    multicam.write_multicam(out, result, force=args.force)
     print(
         f"{'camera':<16} {'status':<10} {'method':<9} {'offset_s':>11} {'drift_ppm':>10} {'conf':>5}"
     )
@@ -133,10 +136,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_trim(args: argparse.Namespace) -> int:
     """Handler of ``mtbsync multicam trim``."""
-    result = read_multicam(args.source)
+    result = multicam.read_multicam(args.source)
     if not any(c.status != "failed" for c in result.cameras):
         raise MulticamError(f"No camera in '{args.source}' was placed; nothing to trim.")
-    _, done = trim_cameras(result, args.out, force=args.force, progress=progress_for(args))
+    _, done = multicam.trim_cameras(result, args.out, force=args.force, progress=progress_for(args))
     for d in done:
         print(
             f"{d.camera_id:<16} from frame {d.cut_frame_idx:>6} ({d.cut_t_cam_s:.4f} s) {d.mode:<8} "

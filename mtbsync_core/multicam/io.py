@@ -15,6 +15,9 @@ from typing import Any
 from ..errors import MulticamError
 from ..fileio import write_text_atomic
 
+#: Evidence ``sync_cameras`` can use, in the order ``auto`` tries it (manual offsets always win).
+METHODS = ("auto", "audio", "flash", "timecode", "manual")
+
 FORMAT = "mtbsync.multicam"
 VERSION = 1
 STATUSES = ("ok", "ambiguous", "failed")

@@ -19,14 +19,12 @@ from ..errors import AudioMissingError, MulticamError
 from ..progress import ProgressCallback, report
 from .audio import AudioParams, estimate_audio_pair
 from .flash import FlashEvents, estimate_flash_pair, read_flash_events
-from .io import CameraSync, MulticamResult
+from .io import METHODS, CameraSync, MulticamResult
 from .media import AudioTrack, PtsTable, decode_audio, read_pts_table
 from .solve import PairEstimate, Solution, solve_joint
 from .timecode import estimate_clock_pair, read_start_clocks
 
 log = logging.getLogger(__name__)
-
-METHODS = ("auto", "audio", "flash", "timecode", "manual")
 
 
 def default_camera_ids(paths: Sequence[str | os.PathLike[str]]) -> list[str]:
