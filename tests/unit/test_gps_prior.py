@@ -188,7 +188,8 @@ def test_prior_is_monotone_and_its_band_holds_the_truth(trail, ratio, wobble, st
     assert np.all(np.diff(prior.t_ref_s) >= -1e-9)
     err = _errors(prior, profile)
     assert np.percentile(err, 95) < prior.half_width_s
-    assert np.median(err) < 0.5
+    # the error follows the noise: at 3.5 m/s a metre of position is about 0.3 s of time
+    assert np.median(err) < 0.1 + 0.12 * noise, (np.median(err), noise)
 
 
 def test_decimate_averages_fast_tracks():
