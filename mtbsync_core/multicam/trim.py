@@ -76,14 +76,7 @@ def _trim_audio(src: str, dst: str, cut_s: float) -> str:
         if not st.codec_context.name.startswith("pcm_"):
             oa = oc.add_stream_from_template(st)
             shift = round(Fraction(cut_s) / st.time_base)
-            for pkt in ic.demux(st):
-                if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
-                    continue
-                pkt.pts -= shift
-                if pkt.dts is not None:
-                    pkt.dts -= shift
-                pkt.stream = oa
-                oc.mux(pkt)
+            _copy_packets(ic, st, oa, oc, shift)
             return "audio-copy"
         oa = oc.add_stream(st.codec_context.name, rate=st.rate)
         oa.layout = st.layout.name
@@ -276,14 +269,7 @@ def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
         if aud is not None:
             shift = round(Fraction(cut) * vs.time_base / aud.time_base)
             ic.seek(0)
-            for pkt in ic.demux(aud):
-                if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
-                    continue
-                pkt.pts -= shift
-                if pkt.dts is not None:
-                    pkt.dts -= shift
-                pkt.stream = oa
-                oc.mux(pkt)
+            _copy_packets(ic, aud, oa, oc, shift)
     return n
 
 
@@ -341,3 +327,15 @@ def trim_cameras(
     )
     write_multicam(out / "multicam.json", trimmed, force=force)
     return trimmed, done
+
+
+def _copy_packets(ic, src, dst, oc, shift: int) -> None:
+    """Mux ``src``'s packets from ``shift`` (in its time base) on into ``dst``, re-timed to start at 0."""
+    for pkt in ic.demux(src):
+        if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
+            continue
+        pkt.pts -= shift
+        if pkt.dts is not None:
+            pkt.dts -= shift
+        pkt.stream = dst
+        oc.mux(pkt)
