@@ -32,17 +32,53 @@ class AlignParams:
     good_inliers: int = 40  # inliers for full confidence
     refine: bool = True  # sub-sample refinement (off only to measure what it adds)
     max_dp_cells: int = 4_000_000  # larger similarity matrices are searched on a coarser grid first
+    seq_half_s: float = 1.2  # half-length (s of the new run) of the sequences that are compared
+    tau_z: float = 1.0  # DP score offset, in contrast-normalised units
+    match_ratio: float = 4.0  # the path must score this many times the reversed-reference search
+    overlap_significance: float = (
+        0.5  # sequence evidence above its null that starts/ends the overlap
+    )
+    null_floor_s: float = 2.0  # the null score is at least this many seconds at one bar of evidence
+    null_blocks: int = 6  # the reversed reference is also searched in this many shuffled blocks
+    null_shuffles: int = 4  # ... in this many orders
+    end_frame_share: float = 0.6  # at the overlap's ends, frames' own evidence vs the path median
+    fine_min: float = 0.5  # fine similarity above which a frame near the path is placed by its look
+    fine_continuity: float = (
+        0.7  # neighbouring reference samples at least this alike to interpolate
+    )
+    fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
+
+
+#: Pace ratios (reference seconds per new second) the sequence comparison tries: a stop to 2x.
+SEQ_PACES = (0.0, 0.5, 0.6, 0.75, 0.9, 1.0, 1.15, 1.33, 1.6, 2.0)
 
 
 @dataclass(frozen=True)
 class CoarsePath:
-    """Indices into the new and reference samples, one reference sample per new sample."""
+    """Indices into the new and reference samples, one reference sample per new sample.
+
+    ``similarity`` is the raw cosine of the global descriptors on the path; ``evidence`` the
+    sequence score there (contrast-normalised units: 0 is an average pair, ``tau_z`` the DP's
+    bar). ``score`` is the path's total and ``null_score`` the best total of the same search
+    against the time-reversed reference, which no true match can follow: their ratio says
+    whether the runs match at all.
+    """
 
     i_new: np.ndarray
     j_ref: np.ndarray
+    t_ref_s: np.ndarray  # reference time of each path sample, below a sample (peak of the evidence)
     similarity: np.ndarray
-    threshold: float
+    evidence: np.ndarray
+    null_evidence: np.ndarray  # best sequence score of the same frames, reversed reference
+    frame_evidence: np.ndarray  # each path sample's own contrast-normalised similarity
+    score: float
+    null_score: float
     grid_s: float = 0.0  # spacing of the grid the DP ran on (0: every sample)
+
+    @property
+    def match_ratio(self) -> float:
+        """Path score over the reversed-reference score (large: a real match)."""
+        return self.score / max(self.null_score, 1e-9)
 
 
 def similarity_matrix(new: Keyframes, ref: Keyframes) -> np.ndarray:
@@ -50,11 +86,38 @@ def similarity_matrix(new: Keyframes, ref: Keyframes) -> np.ndarray:
     return new.desc @ ref.desc.T
 
 
-def _threshold(sim: np.ndarray) -> float:
-    """Score offset: between typical unrelated similarity and the typical best match."""
-    best = np.median(sim.max(axis=1))
-    floor = np.median(sim)
-    return float(max(0.25, 0.5 * (best + floor)))
+def contrast_normalise(sim: np.ndarray) -> np.ndarray:
+    """Each row, then each column, to zero mean and unit spread (SeqSLAM's local contrast
+    enhancement): a frame that resembles everything (sky, snow) no longer wins everywhere."""
+    z = (sim - sim.mean(axis=1, keepdims=True)) / (sim.std(axis=1, keepdims=True) + 1e-6)
+    return (z - z.mean(axis=0, keepdims=True)) / (z.std(axis=0, keepdims=True) + 1e-6)
+
+
+def sequence_enhance(z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9) -> np.ndarray:
+    """Best mean of ``z`` along short straight sequences through each cell.
+
+    ``slopes`` are in reference samples per new sample; a sequence runs ``half_len`` new samples
+    either side (at most ``taps`` samples of it are read). Cells near the edges average what
+    lies inside the matrix.
+    """
+    n, m = z.shape
+    ks = np.unique(np.round(np.linspace(-half_len, half_len, min(taps, 2 * half_len + 1))))
+    best = np.full((n, m), -np.inf, np.float32)
+    acc = np.empty((n, m), np.float32)
+    cnt = np.empty((n, m), np.float32)
+    for v in slopes:
+        acc.fill(0.0)
+        cnt.fill(0.0)
+        for k in ks.astype(np.int64):
+            dj = int(round(v * k))
+            i0, i1 = max(0, -k), min(n, n - k)
+            j0, j1 = max(0, -dj), min(m, m - dj)
+            if i1 <= i0 or j1 <= j0:
+                continue
+            acc[i0:i1, j0:j1] += z[i0 + k : i1 + k, j0 + dj : j1 + dj]
+            cnt[i0:i1, j0:j1] += 1.0
+        np.maximum(best, acc / np.maximum(cnt, 1.0), out=best)
+    return best
 
 
 def _band_mask(new_t: np.ndarray, ref_t: np.ndarray, prior: TimePrior | None) -> np.ndarray | None:
@@ -72,7 +135,7 @@ def coarse_path(
     params: AlignParams = AlignParams(),
     prior: TimePrior | None = None,
 ) -> CoarsePath:
-    """Best monotone path (open begin, open end) through the similarity matrix.
+    """Best monotone path (open begin, open end) through the sequence-enhanced similarity matrix.
 
     When the full matrix would exceed ``params.max_dp_cells``, the DP runs on both runs thinned
     to a common grid (so memory and time stay bounded on long runs) and the path is interpolated
@@ -83,16 +146,79 @@ def coarse_path(
     if n * m > params.max_dp_cells:
         grid_s = _dp_grid_s(new.t_s, ref.t_s, params.max_dp_cells)
         ii, jj = _thin(new.t_s, grid_s), _thin(ref.t_s, grid_s)
-    sim = new.desc[ii] @ ref.desc[jj].T
-    pi, pj, tau = _dp(sim, new.t_s[ii], ref.t_s[jj], params, prior)
+    tn, tr = new.t_s[ii], ref.t_s[jj]
+    dt_new = float(np.median(np.diff(tn))) if len(tn) > 1 else 0.1
+    dt_ref = float(np.median(np.diff(tr))) if len(tr) > 1 else 0.1
+    z = contrast_normalise(new.desc[ii] @ ref.desc[jj].T)
+    slopes = np.asarray(SEQ_PACES) * dt_new / dt_ref
+    half = max(1, int(round(params.seq_half_s / dt_new)))
+    k_max = max(1, int(np.ceil(params.max_ratio * dt_new / dt_ref)))
+    enh = sequence_enhance(z, slopes, half)
+    score = enh - params.tau_z
+    mask = _band_mask(tn, tr, prior)
+    if mask is not None:
+        score = np.where(mask, score, -5.0).astype(np.float32)
+    pi, pj, total = _dp(score, k_max)
+    # Sequences that run backwards through the reference: what the search finds where no true
+    # match can be. Reversing the whole reference, or blocks of it in shuffled order, gives
+    # samples of the null; the path must beat the best of them.
+    enh_null = sequence_enhance(z, -slopes, half)[:, ::-1]
+    null = max(
+        _dp(enh_null[:, cols] - params.tau_z, k_max)[2]
+        for cols in _null_orders(len(tr), params.null_blocks, params.null_shuffles)
+    )
+    # A floor: the null of a short search is a noisy small number; no match is shorter or weaker
+    # than ``null_floor_s`` seconds of samples one bar above the DP's own.
+    null = max(null, params.null_floor_s / dt_new * params.tau_z)
+    evidence = enh[pi, pj]
+    z_path = z[pi, pj]
+    null_evidence = enh_null.max(axis=1)[pi]
+    t_path = np.interp(pj + _peak_offset(enh, pi, pj), np.arange(len(tr)), tr)
     i_full, j_full = ii[pi], jj[pj]
     if grid_s:
         i_all = np.arange(i_full[0], i_full[-1] + 1)
-        t_ref_path = np.interp(new.t_s[i_all], new.t_s[i_full], ref.t_s[j_full])
-        j_all = np.clip(np.searchsorted(ref.t_s, t_ref_path), 0, m - 1)
+        t_path = np.interp(new.t_s[i_all], new.t_s[i_full], t_path)
+        evidence = np.interp(new.t_s[i_all], new.t_s[i_full], evidence)
+        null_evidence = np.interp(new.t_s[i_all], new.t_s[i_full], null_evidence)
+        z_path = np.interp(new.t_s[i_all], new.t_s[i_full], z_path)
+        j_all = np.clip(np.searchsorted(ref.t_s, t_path), 0, m - 1)
         i_full, j_full = i_all, j_all
     s_path = np.einsum("ij,ij->i", new.desc[i_full], ref.desc[j_full])
-    return CoarsePath(i_full, j_full, s_path, tau, grid_s)
+    return CoarsePath(
+        i_full,
+        j_full,
+        t_path,
+        s_path,
+        evidence.astype(np.float64),
+        null_evidence.astype(np.float64),
+        z_path.astype(np.float64),
+        total,
+        null,
+        grid_s,
+    )
+
+
+def _peak_offset(e: np.ndarray, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
+    """Sub-sample position (-0.5..0.5) of the peak of ``e`` along each row at the path cells:
+    the vertex of the parabola through the cell and its two neighbours."""
+    m = e.shape[1]
+    left = e[pi, np.maximum(pj - 1, 0)]
+    mid = e[pi, pj]
+    right = e[pi, np.minimum(pj + 1, m - 1)]
+    curv = left - 2 * mid + right
+    off = np.where(curv < -1e-6, 0.5 * (left - right) / np.where(curv < -1e-6, curv, -1.0), 0.0)
+    return np.clip(off, -0.5, 0.5)
+
+
+def _null_orders(m: int, blocks: int, shuffles: int) -> list[np.ndarray]:
+    """Column orders of the reversed-sequence matrix: as it is, and ``shuffles`` orders of its
+    ``blocks`` blocks (fixed seed: the same videos give the same decision)."""
+    orders = [np.arange(m)]
+    parts = np.array_split(np.arange(m), min(blocks, max(1, m // 4)))
+    rng = np.random.default_rng(0)
+    for _ in range(shuffles if len(parts) > 1 else 0):
+        orders.append(np.concatenate([parts[k] for k in rng.permutation(len(parts))]))
+    return orders
 
 
 def _dp_grid_s(t_new: np.ndarray, t_ref: np.ndarray, max_cells: int) -> float:
@@ -115,33 +241,21 @@ def _thin(t: np.ndarray, grid_s: float) -> np.ndarray:
     return np.asarray(keep, np.int64)
 
 
-def _dp(
-    sim: np.ndarray,
-    new_t: np.ndarray,
-    ref_t: np.ndarray,
-    params: AlignParams,
-    prior: TimePrior | None,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Local-alignment DP over ``sim``: path indices and the score offset used."""
-    tau = _threshold(sim)
-    score = sim - tau
-    mask = _band_mask(new_t, ref_t, prior)
-    if mask is not None:
-        score = np.where(mask, score, -1.0)
+def _dp(score: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Local-alignment DP over ``score`` (steps of 0..``k_max`` reference samples per new
+    sample): the best path's indices and its total score."""
     n, m = score.shape
-    dt_new = float(np.median(np.diff(new_t))) if n > 1 else 0.1
-    dt_ref = float(np.median(np.diff(ref_t))) if m > 1 else 0.1
-    k_max = max(1, int(np.ceil(params.max_ratio * dt_new / dt_ref)))
     acc = np.empty((n, m), np.float32)
     back = np.zeros((n, m), np.int8)  # step taken in j to reach (i, j); -1 = path starts here
     acc[0] = score[0]
     back[0] = -1
+    shifted = np.empty(m, np.float32)
     for i in range(1, n):
         prev = acc[i - 1]
         best = prev.copy()
         step = np.zeros(m, np.int8)
         for k in range(1, k_max + 1):
-            shifted = np.full(m, -np.inf, np.float32)
+            shifted[:k] = -np.inf
             shifted[k:] = prev[:-k]
             better = shifted > best
             best = np.where(better, shifted, best)
@@ -150,13 +264,14 @@ def _dp(
         acc[i] = score[i] + np.where(start, 0.0, best)
         back[i] = np.where(start, -1, step)
     i, j = np.unravel_index(int(np.argmax(acc)), acc.shape)
+    total = float(acc[i, j])
     path_i, path_j = [i], [j]
     while back[i, j] >= 0 and i > 0:
         j -= int(back[i, j])
         i -= 1
         path_i.append(i)
         path_j.append(j)
-    return np.array(path_i[::-1]), np.array(path_j[::-1]), tau
+    return np.array(path_i[::-1]), np.array(path_j[::-1]), total
 
 
 def refine_path(
@@ -166,7 +281,6 @@ def refine_path(
     fn = fine_vectors(new.thumbs[path.i_new])
     fr_all = ref.thumbs
     t_ref = np.empty(len(path.i_new))
-    quality = np.empty(len(path.i_new))
     dt_ref = float(np.median(np.diff(ref.t_s)))
     radius = max(2, int(round(max(params.refine_radius_s, 1.5 * path.grid_s) / dt_ref)))
     m = len(ref.t_s)
@@ -177,17 +291,34 @@ def refine_path(
             cache[j] = fine_vectors(fr_all[j : j + 1])[0]
         return cache[j]
 
-    if not params.refine:
-        return ref.t_s[path.j_ref].astype(np.float64), np.array(
-            [float(v @ vec(int(j))) for j, v in zip(path.j_ref, fn, strict=True)]
-        )
+    sims_near, quality = [], np.empty(len(path.i_new))
     for k, (j0, v) in enumerate(zip(path.j_ref, fn, strict=True)):
         lo, hi = max(0, j0 - radius), min(m, j0 + radius + 1)
         sims = np.array([v @ vec(j) for j in range(lo, hi)])
-        jb = lo + int(np.argmax(sims))
+        sims_near.append((lo, sims))
         quality[k] = float(sims.max())
-        t_ref[k] = _project(v, jb, vec, ref.t_s, m)
+    if not params.refine:
+        return path.t_ref_s.astype(np.float64), quality
+    # Where the runs look alike, each frame's own look places it between two reference samples.
+    # Where they do not (another season, light or line), a fine match far from the sequence
+    # evidence's peak is more likely a look-alike elsewhere: the peak's time stands.
+    look_alike = float(np.median(quality)) >= params.fine_trust
+    slack = 1 + round(path.grid_s / dt_ref)
+    for k, (j0, (lo, sims)) in enumerate(zip(path.j_ref, sims_near, strict=True)):
+        jb = lo + int(np.argmax(sims))
+        near = abs(jb - j0) <= slack and quality[k] >= params.fine_min
+        trusted = (near or (look_alike and quality[k] >= params.fine_trust)) and _continuous(
+            vec, jb, m, params.fine_continuity
+        )
+        t_ref[k] = _project(fn[k], jb, vec, ref.t_s, m) if trusted else path.t_ref_s[k]
     return t_ref, quality
+
+
+def _continuous(vec, jb: int, m: int, min_sim: float) -> bool:
+    """True when reference sample ``jb`` resembles its neighbours: only then does a frame lie
+    *between* two samples (a slide show, or a gap in the video, has nothing in between)."""
+    sims = [float(vec(jb) @ vec(j)) for j in (jb - 1, jb + 1) if 0 <= j < m]
+    return bool(sims) and max(sims) >= min_sim
 
 
 def _project(v: np.ndarray, jb: int, vec, t: np.ndarray, m: int) -> float:
@@ -215,21 +346,22 @@ def verify_path(
     path_i: np.ndarray,
     t_ref_path: np.ndarray,
     progress: ProgressCallback | None = None,
-) -> tuple[np.ndarray, list[PairCheck]]:
+) -> tuple[np.ndarray, list[PairCheck], np.ndarray]:
     """Geometric checks for each path sample that has ORB features.
 
-    Returns (indices into the path, checks). The reference side uses the ORB sample nearest
-    in time to the refined reference time.
+    Returns (indices into the path, checks, the reference sample each was checked against).
+    The reference side uses the ORB sample nearest in time to the refined reference time.
     """
     ref_keys = np.array(sorted(ref_orbs))
     ref_key_t = ref.t_s[ref_keys]
-    idx, counts = [], []
+    idx, counts, used = [], [], []
     todo = [k for k, i in enumerate(path_i) if int(i) in new_orbs]
     for n_done, k in enumerate(todo):
         j = ref_keys[int(np.argmin(np.abs(ref_key_t - t_ref_path[k])))]
         idx.append(k)
+        used.append(int(j))
         counts.append(verify_pair(new_orbs[int(path_i[k])], ref_orbs[int(j)]))
         if n_done % 10 == 0:
             report(progress, "verify", n_done, len(todo), "pairs")
     report(progress, "verify", len(todo), len(todo), "pairs")
-    return np.array(idx, np.int64), counts
+    return np.array(idx, np.int64), counts, np.array(used, np.int64)

@@ -15,7 +15,11 @@ WORK_W = 320  # decode width: ORB runs at this size
 MID_SIZE = (128, 72)  # kept per sample: fine thumbnails are made from it, after mount compensation
 FINE_SIZE = (64, 36)  # fine thumbnail (w, h), blurred, for sub-frame refinement
 FINE_CENTRE = 0.8  # refinement compares the central 80 % (borders may be empty after compensation)
-GLOBAL_SIZE = (32, 18)  # global descriptor grid (w, h)
+PATCH_SIZE = (32, 18)  # patch-normalised thumbnail (w, h), half of the global descriptor
+PATCH_K = 5  # its local normalisation window (px of the thumbnail)
+HOG_SIZE = (64, 32)  # gradient histogram image (w, h), the other half
+HOG_CELLS = (8, 4)  # cells across, down (8 x 8 px each)
+HOG_BINS = 8  # unsigned orientation bins
 CENTRE = 0.85  # the global descriptor looks at the central 85 % (robust to crop and roll)
 
 
@@ -46,24 +50,50 @@ def fine_thumb(mid: np.ndarray, mount: np.ndarray | None = None) -> np.ndarray:
     return cv2.GaussianBlur(small, (0, 0), 1.0)
 
 
-def mount_in_mid_pixels(m_work: np.ndarray) -> np.ndarray:
-    """Rescale a 2x3 similarity from work-image pixels (``WORK_W`` wide) to mid-thumbnail pixels."""
-    k = MID_SIZE[0] / WORK_W
-    out = m_work.astype(np.float64).copy()
-    out[:, 2] *= k
-    return out
+def _patch_normalised(crop: np.ndarray) -> np.ndarray:
+    """SeqSLAM's patch normalisation: each pixel of a ``PATCH_SIZE`` thumbnail against the mean
+    and spread of its ``PATCH_K`` x ``PATCH_K`` neighbourhood (local, not global, contrast)."""
+    small = cv2.resize(crop.astype(np.float32), PATCH_SIZE, interpolation=cv2.INTER_AREA)
+    k = (PATCH_K, PATCH_K)
+    mu = cv2.blur(small, k, borderType=cv2.BORDER_REFLECT)
+    var = cv2.blur(small * small, k, borderType=cv2.BORDER_REFLECT) - mu * mu
+    return (small - mu) / (np.sqrt(np.maximum(var, 0.0)) + 2.0)
 
 
-def global_from_fine(thumbs: np.ndarray) -> np.ndarray:
-    """Global descriptors (n, 576) from fine thumbnails (n, h, w): centre crop, pooled, normalised."""
-    n, h, w = thumbs.shape
+def _gradient_histograms(crop: np.ndarray) -> np.ndarray:
+    """HOG-like cells: unsigned gradient orientation histograms (``HOG_BINS`` bins, soft binning)
+    on a ``HOG_SIZE`` image in ``HOG_CELLS`` cells, each cell L2-normalised, square-rooted."""
+    img = cv2.resize(crop.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
+    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
+    b0 = np.floor(pos).astype(np.int64) % HOG_BINS
+    frac = pos - np.floor(pos)
+    hist = np.zeros((HOG_BINS, *img.shape), np.float32)
+    rows, cols = np.indices(img.shape)
+    np.add.at(hist, (b0, rows, cols), mag * (1 - frac))
+    np.add.at(hist, ((b0 + 1) % HOG_BINS, rows, cols), mag * frac)
+    cw, ch = HOG_CELLS
+    cells = hist.reshape(HOG_BINS, ch, img.shape[0] // ch, cw, img.shape[1] // cw).sum(axis=(2, 4))
+    cells /= np.linalg.norm(cells, axis=0, keepdims=True) + 1e-3
+    return np.sqrt(cells)
+
+
+def global_descriptors(mids: np.ndarray) -> np.ndarray:
+    """Global descriptors (n, d) of mid thumbnails (n, h, w): unit-norm rows.
+
+    Two halves that survive changes of light and season, each zero-mean and unit-norm, so the
+    cosine of two descriptors is the mean of the halves' correlations: a patch-normalised
+    thumbnail (SeqSLAM) and gradient orientation histograms (HOG-like). Both look at the
+    central ``CENTRE`` of the frame (robust to crop and roll).
+    """
+    n, h, w = mids.shape
     mh, mw = round(h * (1 - CENTRE) / 2), round(w * (1 - CENTRE) / 2)
-    out = np.empty((n, GLOBAL_SIZE[1], GLOBAL_SIZE[0]), np.float32)
-    for k in range(n):
-        c = thumbs[k, mh : h - mh, mw : w - mw]
-        small = cv2.resize(c.astype(np.float32), GLOBAL_SIZE, interpolation=cv2.INTER_AREA)
-        out[k] = cv2.GaussianBlur(small, (0, 0), 0.8)
-    return _normalise(out.reshape(n, -1))
+    crops = mids[:, mh : h - mh, mw : w - mw]
+    patch = _normalise(np.stack([_patch_normalised(c) for c in crops]).reshape(n, -1))
+    hog = _normalise(np.stack([_gradient_histograms(c) for c in crops]).reshape(n, -1))
+    return np.concatenate([patch, hog], axis=1) / np.float32(np.sqrt(2.0))
 
 
 def fine_vectors(thumbs: np.ndarray) -> np.ndarray:
@@ -136,27 +166,3 @@ def verify_pair(
     if inl.sum() >= 12:
         sim, _ = cv2.estimateAffinePartial2D(src[inl], dst[inl], method=cv2.LMEDS)
     return PairCheck(int(inl.sum()), sim)
-
-
-def mount_transform(
-    transforms: list[np.ndarray],
-    size: tuple[int, int],
-    min_scale: float = 0.01,
-    min_roll_deg: float = 0.3,
-) -> tuple[np.ndarray | None, float, float]:
-    """Median scale and roll between two cameras, as a 2x3 map about the image centre.
-
-    Shift is left out on purpose: on the path it cannot be told apart from a time offset.
-    Returns (transform or None when the cameras agree within the limits, scale, roll in degrees).
-    """
-    if len(transforms) < 3:
-        return None, 1.0, 0.0
-    t = np.stack(transforms)
-    scale = float(np.median(np.hypot(t[:, 0, 0], t[:, 1, 0])))
-    roll = float(np.median(np.arctan2(t[:, 1, 0], t[:, 0, 0])))
-    if abs(scale - 1) < min_scale and abs(np.degrees(roll)) < min_roll_deg:
-        return None, scale, float(np.degrees(roll))
-    cx, cy = size[0] / 2, size[1] / 2
-    c, s = scale * np.cos(roll), scale * np.sin(roll)
-    m = np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy]], np.float64)
-    return m, scale, float(np.degrees(roll))

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .align import AlignParams, coarse_path, refine_path, verify_path
+from .align import AlignParams, CoarsePath, coarse_path, refine_path, verify_path
 from .errors import NoReliableMatchError
-from .features import WORK_W, fine_thumb, mount_in_mid_pixels, mount_transform
+from .features import WORK_W, PairCheck, fine_thumb
 from .fileio import check_writable, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
 from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
+from .mount import Mount, estimate_mount, mount_in_mid_pixels, own_motion_rate, time_doubt_s
 from .progress import ProgressCallback, report
 from .sampling import SampleParams, sample_run
 from .warp import FitParams, TimeWarp, fit_warp
@@ -38,9 +39,15 @@ class SyncParams:
     align: AlignParams = field(default_factory=AlignParams)
     fit: FitParams = field(default_factory=FitParams)
     review_threshold: float = 0.6
-    prior_orb_rate_hz: float = 1.0  # verification rate on the new run when a GPS prior confirms the path
-    min_good_fraction: float = 0.3  # share of verified pairs that must pass for any match at all
+    prior_orb_rate_hz: float = (
+        1.0  # verification rate on the new run when a GPS prior confirms the path
+    )
     min_overlap_s: float = 1.0
+    geometry_share: float = 0.5  # share of checked pairs verified that is evidence of a match ...
+    geometry_min_ratio: float = 1.5  # ... with the path at least this far above its null
+    min_ref_share: float = (
+        0.2  # a match covering less reference time than this share of new time is none
+    )
 
 
 @dataclass(frozen=True)
@@ -65,16 +72,30 @@ class _Timer:
         self._t = now
 
 
+def _significance(path: CoarsePath, half: int = 10) -> np.ndarray:
+    """How far the path's sequence evidence stands above what the same frames reach against the
+    reversed reference (running median of that null over ``half`` samples either side)."""
+    null = path.null_evidence
+    padded = np.pad(null, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return path.evidence - np.median(windows, axis=1)
+
+
 def _confidence(
-    inliers: np.ndarray, quality: np.ndarray, t_new: np.ndarray, v_idx: np.ndarray, p: AlignParams
+    inliers: np.ndarray,
+    quality: np.ndarray,
+    significance: np.ndarray,
+    t_new: np.ndarray,
+    v_idx: np.ndarray,
+    p: AlignParams,
 ) -> np.ndarray:
-    """Per-path-sample confidence: verification (interpolated in time) times descriptor agreement."""
+    """Per-path-sample confidence: is this the right place (sequence evidence above its null, or
+    geometric verification), and does the frame itself agree (fine descriptors)."""
+    c_seq = np.clip(significance / 2.0, 0, 1)
     c_orb = np.clip((inliers - p.min_inliers) / (p.good_inliers - p.min_inliers), 0, 1)
-    if len(v_idx) == 0:
-        return np.zeros_like(t_new)
-    c = np.interp(t_new, t_new[v_idx], c_orb)
+    c_geo = np.interp(t_new, t_new[v_idx], c_orb) if len(v_idx) else np.zeros_like(t_new)
     c_fine = np.clip((quality - 0.5) / 0.35, 0, 1)
-    return np.minimum(c, c_fine)
+    return np.minimum(np.maximum(c_seq, c_geo), c_fine)
 
 
 def _report(
@@ -184,35 +205,47 @@ def sync_runs(
     path = coarse_path(new, ref, params.align, prior)
     timer.lap("coarse_path")
     t_ref, quality = refine_path(new, ref, path, params.align)
-    v_idx, checks = verify_path(new.t_s, new_orbs, ref, index.orbs, path.i_new, t_ref, progress)
-    timer.lap("verify")
-    mount, scale, roll = mount_transform(
-        [
-            c.similarity
-            for c in checks
-            if c.similarity is not None and c.inliers >= params.align.good_inliers
-        ],
-        (WORK_W, WORK_W * 9 // 16),
+    v_idx, checks, ref_keys = verify_path(
+        new.t_s, new_orbs, ref, index.orbs, path.i_new, t_ref, progress
     )
-    if mount is not None:
-        mm = mount_in_mid_pixels(mount)
-        new = Keyframes(new.t_s, new.desc, np.stack([fine_thumb(m, mm) for m in mids]), new.info)
-        t_ref, quality = refine_path(new, ref, path, params.align)
+    timer.lap("verify")
+    t_ref, quality, mount = _refine_with_mount(
+        new, mids, index, path, t_ref, quality, v_idx, checks, ref_keys, params.align
+    )
     timer.lap("refine")
     inliers = np.full(len(path.i_new), -1, np.int64)
     inliers[v_idx] = [c.inliers for c in checks]
     t_new = new.t_s[path.i_new]
-    conf = _confidence(inliers[v_idx].astype(float), quality, t_new, v_idx, params.align)
+    significance = _significance(path)
+    conf = _confidence(
+        inliers[v_idx].astype(float), quality, significance, t_new, v_idx, params.align
+    )
     pairs = MatchPairs(t_new, t_ref, path.similarity.astype(np.float64), inliers, conf)
     extra = {
         "gps": gps_info,
         "mount": {
-            "scale": round(scale, 4),
-            "roll_deg": round(roll, 3),
-            "compensated": mount is not None,
+            "scale": round(mount.scale, 4),
+            "roll_deg": round(mount.roll_deg, 3),
+            "shift_px": [round(mount.shift_px[0], 2), round(mount.shift_px[1], 2)],
+            "pairs": mount.pairs_used,
+            "time_doubt_s": round(mount.time_doubt_s, 4),
+            "compensated": mount.matrix is not None,
         },
     }
-    result = _finish(pairs, inliers, v_idx, ref.info, new.info, params, timer, extra, quality)
+    result = _finish(
+        pairs,
+        path,
+        significance,
+        inliers,
+        v_idx,
+        ref.info,
+        new.info,
+        params,
+        timer,
+        extra,
+        quality,
+        mount.time_doubt_s,
+    )
     if prior is not None and getattr(prior, "tracks", None) is not None:
         from . import gps
 
@@ -220,6 +253,97 @@ def sync_runs(
             prior, result.warp.t_new_s, result.warp.t_ref_s, result.warp.confidence
         )
     return result
+
+
+def _work_size(info: VideoInfo) -> tuple[int, int]:
+    """(w, h) of the grey work image the decoder hands over for ``info``."""
+    if info.width <= WORK_W:
+        return info.width, info.height
+    return WORK_W, max(2, round(info.height * WORK_W / info.width))
+
+
+def _measure_mount(
+    new: Keyframes,
+    index: ReferenceIndex,
+    t_ref: np.ndarray,
+    v_idx: np.ndarray,
+    checks: list[PairCheck],
+    ref_keys: np.ndarray,
+    p: AlignParams,
+    rates: dict[int, np.ndarray | None],
+    max_pairs: int = 40,
+) -> Mount:
+    """The mount from the well-verified pairs (at most ``max_pairs``, spread along the run),
+    each corrected by the reference's own motion between its frame and the pair's time."""
+    good = [
+        k for k, c in enumerate(checks) if c.similarity is not None and c.inliers >= p.good_inliers
+    ]
+    if len(good) > max_pairs:
+        good = [good[int(x)] for x in np.linspace(0, len(good) - 1, max_pairs)]
+    w, h = _work_size(index.info)
+    centre = (w / 2, h / 2)
+    for k in good:
+        key = int(ref_keys[k])
+        if key not in rates:
+            rates[key] = own_motion_rate(
+                index.orbs, index.keyframes.t_s, key, centre, p.good_inliers
+            )
+    return estimate_mount(
+        [checks[k].similarity for k in good],
+        [float(index.keyframes.t_s[ref_keys[k]]) for k in good],
+        [float(t_ref[v_idx[k]]) for k in good],
+        [rates[int(ref_keys[k])] for k in good],
+        centre,
+    )
+
+
+def _refine_with_mount(
+    new: Keyframes,
+    mids: np.ndarray,
+    index: ReferenceIndex,
+    path: CoarsePath,
+    t_ref: np.ndarray,
+    quality: np.ndarray,
+    v_idx: np.ndarray,
+    checks: list[PairCheck],
+    ref_keys: np.ndarray,
+    p: AlignParams,
+    rounds: int = 3,
+) -> tuple[np.ndarray, np.ndarray, Mount]:
+    """Measure the mount, resample the new run's thumbnails into the reference's geometry and
+    refine again; the refined times make the next measurement better (a few rounds)."""
+    rates: dict[int, np.ndarray | None] = {}
+    first = mount = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
+    for _ in range(rounds):
+        if mount.matrix is None:
+            break
+        mm = mount_in_mid_pixels(mount.matrix, _work_size(new.info), _work_size(index.info))
+        thumbs = np.stack([fine_thumb(m, mm) for m in mids])
+        t_ref, quality = refine_path(
+            Keyframes(new.t_s, new.desc, thumbs, new.info), index.keyframes, path, p
+        )
+        again = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
+        if again.matrix is None or np.abs(again.matrix - mount.matrix).max() < 1e-3 * WORK_W:
+            break
+        mount = again
+    w, h = _work_size(index.info)
+    doubt = time_doubt_s(first, mount, list(rates.values()), (w / 2, h / 2))
+    return t_ref, quality, replace(mount, time_doubt_s=doubt)
+
+
+def _precision(
+    t_new: np.ndarray, t_ref: np.ndarray, warp: TimeWarp, frame_s: float, doubt_s: float
+) -> np.ndarray:
+    """Per-pair factor (0..1): how well the pairs around each one agree with the fitted warp
+    (running RMS over +-1 s), with the mount's doubt added. Full below a quarter frame, none
+    from half a frame: a confident frame is within one frame."""
+    res = t_ref - warp.to_ref(t_new)
+    sigma = np.empty_like(res)
+    for k, t in enumerate(t_new):
+        near = np.abs(t_new - t) <= 1.0
+        sigma[k] = np.sqrt(np.mean(res[near] ** 2))
+    sigma = np.hypot(sigma, doubt_s)
+    return np.clip((0.5 * frame_s - sigma) / (0.25 * frame_s), 0, 1)
 
 
 def _is_gopro(path) -> bool:
@@ -242,24 +366,71 @@ def _is_gopro(path) -> bool:
 
 def _overlap(
     pairs: MatchPairs,
-    good: np.ndarray,
+    path: CoarsePath,
+    significance: np.ndarray,
+    inliers: np.ndarray,
     quality: np.ndarray,
-    reach_s: float = 1.5,
-    min_quality: float = 0.8,
+    p: AlignParams,
 ) -> tuple[float, float]:
-    """New-run stretch matched: from the first to the last verified pair, extended over adjacent
-    path samples whose fine descriptors still agree (verification is sparser than sampling)."""
-    t = pairs.t_new_s
-    lo, hi = int(good[0]), int(good[-1])
-    while lo > 0 and quality[lo - 1] >= min_quality and t[good[0]] - t[lo - 1] <= reach_s:
-        lo -= 1
-    while hi < len(t) - 1 and quality[hi + 1] >= min_quality and t[hi + 1] - t[good[-1]] <= reach_s:
-        hi += 1
-    return float(t[lo]), float(t[hi])
+    """New-run stretch matched: the path without its ends where the evidence is weak.
+
+    Inside, the sequence evidence must stand out from its null (or a frame pair verify). A
+    sequence straddling the start of the match reaches a little into a lead-in, so at each end
+    the frames themselves must also resemble their match, two in a row: fine descriptors that
+    agree, or frame evidence at least ``end_frame_share`` of the path's median.
+    """
+    strong = (significance >= p.overlap_significance) | (inliers >= p.good_inliers)
+    own = path.frame_evidence >= p.end_frame_share * float(np.median(path.frame_evidence))
+    own = own | (inliers >= p.good_inliers) | (quality >= p.fine_min)
+    pair_ok = strong & own & np.concatenate([own[1:], [False]])
+    ends = np.flatnonzero(pair_ok)
+    if len(ends) == 0:
+        return 0.0, 0.0
+    last = np.flatnonzero(strong & own & np.concatenate([[False], own[:-1]]))
+    return float(pairs.t_new_s[ends[0]]), float(pairs.t_new_s[last[-1]])
+
+
+def _no_match_reason(
+    path: CoarsePath,
+    pairs: MatchPairs,
+    overlap: tuple[float, float],
+    good: np.ndarray,
+    n_verified: int,
+    params: SyncParams,
+) -> str | None:
+    """Why the path is no evidence of a match, or None when it is.
+
+    Two kinds of evidence count: the path's sequence score well above the reversed-reference
+    null, or most checked frame pairs verified geometrically with the path at least above it.
+    """
+    geometry = (
+        len(good) >= 3
+        and len(good) >= params.geometry_share * max(n_verified, 1)
+        and path.match_ratio >= params.geometry_min_ratio
+    )
+    if path.match_ratio < params.align.match_ratio and not geometry:
+        return (
+            f"the best path scores {path.match_ratio:.1f}x what the same search finds against the "
+            f"reference played backwards (needs {params.align.match_ratio:g}x), and {len(good)} of "
+            f"{n_verified} checked frame pairs agree geometrically"
+        )
+    span_new = overlap[1] - overlap[0]
+    if span_new < params.min_overlap_s:
+        return f"only {span_new:.1f} s of the new run match"
+    inside = (pairs.t_new_s >= overlap[0]) & (pairs.t_new_s <= overlap[1])
+    span_ref = float(np.ptp(pairs.t_ref_s[inside])) if inside.any() else 0.0
+    if span_ref < params.min_ref_share * span_new:
+        return (
+            f"{span_new:.1f} s of the new run would map onto {span_ref:.2f} s of the reference "
+            "(a warp that flat is no match)"
+        )
+    return None
 
 
 def _finish(
     pairs: MatchPairs,
+    path: CoarsePath,
+    significance: np.ndarray,
     inliers: np.ndarray,
     v_idx: np.ndarray,
     ref: VideoInfo,
@@ -268,41 +439,42 @@ def _finish(
     timer: _Timer,
     extra: dict,
     quality: np.ndarray,
+    mount_doubt_s: float = 0.0,
 ) -> SyncResult:
     good = np.flatnonzero(inliers >= params.align.min_inliers)
     n_ver = len(v_idx)
-    good_frac = len(good) / n_ver if n_ver else 0.0
-    overlap = _overlap(pairs, good, quality) if len(good) else (0.0, 0.0)
+    overlap = _overlap(pairs, path, significance, inliers, quality, params.align)
     summary = {
+        "match_ratio": round(path.match_ratio, 2),
+        "path_score": round(path.score, 1),
+        "reversed_reference_score": round(path.null_score, 1),
         "verified_pairs": n_ver,
         "good_pairs": int(len(good)),
-        "good_fraction": round(good_frac, 3),
+        "good_fraction": round(len(good) / n_ver, 3) if n_ver else 0.0,
         "median_inliers": float(np.median(inliers[v_idx])) if n_ver else 0.0,
     }
-    if (
-        len(good) < 3
-        or good_frac < params.min_good_fraction
-        or overlap[1] - overlap[0] < params.min_overlap_s
-    ):
+    reason = _no_match_reason(path, pairs, overlap, good, n_ver, params)
+    if reason is not None:
         rep = _report("no_match", ref, new, params, timer, verification=summary, **extra)
         err = NoReliableMatchError(
-            f"No reliable match between '{new.path}' and '{ref.path}': {len(good)} of {n_ver} checked frame pairs "
-            "agree geometrically. Are they the same trail? Check the files, or add a GPS track."
+            f"No reliable match between '{new.path}' and '{ref.path}': {reason}. "
+            "Are they the same trail? Check the files, or add a GPS track."
         )
         err.report = rep  # type: ignore[attr-defined]
         raise err
     inside = (pairs.t_new_s >= overlap[0]) & (pairs.t_new_s <= overlap[1])
+    x, y = pairs.t_new_s[inside], pairs.t_ref_s[inside]
     warp = fit_warp(
-        pairs.t_new_s[inside],
-        pairs.t_ref_s[inside],
-        np.clip(pairs.confidence[inside], 0.02, 1),
-        params=params.fit,
-        data_confidence=pairs.confidence[inside],
-        overlap_new_s=overlap,
+        x, y, np.clip(pairs.confidence[inside], 0.02, 1), params=params.fit, overlap_new_s=overlap
     )
+    frame_s = 1.0 / float(new.fps) if new.fps else 1 / 30
+    conf = pairs.confidence.copy()
+    conf[inside] *= _precision(x, y, warp, frame_s, mount_doubt_s)
+    pairs = replace(pairs, confidence=conf)
+    warp = replace(warp, confidence=np.interp(warp.t_new_s, x, conf[inside]))
     timer.lap("fit")
     med_conf = float(np.median(warp.confidence))
-    status = "ok" if med_conf >= params.review_threshold and good_frac >= 0.6 else "low_confidence"
+    status = "ok" if med_conf >= params.review_threshold else "low_confidence"
     rep = _report(
         status,
         ref,

@@ -12,7 +12,7 @@ from .features import (
     WORK_W,
     OrbFeatures,
     fine_thumb,
-    global_from_fine,
+    global_descriptors,
     mid_thumb,
     orb_features,
     texture_score,
@@ -60,6 +60,10 @@ def sample_run(
         if mode == "auto":
             gap = video.keyframe_interval_s()
             mode = "key" if gap is not None and gap <= params.key_max_gap_s else "nonref"
+        if mode == "nonref" and float(video.info.fps) <= params.max_rate_hz:
+            mode = (
+                "all"  # a low frame rate: every frame is wanted, skipping B-frames would lose most
+            )
         rate = min(
             params.max_rate_hz,
             float(video.info.fps) / (video.info.gop_size or 1)
@@ -91,6 +95,6 @@ def sample_run(
     mids = np.stack(thumbs)
     th = np.stack([fine_thumb(m) for m in mids])
     kf = Keyframes(
-        t_s=np.asarray(times, np.float64), desc=global_from_fine(th), thumbs=th, info=info
+        t_s=np.asarray(times, np.float64), desc=global_descriptors(mids), thumbs=th, info=info
     )
     return kf, orbs, (mids if keep_mid else None)

@@ -15,8 +15,12 @@ OFFSET_S = 3.0  # runs.offset starts 3 s into the reference at the same pace
 @pytest.fixture(scope="module")
 def sampled(runs):
     ref, ref_orbs, _ = sample_run(runs.ref, SampleParams())
-    new, new_orbs, _ = sample_run(runs.offset.path, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0))
-    other, other_orbs, _ = sample_run(runs.other, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0))
+    new, new_orbs, _ = sample_run(
+        runs.offset.path, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0)
+    )
+    other, other_orbs, _ = sample_run(
+        runs.other, SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0)
+    )
     return {"ref": (ref, ref_orbs), "new": (new, new_orbs), "other": (other, other_orbs)}
 
 
@@ -67,7 +71,8 @@ def test_refinement_gets_below_a_sample(sampled):
     assert fine_err < coarse_err
     assert np.median(quality) > 0.9 and np.all(quality <= 1 + 1e-6)
     t_plain, _ = refine_path(new, ref, path, AlignParams(refine=False))
-    np.testing.assert_array_equal(t_plain, ref.t_s[path.j_ref])
+    np.testing.assert_array_equal(t_plain, path.t_ref_s)  # the sequence evidence's peak
+    assert np.median(np.abs(path.t_ref_s - truth)) <= coarse_err + 1e-9
 
 
 def test_verification_counts_inliers_on_the_path(sampled):
@@ -76,8 +81,11 @@ def test_verification_counts_inliers_on_the_path(sampled):
     path = coarse_path(new, ref)
     t_ref, _ = refine_path(new, ref, path)
     events = []
-    v_idx, checks = verify_path(new.t_s, new_orbs, ref, ref_orbs, path.i_new, t_ref, events.append)
-    assert len(v_idx) == len(checks) >= 6
+    v_idx, checks, used = verify_path(
+        new.t_s, new_orbs, ref, ref_orbs, path.i_new, t_ref, events.append
+    )
+    assert len(v_idx) == len(checks) == len(used) >= 6
+    assert all(int(j) in ref_orbs for j in used)
     assert all(int(path.i_new[k]) in new_orbs for k in v_idx)
     inliers = np.array([c.inliers for c in checks])
     assert np.median(inliers) >= AlignParams().good_inliers
@@ -88,7 +96,10 @@ def test_unrelated_frames_do_not_verify(sampled):
     _, new_orbs = sampled["new"]
     _, other_orbs = sampled["other"]
     _, ref_orbs = sampled["ref"]
-    unrelated = [verify_pair(a, b).inliers for a, b in zip(new_orbs.values(), other_orbs.values(), strict=False)]
+    unrelated = [
+        verify_pair(a, b).inliers
+        for a, b in zip(new_orbs.values(), other_orbs.values(), strict=False)
+    ]
     assert max(unrelated) < AlignParams().min_inliers
     same = verify_pair(ref_orbs[0], ref_orbs[0])
     assert same.inliers > 100
