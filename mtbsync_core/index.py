@@ -25,7 +25,7 @@ from .progress import ProgressCallback
 from .sampling import SampleParams, sample_run
 
 INDEX_FORMAT = "mtbsync.index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: patch-normalised + gradient-histogram global descriptors
 
 
 @dataclass(frozen=True)

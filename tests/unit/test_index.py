@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mtbsync_core.errors import IndexFileError, IndexMismatchError, OutputExistsError
-from mtbsync_core.index import INDEX_FORMAT, build_index, check_index, load_index, save_index
+from mtbsync_core.index import INDEX_FORMAT, INDEX_VERSION, build_index, check_index, load_index, save_index
 from mtbsync_core.sampling import SampleParams
 
 
@@ -97,7 +97,7 @@ def test_npz_of_another_format_or_version_is_refused(tmp_path):
 
 def test_npz_with_the_right_header_but_missing_arrays_is_refused(tmp_path):
     buf = io.BytesIO()
-    np.savez(buf, meta=np.array(json.dumps({"format": INDEX_FORMAT, "version": 1})), t_s=np.zeros(3))
+    np.savez(buf, meta=np.array(json.dumps({"format": INDEX_FORMAT, "version": INDEX_VERSION})), t_s=np.zeros(3))
     p = tmp_path / "partial.npz"
     p.write_bytes(buf.getvalue())
     with pytest.raises(IndexFileError, match=r"partial\.npz.*Rebuild"):
