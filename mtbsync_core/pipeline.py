@@ -7,7 +7,9 @@ import io
 import json
 import logging
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,12 @@ import numpy as np
 
 from .align import AlignParams, CoarsePath, coarse_path, refine_path, verify_path
 from .errors import NoReliableMatchError
-from .features import WORK_W, PairCheck, fine_thumb
+from .features import WORK_W, OrbFeatures, PairCheck, fine_thumb, verify_pair
 from .fileio import check_writable, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
 from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
 from .mount import Mount, estimate_mount, mount_in_mid_pixels, own_motion_rate, time_doubt_s
-from .progress import ProgressCallback, report
+from .progress import ProgressCallback, ProgressEvent, report
 from .sampling import SampleParams, sample_run
 from .warp import FitParams, TimeWarp, fit_warp
 
@@ -156,12 +158,14 @@ def sync_runs(
         raise ValueError(f"method must be auto, vision or gps, not {method!r}")
     params = params or SyncParams()
     timer = _Timer()
-    if index is None:
-        index = build_index(ref_path, params.sample, progress)
-        timer.lap("index")
-    else:
+    from .video import probe_video
+
+    if index is not None:
         check_index(index, ref_path, params.sample)
-    ref = index.keyframes
+        ref_info = index.info
+    else:
+        ref_info = probe_video(ref_path)
+    new_info = probe_video(new_path)  # both files are known readable before any long work
     gps_info: dict[str, Any] = {
         "used": False,
         "reason": "method vision" if method == "vision" else "no tracks",
@@ -171,16 +175,12 @@ def sync_runs(
     elif method != "vision" and (
         method == "gps" or ref_track is not None or new_track is not None or _is_gopro(ref_path)
     ):
-        from .video import probe_video
-
-        prior, gps_info = _prior(
-            ref_path, new_path, ref_track, new_track, ref.info, probe_video(new_path)
-        )
+        prior, gps_info = _prior(ref_path, new_path, ref_track, new_track, ref_info, new_info)
         timer.lap("gps")
     if method == "vision":
         prior = None
     if method == "gps":
-        return _gps_only(prior, gps_info, ref.info, new_path, params, timer)
+        return _gps_only(prior, gps_info, ref_info, new_path, params, timer)
     window = None
     if prior is not None:
         window = (
@@ -192,14 +192,10 @@ def sync_runs(
         new_sample = replace(
             new_sample, orb_rate_hz=min(new_sample.orb_rate_hz, params.prior_orb_rate_hz)
         )
-    new, new_orbs, mids = sample_run(
-        new_path,
-        new_sample,
-        stage="decode",
-        progress=progress,
-        keep_mid=True,
-        window_s=window,
+    index, (new, new_orbs, mids) = _decode_both(
+        ref_path, new_path, index, params.sample, new_sample, window, progress, timer
     )
+    ref = index.keyframes
     timer.lap("decode_new")
     report(progress, "align", 0, 3, "steps")
     path = coarse_path(new, ref, params.align, prior)
@@ -210,7 +206,7 @@ def sync_runs(
     )
     timer.lap("verify")
     t_ref, quality, mount = _refine_with_mount(
-        new, mids, index, path, t_ref, quality, v_idx, checks, ref_keys, params.align
+        new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, params.align
     )
     timer.lap("refine")
     inliers = np.full(len(path.i_new), -1, np.int64)
@@ -253,6 +249,51 @@ def sync_runs(
             prior, result.warp.t_new_s, result.warp.t_ref_s, result.warp.confidence
         )
     return result
+
+
+def _locked(progress: ProgressCallback | None) -> ProgressCallback | None:
+    """``progress`` made safe to call from two threads at once."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def cb(ev: ProgressEvent) -> None:
+        with lock:
+            progress(ev)
+
+    return cb
+
+
+def _decode_both(
+    ref_path,
+    new_path,
+    index: ReferenceIndex | None,
+    ref_sample: SampleParams,
+    new_sample: SampleParams,
+    window: tuple[float, float] | None,
+    progress: ProgressCallback | None,
+    timer: _Timer,
+) -> tuple[ReferenceIndex, tuple[Keyframes, dict, np.ndarray | None]]:
+    """The reference index (built here, on a second thread, when not given) and the sampled new
+    run. Decoders release the GIL, so the two decodes overlap: one costs what the longer does."""
+
+    def sample_new(cb: ProgressCallback | None):
+        return sample_run(
+            new_path, new_sample, stage="decode", progress=cb, keep_mid=True, window_s=window
+        )
+
+    if index is not None:
+        return index, sample_new(progress)
+    together = _locked(progress)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mtbsync-index") as pool:
+        started = time.perf_counter()
+        future = pool.submit(build_index, ref_path, ref_sample, together)
+        try:
+            new = sample_new(together)
+        finally:
+            index = future.result()  # an error in either decode is raised, none is left running
+        timer.timings["index"] = round(time.perf_counter() - started, 4)  # overlapping the decode
+    return index, new
 
 
 def _work_size(info: VideoInfo) -> tuple[int, int]:
@@ -300,6 +341,7 @@ def _measure_mount(
 def _refine_with_mount(
     new: Keyframes,
     mids: np.ndarray,
+    new_orbs: dict[int, OrbFeatures],
     index: ReferenceIndex,
     path: CoarsePath,
     t_ref: np.ndarray,
@@ -311,7 +353,10 @@ def _refine_with_mount(
     rounds: int = 3,
 ) -> tuple[np.ndarray, np.ndarray, Mount]:
     """Measure the mount, resample the new run's thumbnails into the reference's geometry and
-    refine again; the refined times make the next measurement better (a few rounds)."""
+    refine again; the refined times make the next measurement better (a few rounds): each round
+    checks the new frames again against the reference keypoint samples nearest their new times,
+    so less of the reference's own motion has to be taken out. ``checks`` and ``ref_keys`` are
+    updated in place."""
     rates: dict[int, np.ndarray | None] = {}
     first = mount = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
     for _ in range(rounds):
@@ -322,6 +367,7 @@ def _refine_with_mount(
         t_ref, quality = refine_path(
             Keyframes(new.t_s, new.desc, thumbs, new.info), index.keyframes, path, p
         )
+        _recheck(new_orbs, index, path, t_ref, v_idx, checks, ref_keys)
         again = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
         if again.matrix is None or np.abs(again.matrix - mount.matrix).max() < 1e-3 * WORK_W:
             break
@@ -329,6 +375,25 @@ def _refine_with_mount(
     w, h = _work_size(index.info)
     doubt = time_doubt_s(first, mount, list(rates.values()), (w / 2, h / 2))
     return t_ref, quality, replace(mount, time_doubt_s=doubt)
+
+
+def _recheck(
+    new_orbs: dict[int, OrbFeatures],
+    index: ReferenceIndex,
+    path: CoarsePath,
+    t_ref: np.ndarray,
+    v_idx: np.ndarray,
+    checks: list[PairCheck],
+    ref_keys: np.ndarray,
+) -> None:
+    """Check again, in place, the pairs whose nearest reference keypoint sample has changed."""
+    keys = np.array(sorted(index.orbs))
+    key_t = index.keyframes.t_s[keys]
+    for n, k in enumerate(v_idx):
+        j = int(keys[int(np.argmin(np.abs(key_t - t_ref[k])))])
+        if j != ref_keys[n]:
+            ref_keys[n] = j
+            checks[n] = verify_pair(new_orbs[int(path.i_new[k])], index.orbs[j])
 
 
 def _precision(

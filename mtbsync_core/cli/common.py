@@ -16,32 +16,37 @@ class ProgressBar:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.min_interval_s = min_interval_s if self.tty else 2.0
         self._last = 0.0
-        self._stage = ""
+        self._live: dict[str, ProgressEvent] = {}  # stages running at once share the line
 
     def __call__(self, ev: ProgressEvent) -> None:
         now = time.monotonic()
         finished = ev.total is not None and ev.done >= ev.total
-        if ev.stage == self._stage and not finished and now - self._last < self.min_interval_s:
+        known = ev.stage in self._live
+        self._live[ev.stage] = ev
+        if known and not finished and now - self._last < self.min_interval_s:
             return
-        if ev.stage != self._stage and self.tty and self._stage:
-            self.stream.write("\n")
-        self._stage, self._last = ev.stage, now
+        self._last = now
+        if self.tty:
+            line = " | ".join(self._line(e) for e in self._live.values())
+            self.stream.write("\r" + line[:160].ljust(160))
+            if all(e.total is not None and e.done >= e.total for e in self._live.values()):
+                self.stream.write("\n")
+                self._live.clear()
+        else:
+            self.stream.write(self._line(ev) + "\n")
+            if finished:
+                self._live.pop(ev.stage, None)
+        self.stream.flush()
+
+    @staticmethod
+    def _line(ev: ProgressEvent) -> str:
         frac = ev.fraction
         if frac is None:
             line = f"{ev.stage}: {ev.done} {ev.unit}"
         else:
             n = int(frac * 30)
             line = f"{ev.stage:<10} [{'#' * n}{'.' * (30 - n)}] {ev.done}/{ev.total} {ev.unit}"
-        if ev.message:
-            line += f"  {ev.message}"
-        if self.tty:
-            self.stream.write("\r" + line[:120].ljust(120))
-            if finished:
-                self.stream.write("\n")
-                self._stage = ""
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        return line + (f"  {ev.message}" if ev.message else "")
 
 
 def progress_for(args) -> ProgressBar | None:
