@@ -34,13 +34,14 @@ class AlignParams:
     max_dp_cells: int = 4_000_000  # larger similarity matrices are searched on a coarser grid first
     seq_half_s: float = 1.2  # half-length (s of the new run) of the sequences that are compared
     tau_z: float = 1.0  # DP score offset, in contrast-normalised units
-    match_ratio: float = 4.0  # the path must score this many times the reversed-reference search
+    tau_decide: float = 1.5  # the stricter offset at which path and null totals are compared
+    match_ratio: float = 1.5  # the path must score this many times the reversed-reference search
     overlap_significance: float = (
         0.5  # sequence evidence above its null that starts/ends the overlap
     )
     null_floor_s: float = 2.0  # the null score is at least this many seconds at one bar of evidence
     null_blocks: int = 6  # the reversed reference is also searched in this many shuffled blocks
-    null_shuffles: int = 4  # ... in this many orders
+    null_shuffles: int = 3  # ... in this many orders
     end_frame_share: float = 0.6  # at the overlap's ends, frames' own evidence vs the path median
     fine_min: float = 0.5  # fine similarity above which a frame near the path is placed by its look
     fine_continuity: float = (
@@ -86,11 +87,40 @@ def similarity_matrix(new: Keyframes, ref: Keyframes) -> np.ndarray:
     return new.desc @ ref.desc.T
 
 
-def contrast_normalise(sim: np.ndarray) -> np.ndarray:
+def contrast_normalise(
+    sim: np.ndarray, w_new: np.ndarray | None = None, w_ref: np.ndarray | None = None
+) -> np.ndarray:
     """Each row, then each column, to zero mean and unit spread (SeqSLAM's local contrast
-    enhancement): a frame that resembles everything (sky, snow) no longer wins everywhere."""
-    z = (sim - sim.mean(axis=1, keepdims=True)) / (sim.std(axis=1, keepdims=True) + 1e-6)
-    return (z - z.mean(axis=0, keepdims=True)) / (z.std(axis=0, keepdims=True) + 1e-6)
+    enhancement): a frame that resembles everything (sky, snow) no longer wins everywhere.
+
+    ``w_new`` / ``w_ref`` weigh the samples in those statistics (see :func:`repeat_weights`): a
+    stop repeats one frame for many samples, and counted many times it would pull its own match
+    down."""
+    z = _standardise(sim, axis=1, w=w_ref)
+    return _standardise(z, axis=0, w=w_new)
+
+
+def _standardise(x: np.ndarray, axis: int, w: np.ndarray | None) -> np.ndarray:
+    if w is None:
+        mean, sd = x.mean(axis=axis, keepdims=True), x.std(axis=axis, keepdims=True)
+    else:
+        shape = (1, -1) if axis == 1 else (-1, 1)
+        wn = (w / w.sum()).reshape(shape).astype(np.float32)
+        mean = (x * wn).sum(axis=axis, keepdims=True)
+        sd = np.sqrt(np.maximum((x * x * wn).sum(axis=axis, keepdims=True) - mean * mean, 0))
+    return ((x - mean) / (sd + 1e-6)).astype(np.float32)
+
+
+def repeat_weights(desc: np.ndarray, same: float = 0.98) -> np.ndarray:
+    """1 / length of the run of near-identical consecutive samples each sample belongs to: a
+    stop (or a frozen picture) counts once, however long it lasts."""
+    n = len(desc)
+    if n < 2:
+        return np.ones(n)
+    alike = np.einsum("ij,ij->i", desc[1:], desc[:-1]) >= same
+    run_id = np.concatenate([[0], np.cumsum(~alike)])
+    lengths = np.bincount(run_id)
+    return 1.0 / lengths[run_id]
 
 
 def sequence_enhance(z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9) -> np.ndarray:
@@ -149,27 +179,35 @@ def coarse_path(
     tn, tr = new.t_s[ii], ref.t_s[jj]
     dt_new = float(np.median(np.diff(tn))) if len(tn) > 1 else 0.1
     dt_ref = float(np.median(np.diff(tr))) if len(tr) > 1 else 0.1
-    z = contrast_normalise(new.desc[ii] @ ref.desc[jj].T)
+    w_new = repeat_weights(new.desc[ii])
+    z = contrast_normalise(new.desc[ii] @ ref.desc[jj].T, w_new, repeat_weights(ref.desc[jj]))
     slopes = np.asarray(SEQ_PACES) * dt_new / dt_ref
     half = max(1, int(round(params.seq_half_s / dt_new)))
     k_max = max(1, int(np.ceil(params.max_ratio * dt_new / dt_ref)))
     enh = sequence_enhance(z, slopes, half)
-    score = enh - params.tau_z
+    # A stop repeats one frame: its rows count once in all, or one frame's look would decide
+    # where the whole stop goes; the frames around it do.
+    w_rows = w_new[:, None].astype(np.float32)
     mask = _band_mask(tn, tr, prior)
-    if mask is not None:
-        score = np.where(mask, score, -5.0).astype(np.float32)
-    pi, pj, total = _dp(score, k_max)
-    # Sequences that run backwards through the reference: what the search finds where no true
-    # match can be. Reversing the whole reference, or blocks of it in shuffled order, gives
-    # samples of the null; the path must beat the best of them.
+
+    def scored(e: np.ndarray, bar: float) -> np.ndarray:
+        out = (e - bar) * w_rows
+        return out if mask is None else np.where(mask, out, -5.0).astype(np.float32)
+
+    pi, pj, _ = _dp(scored(enh, params.tau_z), k_max)
+    # The decision compares totals at a stricter bar (``tau_decide``) than the path's: what a
+    # weak stretch adds there is noise. Sequences that run backwards through the reference give
+    # what the search finds where no true match can be: the whole reference reversed, or its
+    # blocks reversed in shuffled order. The path must beat the best of them.
+    total = _dp(scored(enh, params.tau_decide), k_max)[2]
     enh_null = sequence_enhance(z, -slopes, half)[:, ::-1]
     null = max(
-        _dp(enh_null[:, cols] - params.tau_z, k_max)[2]
+        _dp((enh_null[:, cols] - params.tau_decide) * w_rows, k_max)[2]
         for cols in _null_orders(len(tr), params.null_blocks, params.null_shuffles)
     )
     # A floor: the null of a short search is a noisy small number; no match is shorter or weaker
-    # than ``null_floor_s`` seconds of samples one bar above the DP's own.
-    null = max(null, params.null_floor_s / dt_new * params.tau_z)
+    # than ``null_floor_s`` seconds of samples one bar above the decision's.
+    null = max(null, params.null_floor_s / dt_new * params.tau_decide)
     evidence = enh[pi, pj]
     z_path = z[pi, pj]
     null_evidence = enh_null.max(axis=1)[pi]

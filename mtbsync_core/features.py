@@ -36,16 +36,21 @@ def mid_thumb(grey: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, MID_SIZE, interpolation=cv2.INTER_AREA)
 
 
+def compensate_mid(mid: np.ndarray, mount: np.ndarray) -> np.ndarray:
+    """A mid thumbnail resampled into another camera's geometry (2x3 ``mount``, mid pixels)."""
+    return cv2.warpAffine(
+        mid, mount, MID_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
 def fine_thumb(mid: np.ndarray, mount: np.ndarray | None = None) -> np.ndarray:
     """A blurred ``FINE_SIZE`` uint8 thumbnail from a mid thumbnail.
 
-    ``mount`` (2x3, in work-image pixels) first resamples the image into another camera's
-    geometry (see :func:`mount_in_mid_pixels`).
+    ``mount`` (2x3, in mid-thumbnail pixels) first resamples the image into another camera's
+    geometry (see :func:`compensate_mid`).
     """
     if mount is not None:
-        mid = cv2.warpAffine(
-            mid, mount, MID_SIZE, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+        mid = compensate_mid(mid, mount)
     small = cv2.resize(mid, FINE_SIZE, interpolation=cv2.INTER_AREA)
     return cv2.GaussianBlur(small, (0, 0), 1.0)
 

@@ -93,6 +93,8 @@ def own_motion_rate(
     check = verify_pair(ref_orbs[key], ref_orbs[nxt])
     if dt <= 0 or check.similarity is None or check.inliers < min_inliers:
         return None
+    if not 0.5 <= float(np.hypot(check.similarity[0, 0], check.similarity[1, 0])) <= 2.0:
+        return None
     return similarity_params(check.similarity, centre) / dt
 
 
@@ -113,6 +115,8 @@ def estimate_mount(
     """
     corrected = []
     for m, t_frame, t_true, rate in zip(similarities, t_frame_s, t_true_s, rates, strict=True):
+        if not 0.5 <= float(np.hypot(m[0, 0], m[1, 0])) <= 2.0:
+            continue  # a degenerate fit, not a camera
         p = similarity_params(m, centre)
         if rate is not None:
             p = p - rate * (t_frame - t_true)

@@ -16,9 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from .align import AlignParams, CoarsePath, coarse_path, refine_path, verify_path
+from .align import AlignParams, CoarsePath, coarse_path, refine_path, repeat_weights, verify_path
 from .errors import NoReliableMatchError
-from .features import WORK_W, OrbFeatures, PairCheck, fine_thumb, verify_pair
+from .features import (
+    WORK_W,
+    OrbFeatures,
+    PairCheck,
+    compensate_mid,
+    fine_thumb,
+    global_descriptors,
+    verify_pair,
+)
 from .fileio import check_writable, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
 from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
@@ -45,8 +53,9 @@ class SyncParams:
         1.0  # verification rate on the new run when a GPS prior confirms the path
     )
     min_overlap_s: float = 1.0
-    geometry_share: float = 0.5  # share of checked pairs verified that is evidence of a match ...
-    geometry_min_ratio: float = 1.5  # ... with the path at least this far above its null
+    geometry_pairs: int = 4  # verified pairs that are evidence of a match, when they are ...
+    geometry_share: float = 0.5  # ... this share of the checked pairs ...
+    geometry_min_ratio: float = 0.25  # ... and the path is at least this far from nothing
     min_ref_share: float = (
         0.2  # a match covering less reference time than this share of new time is none
     )
@@ -198,16 +207,21 @@ def sync_runs(
     ref = index.keyframes
     timer.lap("decode_new")
     report(progress, "align", 0, 3, "steps")
-    path = coarse_path(new, ref, params.align, prior)
-    timer.lap("coarse_path")
-    t_ref, quality = refine_path(new, ref, path, params.align)
-    v_idx, checks, ref_keys = verify_path(
-        new.t_s, new_orbs, ref, index.orbs, path.i_new, t_ref, progress
+    al = _align(new, mids, new_orbs, index, params.align, prior, progress, timer)
+    if al.mount.matrix is not None and _mount_is_large(al.mount):
+        # The global descriptors compared the cameras as they were; seen through the measured
+        # mount the new run looks more like the reference: search again, keep the better path.
+        mm = mount_in_mid_pixels(al.mount.matrix, _work_size(new.info), _work_size(index.info))
+        moved = np.stack([compensate_mid(m, mm) for m in mids])
+        seen = Keyframes(new.t_s, global_descriptors(moved), new.thumbs, new.info)
+        again = _align(seen, mids, new_orbs, index, params.align, prior, None, timer)
+        if again.path.score > al.path.score:
+            al = again
+    path, t_ref, quality, mount = al.path, al.t_ref, al.quality, al.mount
+    t_ref = _stops_from_their_approach(
+        new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
     )
-    timer.lap("verify")
-    t_ref, quality, mount = _refine_with_mount(
-        new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, params.align
-    )
+    v_idx, checks = al.v_idx, al.checks
     timer.lap("refine")
     inliers = np.full(len(path.i_new), -1, np.int64)
     inliers[v_idx] = [c.inliers for c in checks]
@@ -249,6 +263,82 @@ def sync_runs(
             prior, result.warp.t_new_s, result.warp.t_ref_s, result.warp.confidence
         )
     return result
+
+
+@dataclass(frozen=True)
+class _Alignment:
+    """One pass of path search, refinement, verification and mount measurement."""
+
+    path: CoarsePath
+    t_ref: np.ndarray
+    quality: np.ndarray
+    v_idx: np.ndarray
+    checks: list[PairCheck]
+    mount: Mount
+
+
+def _align(
+    new: Keyframes,
+    mids: np.ndarray,
+    new_orbs: dict[int, OrbFeatures],
+    index: ReferenceIndex,
+    p: AlignParams,
+    prior: TimePrior | None,
+    progress: ProgressCallback | None,
+    timer: _Timer,
+) -> _Alignment:
+    """Coarse path, sub-sample refinement, geometric checks, mount rounds."""
+    path = coarse_path(new, index.keyframes, p, prior)
+    timer.lap("coarse_path")
+    t_ref, quality = refine_path(new, index.keyframes, path, p)
+    v_idx, checks, ref_keys = verify_path(
+        new.t_s, new_orbs, index.keyframes, index.orbs, path.i_new, t_ref, progress
+    )
+    timer.lap("verify")
+    t_ref, quality, mount = _refine_with_mount(
+        new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p
+    )
+    return _Alignment(path, t_ref, quality, v_idx, checks, mount)
+
+
+def _stops_from_their_approach(
+    t_new: np.ndarray,
+    t_ref: np.ndarray,
+    desc: np.ndarray,
+    quality: np.ndarray,
+    fine_trust: float,
+    min_stop_s: float = 1.0,
+    approach_s: float = 1.0,
+) -> np.ndarray:
+    """Reference times for the samples of a stop (near-identical new frames for ``min_stop_s``
+    or more): where the approach to it leads, not where the one repeated frame looks best.
+
+    The frame a rider stopped on shows the place the moving frames before it were heading to;
+    matched on its own look, another season or line can put it a few frames off, and a stop
+    repeats that error for its whole length. A stop whose frame looks like its match (fine
+    similarity at least ``fine_trust``) keeps its own time."""
+    w = repeat_weights(desc, same=0.995)
+    out = t_ref.copy()
+    k = 0
+    while k < len(w):
+        run = int(round(1 / w[k]))
+        long_stop = run >= 2 and k >= 2 and t_new[k + run - 1] - t_new[k] >= min_stop_s
+        if long_stop and float(np.median(quality[k : k + run])) < fine_trust:
+            before = np.flatnonzero((t_new < t_new[k]) & (t_new >= t_new[k] - approach_s))
+            if len(before) >= 2:
+                slope = np.polyfit(t_new[before], t_ref[before], 1)[0]
+                out[k : k + run] = t_ref[k - 1] + max(slope, 0.0) * (t_new[k] - t_new[k - 1])
+        k += max(run, 1)
+    return out
+
+
+def _mount_is_large(mount: Mount) -> bool:
+    """A view change big enough to disturb the global descriptors (zoom, roll, shift)."""
+    return (
+        abs(mount.scale - 1) > 0.02
+        or abs(mount.roll_deg) > 1.0
+        or float(np.hypot(*mount.shift_px)) > 0.01 * WORK_W
+    )
 
 
 def _locked(progress: ProgressCallback | None) -> ProgressCallback | None:
@@ -469,7 +559,7 @@ def _no_match_reason(
     null, or most checked frame pairs verified geometrically with the path at least above it.
     """
     geometry = (
-        len(good) >= 3
+        len(good) >= params.geometry_pairs
         and len(good) >= params.geometry_share * max(n_verified, 1)
         and path.match_ratio >= params.geometry_min_ratio
     )

@@ -1,0 +1,106 @@
+"""Alignment on footage that was not made by our own flat-canvas generator.
+
+Real repeated traversals (Nordland, summer against winter), a real GoPro clip seen from a changed
+mount, and the parallax generator (another line through a scene with depth): each encoded for
+real, re-timed by a known warp, and scored against its exact truth. Real sources are read from
+``../shared/data``; a test skips with the reason when they are absent.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mtbsync_core import NoReliableMatchError, SyncParams, sync_runs
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+REVIEW = SyncParams().review_threshold
+
+
+def _need(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"real footage not here: {path} (the shared data folder beside the checkout)")
+
+
+def _frame_errors(res, truth: dict) -> tuple[np.ndarray, np.ndarray, float]:
+    """|warp - truth| (s) on every new frame with a truth (inf outside the overlap), confidence
+    there, and the new run's frame duration."""
+    tn, tr = truth["t_new_s"], truth["t_ref_s"]
+    has = np.isfinite(tr)
+    lo, hi = res.warp.overlap_new_s
+    err = np.abs(res.warp.to_ref(tn[has]) - tr[has])
+    err[(tn[has] < lo) | (tn[has] > hi)] = np.inf
+    return err, res.warp.confidence_at(tn[has]), float(np.median(np.diff(tn)))
+
+
+@pytest.fixture(scope="module")
+def nordland(tmp_path_factory) -> dict[str, Path]:
+    _need(DATA / "nordland" / "summer")
+    from bench.pairs_world import build_nordland
+
+    d = tmp_path_factory.mktemp("nordland")
+    build_nordland(d, 300, 600, scale=2, stop_at_s=12.0, seed=21)  # not the bench pair's seed
+    return {"ref": d / "ref.mp4", "new": d / "new.mp4", "truth": d / "truth.npz"}
+
+
+def test_summer_against_winter_matches_within_a_frame(nordland):
+    res = sync_runs(nordland["ref"], nordland["new"])
+    assert res.report["status"] in ("ok", "low_confidence")
+    err, conf, frame_s = _frame_errors(res, dict(np.load(nordland["truth"])))
+    assert np.mean(err <= frame_s + 1e-6) >= 0.9, f"{np.mean(err <= frame_s):.1%} within a frame"
+    assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
+
+
+def test_two_places_in_two_seasons_are_no_match(tmp_path):
+    _need(DATA / "nordland" / "summer")
+    from bench.pairs_world import encode_list, nordland_frames
+
+    summer, winter = nordland_frames("summer", 300, 450), nordland_frames("winter", 1300, 1450)
+    encode_list(tmp_path / "ref.mp4", lambda i: summer[i], len(summer), Fraction(10), (64, 32))
+    encode_list(tmp_path / "new.mp4", lambda i: winter[i], len(winter), Fraction(10), (64, 32))
+    with pytest.raises(NoReliableMatchError, match="played backwards") as info:
+        sync_runs(tmp_path / "ref.mp4", tmp_path / "new.mp4")
+    assert info.value.report["status"] == "no_match"
+
+
+def test_a_run_against_its_own_reversal_is_no_match(runs, tmp_path):
+    """A monotone warp cannot follow a video played backwards, however alike the frames are."""
+    import av
+
+    from mtbsync_core.synthetic import RenderSpec, encode_frames
+
+    with av.open(str(runs.ref)) as c:
+        frames = [f.to_ndarray(format="bgr24") for f in c.decode(video=0)]
+    frames = frames[::-1]
+    h, w = frames[0].shape[:2]
+    rev = tmp_path / "reversed.mp4"
+    encode_frames(
+        rev, lambda i: frames[i], len(frames), RenderSpec(len(frames) / 30, Fraction(30), (w, h))
+    )
+    with pytest.raises(NoReliableMatchError):
+        sync_runs(runs.ref, rev)
+
+
+def test_a_changed_mount_is_never_confidently_wrong(tmp_path):
+    _need(DATA / "gopro" / "karma.mp4")
+    from bench.pairs_world import Mount, build_real_mount
+
+    build_real_mount(
+        tmp_path,
+        DATA / "gopro" / "karma.mp4",
+        DATA / "gopro" / "max-heromode.mp4",
+        Mount(crop=1.08, roll_deg=1.5, shake_px=3.0, seed=3),
+        seed=3,
+    )
+    res = sync_runs(tmp_path / "ref.mp4", tmp_path / "new.mp4")
+    mount = res.report["mount"]
+    assert mount["compensated"] and abs(mount["scale"] - 1 / 1.08) < 0.006
+    assert abs(mount["roll_deg"] - 1.5) < 0.3
+    err, conf, frame_s = _frame_errors(res, dict(np.load(tmp_path / "truth.npz")))
+    assert np.median(err) <= 0.030, f"median {1e3 * np.median(err):.1f} ms"
+    assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
