@@ -498,12 +498,24 @@ class Renderer:
     def frame(
         self, x_m: float, lateral_m: float, shake: np.ndarray, speed_mps: float = 5.0
     ) -> np.ndarray:
-        """One BGR uint8 frame: camera at distance ``x_m``, ``lateral_m`` left of the centre line."""
+        """One BGR uint8 frame: camera at distance ``x_m``, ``lateral_m`` left of the centre line
+        (across the view)."""
         sc, lk = self.scene, self.look
         pitch = math.radians(PITCH_DEG + shake[0])
         roll = shake[1]
-        yaw = sc.heading(x_m + 3.0) + math.radians(shake[2])
-        cam = np.array([x_m, float(sc.centre(x_m)) + lateral_m, EYE_HEIGHT_M + shake[3]])
+        yaw0 = sc.heading(x_m + 3.0)
+        yaw = yaw0 + math.radians(shake[2])
+        # Another line is offset across the view (along the camera's sideways axis), so the
+        # reference camera at the same distance is exactly level with it: the truth "same x"
+        # is then also the geometric truth (offsetting along world Y instead put it 30-50 ms
+        # off on a winding trail).
+        cam = np.array(
+            [
+                x_m - lateral_m * math.sin(yaw0),
+                float(sc.centre(x_m)) + lateral_m * math.cos(yaw0),
+                EYE_HEIGHT_M + shake[3],
+            ]
+        )
         cy_, sy_, cp, sp = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch)
         fwd = np.array([cy_ * cp, sy_ * cp, -sp])
         right = np.array([sy_, -cy_, 0.0])
