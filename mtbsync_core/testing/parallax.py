@@ -818,6 +818,19 @@ def _ride(
     encode(path, frame, len(t_s), spec)
 
 
+def _encoding(spec: ParallaxPairSpec, duration_s: float, fps: Fraction) -> RenderSpec:
+    """How one run of ``spec`` is encoded."""
+    return RenderSpec(
+        duration_s,
+        fps,
+        spec.size,
+        crf=spec.crf,
+        gop=spec.gop,
+        bframes=spec.bframes,
+        preset=spec.preset,
+    )
+
+
 def write_parallax_pair(
     spec: ParallaxPairSpec, out_dir: Path, encode: Encoder = encode_frames
 ) -> dict[str, Path]:
@@ -852,15 +865,7 @@ def write_parallax_pair(
         if new_world == spec.scene and spec.new_look.winter == spec.ref_look.winter
         else Scene(new_world, length, spec.new_look.winter)
     )
-    ref_spec = RenderSpec(
-        spec.ref_s,
-        spec.ref_fps,
-        spec.size,
-        crf=spec.crf,
-        gop=spec.gop,
-        bframes=spec.bframes,
-        preset=spec.preset,
-    )
+    ref_spec = _encoding(spec, spec.ref_s, spec.ref_fps)
     _ride(
         paths["ref"],
         ref_scene,
@@ -878,15 +883,7 @@ def write_parallax_pair(
     if lead_n:
         lead_scene = Scene(spec.lead_scene, 5.0 * spec.clock.lead_in_s + 10, spec.new_look.winter)
         lead = (Renderer(lead_scene, spec.new_look, spec.size, spec.render_scale), lead_n)
-    new_spec = RenderSpec(
-        n_new / float(spec.new_fps),
-        spec.new_fps,
-        spec.size,
-        crf=spec.crf,
-        gop=spec.gop,
-        bframes=spec.bframes,
-        preset=spec.preset,
-    )
+    new_spec = _encoding(spec, n_new / float(spec.new_fps), spec.new_fps)
     _ride(
         paths["new"],
         new_scene,

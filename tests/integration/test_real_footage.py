@@ -104,3 +104,39 @@ def test_a_changed_mount_is_never_confidently_wrong(tmp_path):
     err, conf, frame_s = _frame_errors(res, dict(np.load(tmp_path / "truth.npz")))
     assert np.median(err) <= 0.030, f"median {1e3 * np.median(err):.1f} ms"
     assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
+
+
+@pytest.fixture(scope="module")
+def parallax(tmp_path_factory) -> dict[str, Path]:
+    """A short pair from the parallax generator: the new run on another line, with a stop."""
+    from mtbsync_core.testing.parallax import NewClock, ParallaxPairSpec, write_parallax_pair
+
+    spec = ParallaxPairSpec(
+        ref_s=14,
+        size=(320, 180),
+        clock=NewClock(t_ref_start_s=1.0, stop_at_s=6.0, stop_s=1.5, seed=31),
+        seed=31,
+    )
+    return write_parallax_pair(spec, tmp_path_factory.mktemp("parallax"))
+
+
+def test_another_line_through_a_scene_with_depth_is_matched_and_doubted(parallax):
+    """Parallax biases appearance (near trees sit elsewhere): the place is found, the time is
+    within a few frames, and no frame more than one frame off is shown as trusted."""
+    res = sync_runs(parallax["ref"], parallax["new"])
+    assert res.report["status"] in ("ok", "low_confidence")
+    err, conf, frame_s = _frame_errors(res, dict(np.load(parallax["truth"])))
+    inside = np.isfinite(err)
+    assert inside.mean() >= 0.8
+    assert np.median(err[inside]) <= 0.25, f"median {1e3 * np.median(err[inside]):.0f} ms"
+    assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
+
+
+def test_another_world_of_the_same_kind_is_no_match(parallax, tmp_path):
+    from mtbsync_core.testing.parallax import SceneLook, SceneSpec, write_ride
+
+    other = tmp_path / "other.mp4"
+    world = SceneSpec(seed=77, ground_photo="moon.png")
+    write_ride(other, world, SceneLook(), (320, 180), 10.0, Fraction(30), seed=77)
+    with pytest.raises(NoReliableMatchError):
+        sync_runs(parallax["ref"], other)
