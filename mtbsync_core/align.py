@@ -44,11 +44,12 @@ class AlignParams:
     null_shuffles: int = 3  # ... in this many orders
     end_frame_share: float = 0.6  # at the overlap's ends, frames' own evidence vs the path median
     fine_min: float = 0.5  # fine similarity above which a frame near the path is placed by its look
-    # Refinement may also fit a small shift of each frame (a shaking camera). Off by default:
-    # on footage where moving on looks like a shift (a pan) it trades time for shift; measured
-    # on a real GoPro clip with 3 px shake 19.5 -> 11.3 ms median, on the pure-pan bench pair
-    # 0.8 -> 7.6 ms.
-    refine_shift: bool = False
+    # Refinement may also fit a small shift of each frame (a shaking camera): "never",
+    # "always", or "mount": once the cameras are known to differ (a mount was compensated).
+    # Not always: where moving on looks like a shift (a pan) it trades time for shift. Measured
+    # with a mount change on real GoPro clips, median 22.7 -> 12.3 ms (crop, roll, shift, 4 px
+    # shake), 18.3 -> 14.1, 22.6 -> 15.6; on the pure-pan bench pair, always: 0.8 -> 7.6 ms.
+    refine_shift: str = "mount"
     shift_ridge: float = 0.3  # how firmly the fitted shift is held near zero
     fine_continuity: float = (
         0.7  # neighbouring reference samples at least this alike to interpolate
@@ -355,7 +356,7 @@ def refine_path(
     # evidence's peak is more likely a look-alike elsewhere: the peak's time stands.
     look_alike = float(np.median(quality)) >= params.fine_trust
     slack = 1 + round(path.grid_s / dt_ref)
-    shaken = grad if params.refine_shift else None
+    shaken = grad if params.refine_shift == "always" else None
     fits = []
     for k, (j0, (lo, sims)) in enumerate(zip(path.j_ref, sims_near, strict=True)):
         jb = lo + int(np.argmax(sims))

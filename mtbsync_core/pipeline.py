@@ -290,11 +290,28 @@ def _align(
     """Coarse path, sub-sample refinement, geometric checks, mount rounds."""
     path = coarse_path(new, index.keyframes, p, prior)
     timer.lap("coarse_path")
+    al = _settle(new, mids, new_orbs, index, path, p, progress)
+    if p.refine_shift == "mount" and al.mount.matrix is not None:
+        # The cameras differ: each frame's own shake is fitted too, from the first refinement on.
+        al = _settle(new, mids, new_orbs, index, path, replace(p, refine_shift="always"), None)
+    timer.lap("verify")
+    return al
+
+
+def _settle(
+    new: Keyframes,
+    mids: np.ndarray,
+    new_orbs: dict[int, OrbFeatures],
+    index: ReferenceIndex,
+    path: CoarsePath,
+    p: AlignParams,
+    progress: ProgressCallback | None,
+) -> _Alignment:
+    """Refinement, geometric checks and mount rounds along one path."""
     t_ref, quality = refine_path(new, index.keyframes, path, p)
     v_idx, checks, ref_keys = verify_path(
         new.t_s, new_orbs, index.keyframes, index.orbs, path.i_new, t_ref, progress
     )
-    timer.lap("verify")
     t_ref, quality, mount = _refine_with_mount(
         new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p
     )
