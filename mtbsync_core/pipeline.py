@@ -457,7 +457,7 @@ def _refine_with_mount(
     checks: list[PairCheck],
     ref_keys: np.ndarray,
     p: AlignParams,
-    rounds: int = 3,
+    rounds: int = 6,
 ) -> tuple[np.ndarray, np.ndarray, Mount]:
     """Measure the mount, resample the new run's thumbnails into the reference's geometry and
     refine again; the refined times make the next measurement better (a few rounds): each round
