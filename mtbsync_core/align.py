@@ -36,6 +36,7 @@ class AlignParams:
     tau_z: float = 1.0  # DP score offset, in contrast-normalised units
     tau_decide: float = 1.5  # the stricter offset at which path and null totals are compared
     match_ratio: float = 1.5  # the path must score this many times the reversed-reference search
+    remeasure_below_ratio: float = 10.0  # a weaker path is searched again through the mount
     overlap_significance: float = (
         0.5  # sequence evidence above its null that starts/ends the overlap
     )

@@ -208,7 +208,11 @@ def sync_runs(
     timer.lap("decode_new")
     report(progress, "align", 0, 3, "steps")
     al = _align(new, mids, new_orbs, index, params.align, prior, progress, timer)
-    if al.mount.matrix is not None and _mount_is_large(al.mount):
+    if (
+        al.mount.matrix is not None
+        and _mount_is_large(al.mount)
+        and al.path.match_ratio < params.align.remeasure_below_ratio
+    ):
         # The global descriptors compared the cameras as they were; seen through the measured
         # mount the new run looks more like the reference: search again, keep the better path.
         mm = mount_in_mid_pixels(al.mount.matrix, _work_size(new.info), _work_size(index.info))
@@ -290,8 +294,9 @@ def _align(
     """Coarse path, sub-sample refinement, geometric checks, mount rounds."""
     path = coarse_path(new, index.keyframes, p, prior)
     timer.lap("coarse_path")
-    al = _settle(new, mids, new_orbs, index, path, p, progress)
-    if p.refine_shift == "mount" and al.mount.matrix is not None:
+    shake_later = p.refine_shift == "mount"
+    al = _settle(new, mids, new_orbs, index, path, p, progress, rounds=0 if shake_later else 6)
+    if shake_later and al.mount.matrix is not None:
         # The cameras differ: each frame's own shake is fitted too, from the first refinement on.
         al = _settle(new, mids, new_orbs, index, path, replace(p, refine_shift="always"), None)
     timer.lap("verify")
@@ -306,14 +311,15 @@ def _settle(
     path: CoarsePath,
     p: AlignParams,
     progress: ProgressCallback | None,
+    rounds: int = 6,
 ) -> _Alignment:
-    """Refinement, geometric checks and mount rounds along one path."""
+    """Refinement, geometric checks and (``rounds``) mount rounds along one path."""
     t_ref, quality = refine_path(new, index.keyframes, path, p)
     v_idx, checks, ref_keys = verify_path(
         new.t_s, new_orbs, index.keyframes, index.orbs, path.i_new, t_ref, progress
     )
     t_ref, quality, mount = _refine_with_mount(
-        new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p
+        new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p, rounds
     )
     return _Alignment(path, t_ref, quality, v_idx, checks, mount)
 
