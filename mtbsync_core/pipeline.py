@@ -554,15 +554,15 @@ def _overlap(
 
     Inside, the sequence evidence must stand out from its null (or a frame pair verify). A
     sequence straddling the start of the match reaches a little into a lead-in, so at each end
-    the frames themselves must also resemble their match, two in a row: frame evidence at least
-    ``end_frame_share`` of the path's median and, where the runs look alike, fine descriptors
-    that agree.
+    the frames themselves must also resemble their match, two in a row: fine descriptors that
+    agree or, where the runs do not look alike, frame evidence at least ``end_frame_share`` of
+    the path's median.
     """
     strong = (significance >= p.overlap_significance) | (inliers >= p.good_inliers)
-    own = path.frame_evidence >= p.end_frame_share * float(np.median(path.frame_evidence))
-    if float(np.median(quality)) >= p.fine_trust:  # runs that look alike: the frame must too
-        own = own & (quality >= p.fine_min)
-    own = own | (inliers >= p.good_inliers) | (quality >= p.fine_trust)
+    looks = quality >= p.fine_min
+    if float(np.median(quality)) < p.fine_trust:  # runs that do not look alike (season, light)
+        looks |= path.frame_evidence >= p.end_frame_share * float(np.median(path.frame_evidence))
+    own = looks | (inliers >= p.good_inliers)
     pair_ok = strong & own & np.concatenate([own[1:], [False]])
     ends = np.flatnonzero(pair_ok)
     if len(ends) == 0:
