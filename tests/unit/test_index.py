@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from mtbsync_core.errors import IndexFileError, IndexMismatchError, OutputExistsError
-from mtbsync_core.index import INDEX_FORMAT, INDEX_VERSION, build_index, check_index, load_index, save_index
+from mtbsync_core.index import (
+    INDEX_FORMAT,
+    INDEX_VERSION,
+    build_index,
+    check_index,
+    load_index,
+    save_index,
+)
 from mtbsync_core.sampling import SampleParams
 
 
