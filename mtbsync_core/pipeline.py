@@ -206,8 +206,9 @@ def sync_runs(
     )
     ref = index.keyframes
     timer.lap("decode_new")
-    report(progress, "align", 0, 3, "steps")
+    report(progress, "align", 0, 2, "passes")
     al = _align(new, mids, new_orbs, index, params.align, prior, progress, timer)
+    report(progress, "align", 1, 2, "passes")
     if (
         al.mount.matrix is not None
         and _mount_is_large(al.mount)
@@ -221,6 +222,7 @@ def sync_runs(
         again = _align(seen, mids, new_orbs, index, params.align, prior, None, timer)
         if again.path.score > al.path.score:
             al = again
+    report(progress, "align", 2, 2, "passes")
     path, t_ref, quality, mount = al.path, al.t_ref, al.quality, al.mount
     t_ref = _stops_from_their_approach(
         new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
