@@ -280,6 +280,7 @@ class _Alignment:
     quality: np.ndarray
     v_idx: np.ndarray
     checks: list[PairCheck]
+    ref_keys: np.ndarray
     mount: Mount
 
 
@@ -300,7 +301,8 @@ def _align(
     al = _settle(new, mids, new_orbs, index, path, p, progress, rounds=0 if shake_later else 6)
     if shake_later and al.mount.matrix is not None:
         # The cameras differ: each frame's own shake is fitted too, from the first refinement on.
-        al = _settle(new, mids, new_orbs, index, path, replace(p, refine_shift="always"), None)
+        shaken = replace(p, refine_shift="always")
+        al = _settle(new, mids, new_orbs, index, path, shaken, None, earlier=al)
     timer.lap("verify")
     return al
 
@@ -314,16 +316,22 @@ def _settle(
     p: AlignParams,
     progress: ProgressCallback | None,
     rounds: int = 6,
+    earlier: _Alignment | None = None,
 ) -> _Alignment:
-    """Refinement, geometric checks and (``rounds``) mount rounds along one path."""
+    """Refinement, geometric checks and (``rounds``) mount rounds along one path; the checks of
+    an ``earlier`` pass along the same path are reused where their keypoint sample still fits."""
     t_ref, quality = refine_path(new, index.keyframes, path, p)
-    v_idx, checks, ref_keys = verify_path(
-        new.t_s, new_orbs, index.keyframes, index.orbs, path.i_new, t_ref, progress
-    )
+    if earlier is None:
+        v_idx, checks, ref_keys = verify_path(
+            new.t_s, new_orbs, index.keyframes, index.orbs, path.i_new, t_ref, progress
+        )
+    else:
+        v_idx, checks, ref_keys = earlier.v_idx, list(earlier.checks), earlier.ref_keys.copy()
+        _recheck(new_orbs, index, path, t_ref, v_idx, checks, ref_keys)
     t_ref, quality, mount = _refine_with_mount(
         new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p, rounds
     )
-    return _Alignment(path, t_ref, quality, v_idx, checks, mount)
+    return _Alignment(path, t_ref, quality, v_idx, checks, ref_keys, mount)
 
 
 def _stops_from_their_approach(
