@@ -37,9 +37,8 @@ class AlignParams:
     tau_decide: float = 1.5  # the stricter offset at which path and null totals are compared
     match_ratio: float = 1.5  # the path must score this many times the reversed-reference search
     remeasure_below_ratio: float = 10.0  # a weaker path is searched again through the mount
-    overlap_significance: float = (
-        0.5  # sequence evidence above its null that starts/ends the overlap
-    )
+    # sequence evidence above its null that starts and ends the overlap
+    overlap_significance: float = 0.5
     null_floor_s: float = 2.0  # the null score is at least this many seconds at one bar of evidence
     null_blocks: int = 6  # the reversed reference is also searched in this many shuffled blocks
     null_shuffles: int = 3  # ... in this many orders
@@ -52,9 +51,8 @@ class AlignParams:
     # shake), 18.3 -> 14.1, 22.6 -> 15.6; on the pure-pan bench pair, always: 0.8 -> 7.6 ms.
     refine_shift: str = "mount"
     shift_ridge: float = 0.3  # how firmly the fitted shift is held near zero
-    fine_continuity: float = (
-        0.7  # neighbouring reference samples at least this alike to interpolate
-    )
+    # neighbouring reference samples at least this alike for a frame to lie between them
+    fine_continuity: float = 0.7
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
 
 
