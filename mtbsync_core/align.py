@@ -41,7 +41,7 @@ class AlignParams:
     overlap_significance: float = 0.5
     null_floor_s: float = 2.0  # the null score is at least this many seconds at one bar of evidence
     null_blocks: int = 6  # the reversed reference is also searched in this many shuffled blocks
-    null_shuffles: int = 3  # ... in this many orders
+    null_shuffles: int = 1  # ... in this many orders
     end_frame_share: float = 0.6  # at the overlap's ends, frames' own evidence vs the path median
     fine_min: float = 0.5  # fine similarity above which a frame near the path is placed by its look
     # Refinement may also fit a small shift of each frame (a shaking camera): "never",
