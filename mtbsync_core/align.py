@@ -415,6 +415,14 @@ def _fit_segment(x: np.ndarray, basis: np.ndarray, ridge: float) -> tuple[np.nda
     return coef, float(np.linalg.norm(x - coef @ basis))
 
 
+def nearest_keys(t_s: np.ndarray, orbs: dict[int, OrbFeatures], t_want_s: np.ndarray) -> np.ndarray:
+    """For each time in ``t_want_s``, the sample index (a key of ``orbs``) of the keypoint
+    sample nearest in time (``t_s``: every sample's time)."""
+    keys = np.array(sorted(orbs))
+    key_t = t_s[keys]
+    return keys[np.argmin(np.abs(key_t[None, :] - np.asarray(t_want_s)[:, None]), axis=1)]
+
+
 def verify_path(
     new_t: np.ndarray,
     new_orbs: dict[int, OrbFeatures],
@@ -429,12 +437,10 @@ def verify_path(
     Returns (indices into the path, checks, the reference sample each was checked against).
     The reference side uses the ORB sample nearest in time to the refined reference time.
     """
-    ref_keys = np.array(sorted(ref_orbs))
-    ref_key_t = ref.t_s[ref_keys]
     idx, counts, used = [], [], []
     todo = [k for k, i in enumerate(path_i) if int(i) in new_orbs]
-    for n_done, k in enumerate(todo):
-        j = ref_keys[int(np.argmin(np.abs(ref_key_t - t_ref_path[k])))]
+    nearest = nearest_keys(ref.t_s, ref_orbs, t_ref_path[todo])
+    for n_done, (k, j) in enumerate(zip(todo, nearest, strict=True)):
         idx.append(k)
         used.append(int(j))
         counts.append(verify_pair(new_orbs[int(path_i[k])], ref_orbs[int(j)]))

@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from .align import AlignParams, CoarsePath, coarse_path, refine_path, repeat_weights, verify_path
+from .align import (
+    AlignParams,
+    CoarsePath,
+    coarse_path,
+    nearest_keys,
+    refine_path,
+    repeat_weights,
+    verify_path,
+)
 from .errors import NoReliableMatchError
 from .features import (
     WORK_W,
@@ -427,7 +435,6 @@ def _work_size(info: VideoInfo) -> tuple[int, int]:
 
 
 def _measure_mount(
-    new: Keyframes,
     index: ReferenceIndex,
     t_ref: np.ndarray,
     v_idx: np.ndarray,
@@ -481,7 +488,7 @@ def _refine_with_mount(
     so less of the reference's own motion has to be taken out. ``checks`` and ``ref_keys`` are
     updated in place."""
     rates: dict[int, np.ndarray | None] = {}
-    first = mount = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
+    first = mount = _measure_mount(index, t_ref, v_idx, checks, ref_keys, p, rates)
     for _ in range(rounds):
         if mount.matrix is None:
             break
@@ -491,7 +498,7 @@ def _refine_with_mount(
             Keyframes(new.t_s, new.desc, thumbs, new.info), index.keyframes, path, p
         )
         _recheck(new_orbs, index, path, t_ref, v_idx, checks, ref_keys)
-        again = _measure_mount(new, index, t_ref, v_idx, checks, ref_keys, p, rates)
+        again = _measure_mount(index, t_ref, v_idx, checks, ref_keys, p, rates)
         if again.matrix is None or np.abs(again.matrix - mount.matrix).max() < 1e-3 * WORK_W:
             break
         mount = again
@@ -510,10 +517,9 @@ def _recheck(
     ref_keys: np.ndarray,
 ) -> None:
     """Check again, in place, the pairs whose nearest reference keypoint sample has changed."""
-    keys = np.array(sorted(index.orbs))
-    key_t = index.keyframes.t_s[keys]
+    nearest = nearest_keys(index.keyframes.t_s, index.orbs, t_ref[v_idx])
     for n, k in enumerate(v_idx):
-        j = int(keys[int(np.argmin(np.abs(key_t - t_ref[k])))])
+        j = int(nearest[n])
         if j != ref_keys[n]:
             ref_keys[n] = j
             checks[n] = verify_pair(new_orbs[int(path.i_new[k])], index.orbs[j])

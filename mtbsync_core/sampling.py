@@ -61,9 +61,8 @@ def sample_run(
             gap = video.keyframe_interval_s()
             mode = "key" if gap is not None and gap <= params.key_max_gap_s else "nonref"
         if mode == "nonref" and float(video.info.fps) <= params.max_rate_hz:
-            mode = (
-                "all"  # a low frame rate: every frame is wanted, skipping B-frames would lose most
-            )
+            # a low frame rate: every frame is wanted, and skipping B-frames would lose most
+            mode = "all"
         rate = min(
             params.max_rate_hz,
             float(video.info.fps) / (video.info.gop_size or 1)
