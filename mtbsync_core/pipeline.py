@@ -236,7 +236,7 @@ def sync_runs(
         new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
     )
     v_idx, checks = al.v_idx, al.checks
-    timer.lap("refine")
+    timer.lap("mount_search")  # the search again through the mount, stops
     inliers = np.full(len(path.i_new), -1, np.int64)
     inliers[v_idx] = [c.inliers for c in checks]
     t_new = new.t_s[path.i_new]
@@ -311,7 +311,7 @@ def _align(
         # The cameras differ: each frame's own shake is fitted too, from the first refinement on.
         shaken = replace(p, refine_shift="always")
         al = _settle(new, mids, new_orbs, index, path, shaken, None, earlier=al)
-    timer.lap("verify")
+    timer.lap("refine_verify")  # refinement, geometric checks, mount rounds
     return al
 
 
