@@ -367,8 +367,12 @@ def _stops_from_their_approach(
         if long_stop and float(np.median(quality[k : k + run])) < fine_trust:
             before = np.flatnonzero((t_new < t_new[k]) & (t_new >= t_new[k] - approach_s))
             if len(before) >= 2:
-                slope = np.polyfit(t_new[before], t_ref[before], 1)[0]
-                out[k : k + run] = t_ref[k - 1] + max(slope, 0.0) * (t_new[k] - t_new[k - 1])
+                slope = max(float(np.polyfit(t_new[before], t_ref[before], 1)[0]), 0.0)
+                # Frames alike for a while are not always a stop (snow, fog, a bare field):
+                # where the matched path kept its pace through them, it is kept.
+                moved = float(np.ptp(t_ref[k : k + run]))
+                if moved < 0.5 * slope * (t_new[k + run - 1] - t_new[k]):
+                    out[k : k + run] = t_ref[k - 1] + slope * (t_new[k] - t_new[k - 1])
         k += max(run, 1)
     return out
 
