@@ -35,10 +35,6 @@ class AlignParams:
     seq_half_s: float = 1.2  # half-length (s of the new run) of the sequences that are compared
     tau_z: float = 1.0  # DP score offset, in contrast-normalised units
     tau_decide: float = 1.5  # the stricter offset at which path and null totals are compared
-    # DP cost per reference sample a step departs from the even pace (a stop's rows: by their
-    # weight): a sprint then a stall, a look-alike stretch jumped to and waited out, costs more
-    # than the even path between the same two places.
-    pace_cost: float = 0.5
     match_ratio: float = 1.5  # the path must score this many times the reversed-reference search
     remeasure_below_ratio: float = 10.0  # a weaker path is searched again through the mount
     # sequence evidence above its null that starts and ends the overlap
@@ -59,9 +55,6 @@ class AlignParams:
     fine_continuity: float = 0.7
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
 
-
-#: Score a DP path gathers before it pays the full ``AlignParams.pace_cost`` (a few samples).
-PACE_COST_AFTER = 40.0
 
 #: Pace ratios (reference seconds per new second) the sequence comparison tries: a stop to 2x.
 SEQ_PACES = (0.0, 0.5, 0.6, 0.75, 0.9, 1.0, 1.15, 1.33, 1.6, 2.0)
@@ -136,14 +129,12 @@ def repeat_weights(desc: np.ndarray, same: float = 0.98) -> np.ndarray:
     return 1.0 / lengths[run_id]
 
 
-def sequence_enhance(
-    z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9, pace: np.ndarray | None = None
-) -> np.ndarray:
+def sequence_enhance(z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9) -> np.ndarray:
     """Best mean of ``z`` along short straight sequences through each cell.
 
     ``slopes`` are in reference samples per new sample; a sequence runs ``half_len`` new samples
     either side (at most ``taps`` samples of it are read). Cells near the edges average what
-    lies inside the matrix. ``pace``, when given (shape of ``z``), receives each cell's best slope.
+    lies inside the matrix.
     """
     n, m = z.shape
     ks = np.unique(np.round(np.linspace(-half_len, half_len, min(taps, 2 * half_len + 1))))
@@ -161,10 +152,7 @@ def sequence_enhance(
                 continue
             acc[i0:i1, j0:j1] += z[i0 + k : i1 + k, j0 + dj : j1 + dj]
             cnt[i0:i1, j0:j1] += 1.0
-        mean = acc / np.maximum(cnt, 1.0)
-        if pace is not None:
-            pace[mean > best] = v
-        np.maximum(best, mean, out=best)
+        np.maximum(best, acc / np.maximum(cnt, 1.0), out=best)
     return best
 
 
@@ -212,10 +200,7 @@ def coarse_path(
         out = (e - bar) * w_rows
         return out if mask is None else np.where(mask, out, -5.0).astype(np.float32)
 
-    # The cost is per unit of pace (reference seconds per new second), whatever the rates.
-    even = dt_new / dt_ref
-    pace_cost = params.pace_cost * w_new / even
-    pi, pj, _ = _dp(scored(enh, params.tau_z), k_max, pace_cost, np.broadcast_to(even, z.shape))
+    pi, pj, _ = _dp(scored(enh, params.tau_z), k_max)
     # The decision compares totals at a stricter bar (``tau_decide``) than the path's: what a
     # weak stretch adds there is noise. Sequences that run backwards through the reference give
     # what the search finds where no true match can be: the whole reference reversed, or its
@@ -300,15 +285,9 @@ def _thin(t: np.ndarray, grid_s: float) -> np.ndarray:
     return np.asarray(keep, np.int64)
 
 
-def _dp(
-    score: np.ndarray,
-    k_max: int,
-    pace_cost: np.ndarray | None = None,
-    pace: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, float]:
+def _dp(score: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Local-alignment DP over ``score`` (steps of 0..``k_max`` reference samples per new
-    sample): the best path's indices and its total score. With ``pace`` (the step expected at
-    each cell), a step of ``k`` into a cell of row ``i`` costs ``pace_cost[i] * |k - pace|``."""
+    sample): the best path's indices and its total score."""
     n, m = score.shape
     acc = np.empty((n, m), np.float32)
     back = np.zeros((n, m), np.int8)  # step taken in j to reach (i, j); -1 = path starts here
@@ -317,17 +296,11 @@ def _dp(
     shifted = np.empty(m, np.float32)
     for i in range(1, n):
         prev = acc[i - 1]
-        c = float(pace_cost[i]) if pace is not None else 0.0
-        # A path pays in full once it has gathered ``PACE_COST_AFTER`` of score: at its start
-        # the cost would only delay where it begins.
-        grown = np.clip(prev / PACE_COST_AFTER, 0.0, 1.0) * c if c else None
-        best = prev - grown * pace[i] if c else prev.copy()
+        best = prev.copy()
         step = np.zeros(m, np.int8)
         for k in range(1, k_max + 1):
             shifted[:k] = -np.inf
             shifted[k:] = prev[:-k]
-            if c:
-                shifted[k:] -= grown[:-k] * np.abs(k - pace[i, k:])
             better = shifted > best
             best = np.where(better, shifted, best)
             step[better] = k

@@ -106,35 +106,6 @@ def test_unrelated_frames_do_not_verify(sampled):
     np.testing.assert_allclose(same.similarity, [[1, 0, 0], [0, 1, 0]], atol=1e-3)
 
 
-def _excursion_scores(n: int = 60, m: int = 60) -> np.ndarray:
-    """A diagonal match (score 1) with a look-alike detour of the same raw total: rows 20-39
-    score 1 on a path that sprints 2 samples a row, then stalls, against 0.9 on the diagonal."""
-    s = np.full((n, m), -1.0, np.float32)
-    s[np.arange(n), np.arange(n)] = 1.0
-    s[np.arange(20, 40), np.arange(20, 40)] = 0.9
-    j = 20
-    for i in range(20, 40):
-        j = min(j + (2 if i < 30 else 0), m - 1)
-        s[i, j] = 1.0
-    return s
-
-
-def test_dp_without_pace_cost_takes_the_sprint_and_stall():
-    from mtbsync_core.align import _dp
-
-    pi, pj, _ = _dp(_excursion_scores(), k_max=3)
-    assert np.max(np.abs(pj - pi)) >= 5  # the detour: what the pace cost is there to stop
-
-
-def test_dp_pace_cost_keeps_the_even_path_through_a_look_alike_stretch():
-    from mtbsync_core.align import _dp
-
-    s = _excursion_scores()
-    even = np.broadcast_to(np.float32(1.0), s.shape)
-    pi, pj, _ = _dp(s, k_max=3, pace_cost=np.full(len(s), 0.5), pace=even)
-    assert np.array_equal(pi, pj)  # on the diagonal all along
-
-
 def test_a_stop_is_placed_from_its_approach_but_alike_moving_frames_keep_their_path():
     from mtbsync_core.pipeline import _stops_from_their_approach
 
