@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..checks import MAX_TIME_S, cli_number
 from ..errors import NoReliableMatchError, OutputExistsError
 from ..fileio import check_writable
 from ..index import build_index, load_index, save_index
@@ -20,11 +21,26 @@ from .common import progress_for
 def _anchor(text: str) -> tuple[float, float]:
     try:
         a, b = text.split(":")
-        return float(a), float(b)
-    except ValueError:
+        return cli_number(a, -MAX_TIME_S, MAX_TIME_S), cli_number(b, -MAX_TIME_S, MAX_TIME_S)
+    except ValueError as err:
+        why = f" ({err})" if "finite" in str(err) else ""
         raise argparse.ArgumentTypeError(
-            f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04"
+            f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04{why}"
         ) from None
+
+
+def _rate(text: str) -> float:
+    try:
+        return cli_number(text, 0.0, 240.0, lo_open=True)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (samples per second)") from None
+
+
+def _share(text: str) -> float:
+    try:
+        return cli_number(text, 0.0, 1.0)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (a confidence)") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="index file to write (.npz)")
     p.add_argument(
         "--fps",
-        type=float,
+        type=_rate,
         default=SampleParams.max_rate_hz,
         help="most samples per second (default %(default)s)",
     )
@@ -60,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="auto: vision with a GPS prior when tracks exist; gps: tracks only",
     )
     p.add_argument(
-        "--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second"
+        "--fps", type=_rate, default=SampleParams.max_rate_hz, help="most samples per second"
     )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -97,7 +113,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--review-threshold",
-        type=float,
+        type=_share,
         default=0.6,
         help="below this confidence a marker needs review",
     )
