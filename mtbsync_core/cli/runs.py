@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 from ..checks import MAX_TIME_S, cli_number
 from ..errors import NoReliableMatchError, OutputExistsError
-from ..fileio import check_writable
+from ..fileio import check_set_writable, check_writable, output_lock, write_set_atomic
 from ..index import build_index, load_index, save_index
 from ..markers import read_markers_csv, transfer_markers, write_transferred_csv
-from ..pipeline import SyncParams, sync_runs, write_report, write_sync_outputs
+from ..pipeline import SyncParams, sync_runs, write_sync_outputs
 from ..sampling import SampleParams
 from ..warp import read_warp, write_warp
 from .common import progress_for
@@ -149,10 +150,32 @@ def _track(path: str | None):
     return read_track(path)
 
 
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Every input exists and both videos open, before any long step (fail fast)."""
+    from ..errors import MtbSyncError
+    from ..video import probe_video
+
+    for flag in ("index", "ref_gpx", "new_gpx"):
+        path = getattr(args, flag)
+        if path and not Path(path).is_file():
+            raise MtbSyncError(
+                f"--{flag.replace('_', '-')} '{path}' does not exist or is not a file. Check the path."
+            )
+    probe_video(args.new)
+    probe_video(args.reference)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    for name in ("warp.json", "pairs.csv", "report.json"):
-        check_writable(out / name, args.force)
+    names = ["warp.json", "pairs.csv", "report.json"]
+    check_set_writable(out, names, args.force)
+    _check_inputs(args)
+    with output_lock(out):
+        check_set_writable(out, names, args.force)  # another run may have finished meanwhile
+        return _sync_locked(args, out)
+
+
+def _sync_locked(args: argparse.Namespace, out: Path) -> int:
     params = SyncParams(sample=SampleParams(max_rate_hz=args.fps))
     index = load_index(args.index) if args.index else None
     if index is not None:
@@ -172,7 +195,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
     except NoReliableMatchError as err:
         if getattr(err, "report", None):
-            write_report(err.report, out / "report.json", force=args.force)
+            write_set_atomic(out, {"report.json": json.dumps(err.report, indent=2)}, args.force)
         raise
     paths = write_sync_outputs(result, out, force=args.force)
     rep = result.report
