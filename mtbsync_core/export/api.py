@@ -204,6 +204,8 @@ def _xml_root_tag(p: Path, chunk: int = 1 << 16) -> str:
         raise ImportMarkersError(
             f"'{p}' line {err.lineno}: malformed XML ({expat.ErrorString(err.code)})."
         ) from err
+    except (LookupError, ValueError) as err:  # an unknown encoding in the declaration
+        raise ImportMarkersError(f"'{p}': cannot read this XML ({str(err)[:80]}).") from err
     raise ImportMarkersError(f"'{p}' is XML without any element. Export markers again.")
 
 
