@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import multicam
+from .. import multicam  # lazy package: its engine modules load on first use
 from ..checks import MAX_TIME_S, cli_number
 from ..errors import MulticamError
 from ..fileio import check_writable

@@ -9,14 +9,12 @@ import time
 from pathlib import Path
 
 from ..checks import MAX_TIME_S, cli_number
-from ..errors import NoReliableMatchError, OutputExistsError
+from ..errors import MtbSyncError, NoReliableMatchError, OutputExistsError
 from ..fileio import check_set_writable, check_writable, output_lock, write_set_atomic
-from ..index import build_index, load_index, save_index
-from ..markers import read_markers_csv, transfer_markers, write_transferred_csv
-from ..pipeline import SyncParams, sync_runs, write_sync_outputs
-from ..sampling import SampleParams
-from ..warp import read_warp, write_warp
 from .common import progress_for
+
+# The engine (numpy, scipy, OpenCV, PyAV) is imported inside the handlers, after the arguments
+# and input paths are checked, so that `--help` and a missing input answer at once.
 
 
 def _anchor(text: str) -> tuple[float, float]:
@@ -52,8 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps",
         type=_rate,
-        default=SampleParams.max_rate_hz,
-        help="most samples per second (default %(default)s)",
+        help="most samples per second (default: the sampler's, 15)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -76,9 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="auto: vision with a GPS prior when tracks exist; gps: tracks only",
     )
-    p.add_argument(
-        "--fps", type=_rate, default=SampleParams.max_rate_hz, help="most samples per second"
-    )
+    p.add_argument("--fps", type=_rate, help="most samples per second (default: the sampler's, 15)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -131,10 +126,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def _sample_params(args: argparse.Namespace):
+    from ..sampling import SampleParams
+
+    return SampleParams() if args.fps is None else SampleParams(max_rate_hz=args.fps)
+
+
+def _require_file(path: str, flag: str) -> None:
+    """A one-line error for a missing input, before any engine import."""
+    if not Path(path).is_file():
+        what = "is a folder" if Path(path).is_dir() else "does not exist"
+        raise MtbSyncError(f"{flag} '{path}' {what}. Pass an existing file.")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    _require_file(args.reference, "--reference")
+    from ..index import build_index, save_index
+
     t0 = time.perf_counter()
-    index = build_index(args.reference, SampleParams(max_rate_hz=args.fps), progress_for(args))
+    index = build_index(args.reference, _sample_params(args), progress_for(args))
     save_index(index, args.out, force=args.force)
     print(
         f"Indexed {len(index.keyframes.t_s)} samples of '{args.reference}' in {time.perf_counter() - t0:.1f} s -> {args.out}"
@@ -152,15 +163,11 @@ def _track(path: str | None):
 
 def _check_inputs(args: argparse.Namespace) -> None:
     """Every input exists and both videos open, before any long step (fail fast)."""
-    from ..errors import MtbSyncError
+    for flag in ("reference", "new", "index", "ref_gpx", "new_gpx"):
+        if getattr(args, flag):
+            _require_file(getattr(args, flag), f"--{flag.replace('_', '-')}")
     from ..video import probe_video
 
-    for flag in ("index", "ref_gpx", "new_gpx"):
-        path = getattr(args, flag)
-        if path and not Path(path).is_file():
-            raise MtbSyncError(
-                f"--{flag.replace('_', '-')} '{path}' does not exist or is not a file. Check the path."
-            )
     probe_video(args.new)
     probe_video(args.reference)
 
@@ -176,7 +183,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _sync_locked(args: argparse.Namespace, out: Path) -> int:
-    params = SyncParams(sample=SampleParams(max_rate_hz=args.fps))
+    from ..index import load_index
+    from ..pipeline import SyncParams, sync_runs, write_sync_outputs
+
+    params = SyncParams(sample=_sample_params(args))
     index = load_index(args.index) if args.index else None
     if index is not None:
         from ..index import check_index
@@ -215,6 +225,8 @@ def _sync_locked(args: argparse.Namespace, out: Path) -> int:
 
 def cmd_warp_refit(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    from ..warp import read_warp, write_warp
+
     warp = read_warp(args.warp)
     anchors = ([] if args.clear_anchors else list(warp.anchors)) + list(args.anchor)
     t0 = time.perf_counter()
@@ -227,6 +239,9 @@ def cmd_warp_refit(args: argparse.Namespace) -> int:
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    from ..markers import read_markers_csv, transfer_markers, write_transferred_csv
+    from ..warp import read_warp
+
     warp = read_warp(args.warp)
     markers = transfer_markers(read_markers_csv(args.markers), warp, args.review_threshold)
     write_transferred_csv(markers, args.out, force=args.force)
