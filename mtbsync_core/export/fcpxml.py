@@ -159,7 +159,36 @@ def _time(el: ET.Element, attr: str, path: Path) -> Fraction:
         ) from err
 
 
-def _walk(spine: ET.Element, path: Path) -> list[tuple[Fraction, ET.Element]]:
+def _check_conform(clip: ET.Element, seq_fps: float | None, path: Path) -> None:
+    """Refuse a clip whose ``<conform-rate>`` plays it at another speed (markers would move)."""
+    conform = clip.find("conform-rate")
+    if conform is None or conform.get("scaleEnabled", "1") == "0" or not seq_fps:
+        return
+    try:
+        src = float(conform.get("srcFrameRate", ""))
+    except ValueError:
+        return
+    if abs(src - seq_fps) > 0.01 * seq_fps:
+        raise ImportMarkersError(
+            f"'{path}'{line_of(clip)}: clip {clip.get('name', '')!r} is conformed from {src:g} fps "
+            f"to the project's {seq_fps:.3f} fps, which changes its speed; its markers cannot be "
+            "placed exactly. Turn off Rate Conform for it in Final Cut, or export from a project at "
+            "the clip's rate."
+        )
+
+
+def _sequence_fps(root: ET.Element, seq: ET.Element, path: Path) -> float | None:
+    """The sequence's frame rate from its format's ``frameDuration`` (None when unknown)."""
+    for fmt in root.iter("format"):
+        if fmt.get("id") == seq.get("format") and fmt.get("frameDuration"):
+            dur = _time(fmt, "frameDuration", path)
+            return float(1 / dur) if dur > 0 else None
+    return None
+
+
+def _walk(
+    spine: ET.Element, path: Path, seq_fps: float | None = None
+) -> list[tuple[Fraction, ET.Element]]:
     """(sequence time, marker element) of every marker Final Cut shows below ``spine``.
 
     Iterative (a deeply nested file cannot exhaust the stack). Only an ``<audition>``'s first
@@ -187,6 +216,7 @@ def _walk(spine: ET.Element, path: Path) -> list[tuple[Fraction, ET.Element]]:
                 cstart = _time(child, "start", path)
                 dur = child.get("duration")
                 rng = (cstart, cstart + _time(child, "duration", path)) if dur else None
+                _check_conform(child, seq_fps, path)
                 if child.tag == "audition":  # no time of its own: its pick sits where it says
                     stack.append((child, chain, visible))
                 else:
@@ -222,7 +252,7 @@ def read_fcpxml(path: str | Path) -> list[Marker]:
         )
     tc_start = _time(seq, "tcStart", p)
     spine = seq.find("spine")
-    found = _walk(spine, p) if spine is not None else []
+    found = _walk(spine, p, _sequence_fps(root, seq, p)) if spine is not None else []
     out = []
     for t, el in sorted(found, key=lambda x: x[0]):
         name = el.get("value", "")

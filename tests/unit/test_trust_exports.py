@@ -351,3 +351,17 @@ def test_item20_transfer_is_one_warp_call_for_all_markers():
     assert _CountingWarp.calls == 1
     assert got[5000].t_new_s == pytest.approx(float(w.to_new(50.0)))
     assert sum(not m.in_overlap for m in got) == sum(k * 0.01 > w.t_ref_s[-1] for k in range(20000))
+
+
+def test_item18_conform_rate_that_changes_speed_is_refused(tmp_path):
+    speed = AUDITION.replace(
+        '<asset-clip ref="r2" offset="20s" start="0s" duration="10s" name="second">',
+        '<asset-clip ref="r2" offset="20s" start="0s" duration="10s" name="second">'
+        '<conform-rate srcFrameRate="30"/>',
+    )
+    p = tmp_path / "c.fcpxml"
+    p.write_text(speed, encoding="utf-8")
+    with pytest.raises(ImportMarkersError, match="conformed from 30 fps"):
+        read_fcpxml(p)
+    p.write_text(speed.replace('srcFrameRate="30"', 'scaleEnabled="0" srcFrameRate="30"'))
+    assert len(read_fcpxml(p)) == 2  # frame sampling only: times unchanged
