@@ -29,6 +29,7 @@ from .common import (
 from .xmlutil import line_of, parse_xml, xml_declaration
 
 FCPXML_VERSION = "1.10"
+_MAX_TIME_S = 10**7  # no real timeline time is longer (about 115 days)
 _CLIP_TAGS = {
     "asset-clip",
     "clip",
@@ -151,7 +152,10 @@ def _time(el: ET.Element, attr: str, path: Path) -> Fraction:
     if value is None:
         return Fraction(0)
     try:
-        return parse_fraction_s(value)
+        t = parse_fraction_s(value)
+        if abs(t) > _MAX_TIME_S:
+            raise ValueError(value)
+        return t
     except (ValueError, ZeroDivisionError) as err:
         raise ImportMarkersError(
             f"'{path}'{line_of(el)}: <{el.tag} {attr}={value!r}> is not a "

@@ -168,7 +168,10 @@ def _int(el: ET.Element, tag: str, path: Path, default: int | None = None) -> in
     if not text and default is not None:
         return default
     try:
-        return int(text)
+        value = int(text)
+        if abs(value) > 10**10:  # frames: far beyond any real timeline
+            raise ValueError(text)
+        return value
     except ValueError as err:
         raise ImportMarkersError(
             f"'{path}'{line_of(el)}: <{tag}> of a <{el.tag}> is {text!r}, not a frame number."

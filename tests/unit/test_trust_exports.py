@@ -365,3 +365,15 @@ def test_item18_conform_rate_that_changes_speed_is_refused(tmp_path):
         read_fcpxml(p)
     p.write_text(speed.replace('srcFrameRate="30"', 'scaleEnabled="0" srcFrameRate="30"'))
     assert len(read_fcpxml(p)) == 2  # frame sampling only: times unchanged
+
+
+def test_fuzz_find_huge_times_are_one_line(tmp_path):
+    """Found by the fuzz suite: a 400-digit time overflowed float conversion (a traceback)."""
+    p = tmp_path / "h.fcpxml"
+    p.write_text(AUDITION.replace('start="12s"', f'start="{"9" * 400}/1s"'), encoding="utf-8")
+    with pytest.raises(ImportMarkersError, match="h.fcpxml"):
+        read_fcpxml(p)
+    q = tmp_path / "h.xml"
+    q.write_text(XMEML.replace("<in>60</in>", f"<in>{'9' * 400}</in>"), encoding="utf-8")
+    with pytest.raises(ImportMarkersError, match="h.xml"):
+        read_premiere_xml(q)
