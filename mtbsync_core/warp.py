@@ -167,7 +167,13 @@ def write_warp(warp: TimeWarp, path: str | os.PathLike[str], force: bool = False
 
 def read_warp(path: str | os.PathLike[str]) -> TimeWarp:
     """Read a ``warp.json`` (raises :class:`WarpFileError`)."""
+    from .fileio import INCOMPLETE_MARK
+
     p = Path(path)
+    if (p.parent / INCOMPLETE_MARK).exists():
+        raise WarpFileError(
+            f"Warp file '{p}' is from a sync that was interrupted while writing. Re-run `mtbsync sync`."
+        )
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as err:

@@ -254,3 +254,15 @@ def test_kill_sync_at_random_points_leaves_none_or_a_whole_set(runs, tmp_path):
         p for p in tmp_path.iterdir() if p.name.endswith(".part")
     ]  # stale temp folders cleared
     print(f"kill test: {outcomes} over {KILLS} kills; a full sync took {full_s:.1f} s")
+
+
+def test_item10_warp_left_by_an_interrupted_set_is_not_read(tmp_path):
+    import numpy as np
+
+    from mtbsync_core.errors import WarpFileError
+    from mtbsync_core.warp import fit_warp, write_warp
+
+    write_warp(fit_warp(np.arange(10.0), np.arange(10.0)), tmp_path / "warp.json")
+    (tmp_path / INCOMPLETE_MARK).write_bytes(b"")
+    with pytest.raises(WarpFileError, match="interrupted"):
+        read_warp(tmp_path / "warp.json")
