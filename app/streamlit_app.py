@@ -55,6 +55,7 @@ def sidebar() -> None:
         st.caption(ui.project_path_caption(ui.current_store()))
 
 
+ui.require_local_bind()
 _startup(str(default_project_dir()))
 sidebar()
 pages = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +22,8 @@ from app.state import (
     marker_key,
     project_file,
 )
+from mtbsync_core.checks import safe_file_stem
+from mtbsync_core.errors import OutputError
 
 REVIEW_THRESHOLD = 0.6
 LAST_PROJECT_FILE = "last_project.txt"
@@ -152,15 +156,62 @@ def project_path_caption(store: ProjectStore | None) -> str:
 
 
 def saved_upload(store: ProjectStore, upload: Any) -> Path:
-    """Write an uploaded file into the project's uploads folder; returns its path."""
+    """Write an uploaded file into the project's uploads folder; returns its path.
+
+    The name is made safe (no folders, no leading dots). An upload never replaces another file:
+    a name in use gets a free variant (``GX010001-2.MP4``), so a reference and a new run both
+    called ``GX010001.MP4`` stay two files and the project's hashes stay true.
+    """
     d = store.path.parent / "uploads"
     d.mkdir(exist_ok=True)
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in upload.name) or "upload"
-    dst = d / safe
-    tmp = dst.with_name(f".{dst.name}.part")
-    tmp.write_bytes(upload.getbuffer())
-    tmp.replace(dst)
-    return dst
+    safe = safe_file_stem(getattr(upload, "name", ""), "upload")
+    fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=d)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(upload.getbuffer())
+        return _claim_name(d, safe, tmp)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _claim_name(d: Path, safe: str, tmp: Path) -> Path:
+    """Link ``tmp`` under the first free variant of ``safe`` in ``d`` (never over a file)."""
+    stem, dot, ext = safe.rpartition(".") if "." in safe else (safe, "", "")
+    for k in range(1, 10_000):
+        name = safe if k == 1 else f"{stem}-{k}{dot}{ext}"
+        dst = d / name
+        try:
+            os.link(tmp, dst)
+            return dst
+        except FileExistsError:
+            continue
+    raise OutputError(f"No free name for the upload '{safe}' in '{d}'. Clear the uploads folder.")
+
+
+def bind_is_local(address: str | None) -> bool:
+    """True when the server listens on this computer only (an unset address means all)."""
+    return address in ("127.0.0.1", "localhost", "::1")
+
+
+def require_local_bind() -> None:
+    """Stop the page when the server listens beyond this computer, unless MTBSYNC_ALLOW_REMOTE=1.
+
+    The app has no login and reads paths on this computer, so started from another folder (where
+    ``.streamlit/config.toml`` is not read) it must not serve every interface.
+    """
+    if os.environ.get("MTBSYNC_ALLOW_REMOTE") == "1":
+        return
+    from streamlit import runtime
+
+    if not runtime.exists() or type(runtime.get_instance()).__name__ != "Runtime":
+        return  # AppTest runs pages without a server
+    if not bind_is_local(st.get_option("server.address")):
+        st.error(
+            "This app is listening on every network interface, with no login. Start it with "
+            "`make app` or `python app/launch.py` (127.0.0.1 only); to share it, see the README."
+        )
+        st.stop()
 
 
 def require_static_serving() -> None:

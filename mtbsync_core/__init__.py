@@ -25,7 +25,6 @@ from .errors import (
     WarpFileError,
     WarpFitError,
 )
-from .model import Keyframes, Marker, MatchPairs, TimePrior, TransferredMarker, VideoInfo
 from .progress import ProgressCallback, ProgressEvent
 from .timebase import (
     frame_to_seconds,
@@ -39,6 +38,13 @@ from .timebase import (
 # The rest of the public API is imported on first use (PEP 562), so that `import mtbsync_core`
 # and the CLI start fast: each name maps to the module that defines it.
 _LAZY: dict[str, str] = {
+    # data model (numpy)
+    "Keyframes": "model",
+    "Marker": "model",
+    "MatchPairs": "model",
+    "TimePrior": "model",
+    "TransferredMarker": "model",
+    "VideoInfo": "model",
     # run-to-run engine
     "AlignParams": "align",
     "ReferenceIndex": "index",
@@ -145,13 +151,7 @@ __all__ = [
     "VideoOpenError",
     "WarpFileError",
     "WarpFitError",
-    # data model, progress, time
-    "Keyframes",
-    "MatchPairs",
-    "Marker",
-    "TimePrior",
-    "TransferredMarker",
-    "VideoInfo",
+    # progress, time (the data model is in _LAZY)
     "ProgressCallback",
     "ProgressEvent",
     "frame_to_seconds",

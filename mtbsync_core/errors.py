@@ -87,3 +87,7 @@ class OutputExistsError(MtbSyncError):
     """An output file exists and overwriting was not allowed."""
 
     exit_code = 3
+
+
+class OutputLockedError(OutputError):
+    """Another run is writing the same output folder."""

@@ -13,12 +13,50 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from .errors import MarkerFileError
 from .fileio import write_text_atomic
 from .model import Marker, TransferredMarker
 from .warp import TimeWarp
 
 OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Longest CSV field read (a marker name or note): far beyond any real one, bounded all the same.
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+
+
+def escape_cell(text: str) -> str:
+    """``text`` made inert for spreadsheets: a leading ``= + - @`` (or tab) gets a ``'`` before it.
+
+    A text that already starts with quotes before such a character gets one more, so
+    :func:`unescape_cell` gives back exactly the original.
+    """
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def unescape_cell(text: str) -> str:
+    """Inverse of :func:`escape_cell`."""
+    return (
+        text[1:] if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START) else text
+    )
+
+
+def _csv_rows(text: str, path: Path) -> list[list[str]]:
+    """Rows of CSV ``text``; a malformed file is a :class:`MarkerFileError` naming the line."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as err:
+        raise MarkerFileError(
+            f"Markers file '{path}' line {reader.line_num}: not valid CSV ({err}). "
+            "Save it as CSV from your spreadsheet."
+        ) from err
+    finally:
+        csv.field_size_limit(old)
 
 
 def _read_text(path: Path) -> str:
@@ -53,8 +91,7 @@ def _float(value: str, path: Path, line: int, column: str) -> float:
 def read_markers_csv(path: str | os.PathLike[str]) -> list[Marker]:
     """Read reference markers ``name,t_ref[,colour][,comment]`` (raises :class:`MarkerFileError`)."""
     p = Path(path)
-    text = _read_text(p)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(_read_text(p), p)
     if not rows or not any(c.strip() for c in rows[0]):
         raise MarkerFileError(
             f"Markers file '{p}' is empty. It needs a header line 'name,t_ref' and one marker a line."
@@ -73,7 +110,7 @@ def read_markers_csv(path: str | os.PathLike[str]) -> list[Marker]:
             continue
         if len(row) < len(header):
             row = row + [""] * (len(header) - len(row))
-        name = row[col["name"]].strip()
+        name = unescape_cell(row[col["name"]].strip())
         if not name:
             raise MarkerFileError(f"Markers file '{p}' line {n}: the marker has no name.")
         t = _float(row[col["t_ref"]].strip(), p, n, "t_ref")
@@ -82,7 +119,7 @@ def read_markers_csv(path: str | os.PathLike[str]) -> list[Marker]:
             if "colour" in col
             else (row[col["color"]].strip() if "color" in col else "")
         )
-        comment = row[col["comment"]].strip() if "comment" in col else ""
+        comment = unescape_cell(row[col["comment"]].strip()) if "comment" in col else ""
         out.append(Marker(name, t, colour, comment))
     return out
 
@@ -93,7 +130,8 @@ def markers_to_csv(markers: Sequence[Marker]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["name", "t_ref", "colour", "comment"])
     for m in markers:
-        w.writerow([m.name, f"{m.t_ref_s:.6f}".rstrip("0").rstrip("."), m.colour, m.comment])
+        t = f"{m.t_ref_s:.6f}".rstrip("0").rstrip(".")
+        w.writerow([escape_cell(m.name), t, escape_cell(m.colour), escape_cell(m.comment)])
     return buf.getvalue()
 
 
@@ -112,37 +150,33 @@ def transfer_markers(
     A marker whose reference time the warp does not reach is kept with ``t_new_s`` NaN,
     ``in_overlap`` False and ``needs_review`` True: flagged, never clamped.
     """
+    if not 0.0 <= review_threshold <= 1.0:  # also refuses NaN
+        raise ValueError(f"review_threshold must be in [0, 1], not {review_threshold!r}")
+    t_ref = np.array([m.t_ref_s for m in markers], np.float64)
+    t_new = warp.to_new(t_ref)  # one call for all markers
+    inside = ~np.isnan(t_new)
+    conf = np.where(inside, warp.confidence_at(np.where(inside, t_new, 0.0)), 0.0)
+    note = "outside the overlap of the two runs"
     out = []
-    for m in markers:
-        t_new = float(warp.to_new(m.t_ref_s))
-        if math.isnan(t_new):
-            note = "outside the overlap of the two runs"
+    for m, tn, c, ok in zip(markers, t_new.tolist(), conf.tolist(), inside.tolist(), strict=True):
+        if not ok:
+            comment = f"{m.comment}; {note}" if m.comment else note
+            out.append(
+                TransferredMarker(m.name, m.t_ref_s, math.nan, 0.0, True, comment, m.colour, False)
+            )
+        else:
             out.append(
                 TransferredMarker(
                     m.name,
                     m.t_ref_s,
-                    math.nan,
-                    0.0,
-                    True,
-                    f"{m.comment}; {note}" if m.comment else note,
+                    tn,
+                    round(c, 4),
+                    c < review_threshold,
+                    m.comment,
                     m.colour,
-                    False,
+                    True,
                 )
             )
-            continue
-        conf = float(warp.confidence_at(t_new))
-        out.append(
-            TransferredMarker(
-                m.name,
-                m.t_ref_s,
-                t_new,
-                round(conf, 4),
-                conf < review_threshold,
-                m.comment,
-                m.colour,
-                True,
-            )
-        )
     return out
 
 
@@ -155,12 +189,12 @@ def transferred_to_csv(markers: Sequence[TransferredMarker]) -> str:
         t_new = "" if math.isnan(m.t_new_s) else f"{m.t_new_s:.6f}"
         w.writerow(
             [
-                m.name,
+                escape_cell(m.name),
                 f"{m.t_ref_s:.6f}",
                 t_new,
                 f"{m.confidence:.4f}",
                 "true" if m.needs_review else "false",
-                m.comment,
+                escape_cell(m.comment),
             ]
         )
     return buf.getvalue()
@@ -176,7 +210,7 @@ def write_transferred_csv(
 def read_transferred_csv(path: str | os.PathLike[str]) -> list[TransferredMarker]:
     """Read a CSV written by :func:`write_transferred_csv` (raises :class:`MarkerFileError`)."""
     p = Path(path)
-    rows = list(csv.reader(io.StringIO(_read_text(p))))
+    rows = _csv_rows(_read_text(p), p)
     if not rows:
         raise MarkerFileError(
             f"Markers file '{p}' is empty. Pass the CSV written by `mtbsync transfer`."
@@ -200,13 +234,13 @@ def read_transferred_csv(path: str | os.PathLike[str]) -> list[TransferredMarker
         review = row[col["needs_review"]].strip().lower() in ("true", "1", "yes")
         out.append(
             TransferredMarker(
-                row[col["name"]].strip(),
+                unescape_cell(row[col["name"]].strip()),
                 _float(row[col["t_ref"]].strip(), p, n, "t_ref"),
                 t_new,
                 min(conf, 1.0),
                 review,
-                row[col["comment"]].strip() if "comment" in col else "",
-                row[col["colour"]].strip() if "colour" in col else "",
+                unescape_cell(row[col["comment"]].strip()) if "comment" in col else "",
+                unescape_cell(row[col["colour"]].strip()) if "colour" in col else "",
                 not math.isnan(t_new),
             )
         )

@@ -35,7 +35,7 @@ from .features import (
     global_descriptors,
     verify_pair,
 )
-from .fileio import check_writable, write_text_atomic
+from .fileio import write_set_atomic, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
 from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
 from .mount import Mount, estimate_mount, mount_in_mid_pixels, own_motion_rate, time_doubt_s
@@ -755,17 +755,21 @@ def pairs_to_csv(pairs: MatchPairs) -> str:
 def write_sync_outputs(
     result: SyncResult, out_dir: str | os.PathLike[str], force: bool = False
 ) -> dict[str, Path]:
-    """Write warp.json, pairs.csv and report.json into ``out_dir`` (all refused first if any exists)."""
-    from .warp import write_warp
+    """Write warp.json, pairs.csv and report.json into ``out_dir`` as one set (all or none).
 
-    d = Path(out_dir)
-    paths = {"warp": d / "warp.json", "pairs": d / "pairs.csv", "report": d / "report.json"}
-    for p in paths.values():
-        check_writable(p, force)
-    write_text_atomic(paths["pairs"], pairs_to_csv(result.pairs), force=force)
-    write_warp(result.warp, paths["warp"], force=force)
-    write_text_atomic(paths["report"], json.dumps(result.report, indent=2), force=force)
-    return paths
+    All are refused first if any exists (unless ``force``); see :func:`~.fileio.write_set_atomic`.
+    """
+    files = {
+        "warp.json": json.dumps(result.warp.to_dict(), separators=(",", ":")),
+        "pairs.csv": pairs_to_csv(result.pairs),
+        "report.json": json.dumps(result.report, indent=2),
+    }
+    written = write_set_atomic(out_dir, files, force=force)
+    return {
+        "warp": written["warp.json"],
+        "pairs": written["pairs.csv"],
+        "report": written["report.json"],
+    }
 
 
 def write_report(report_dict: dict, path: str | os.PathLike[str], force: bool = False) -> Path:

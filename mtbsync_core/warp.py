@@ -25,7 +25,8 @@ from .fileio import write_text_atomic
 WARP_FORMAT = "mtbsync.warp"
 WARP_VERSION = 1
 GRID_STEP_S = 0.05  # dense samples: 20 per second of overlap
-ANCHOR_REACH_S = 5.0  # an anchor's correction fades over this many seconds
+ANCHOR_REACH_S = 5.0
+MAX_GRID = 2_000_000  # a day of footage at 20 samples per second, plus slack  # an anchor's correction fades over this many seconds
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,13 @@ class TimeWarp:
         return np.where((t < lo - 1e-9) | (t > hi + 1e-9), 0.0, c)
 
     def with_anchors(self, anchors: tuple[tuple[float, float], ...] | list) -> TimeWarp:
-        """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints."""
+        """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints.
+
+        Refuses (:class:`WarpFitError`) a non-finite anchor or one far outside the runs.
+        """
+        from .warp_check import check_anchors_in_range
+
+        check_anchors_in_range(anchors, self.data_t_new_s, self.data_t_ref_s)
         return fit_warp(
             self.data_t_new_s,
             self.data_t_ref_s,
@@ -128,41 +135,29 @@ class TimeWarp:
     @classmethod
     def from_dict(cls, d: dict[str, Any], source: str = "warp") -> TimeWarp:
         """Read the ``mtbsync.warp`` JSON object (raises :class:`WarpFileError`)."""
-        if d.get("format") != WARP_FORMAT or d.get("version") != WARP_VERSION:
+        if (
+            not isinstance(d, dict)
+            or d.get("format") != WARP_FORMAT
+            or d.get("version") != WARP_VERSION
+        ):
             raise WarpFileError(
                 f"'{source}' is not an {WARP_FORMAT} version {WARP_VERSION} file. Pass a warp.json written by `mtbsync sync`."
             )
-        try:
-            data = d.get("data") or {}
-            t_new = np.asarray(d["t_new_s"], np.float64)
-            w = cls(
-                t_new_s=t_new,
-                t_ref_s=np.asarray(d["t_ref_s"], np.float64),
-                confidence=np.asarray(d.get("confidence", np.ones_like(t_new)), np.float64),
-                anchors=tuple(
-                    (float(a["t_new_s"]), float(a["t_ref_s"])) for a in d.get("anchors", [])
-                ),
-                overlap_new_s=(float(d["overlap_new_s"][0]), float(d["overlap_new_s"][1])),
-                data_t_new_s=np.asarray(data.get("t_new_s", d["t_new_s"]), np.float64),
-                data_t_ref_s=np.asarray(data.get("t_ref_s", d["t_ref_s"]), np.float64),
-                data_weight=np.asarray(
-                    data.get("weight", np.ones(len(data.get("t_new_s", t_new)))), np.float64
-                ),
-                fit=FitParams(**d.get("fit", {})),
-            )
-        except (KeyError, TypeError, ValueError, IndexError) as err:
-            raise WarpFileError(
-                f"'{source}' is missing or has a malformed field ({err}). Re-run `mtbsync sync`."
-            ) from err
-        if (
-            len(w.t_new_s) < 2
-            or len(w.t_new_s) != len(w.t_ref_s)
-            or np.any(np.diff(w.t_ref_s) < -1e-6)
-        ):
-            raise WarpFileError(
-                f"'{source}' has warp samples that are not a monotone map. Re-run `mtbsync sync`."
-            )
-        return w
+        from .warp_check import check_warp_dict
+
+        c = check_warp_dict(d, source)
+        dx, dy, dw = (np.asarray(v, np.float64) for v in c["data"])
+        return cls(
+            t_new_s=np.asarray(c["t_new_s"], np.float64),
+            t_ref_s=np.asarray(c["t_ref_s"], np.float64),
+            confidence=np.asarray(c["confidence"], np.float64),
+            anchors=tuple(c["anchors"]),
+            overlap_new_s=c["overlap_new_s"],
+            data_t_new_s=dx,
+            data_t_ref_s=dy,
+            data_weight=dw,
+            fit=FitParams(**c["fit"]),
+        )
 
 
 def write_warp(warp: TimeWarp, path: str | os.PathLike[str], force: bool = False) -> Path:
@@ -172,12 +167,18 @@ def write_warp(warp: TimeWarp, path: str | os.PathLike[str], force: bool = False
 
 def read_warp(path: str | os.PathLike[str]) -> TimeWarp:
     """Read a ``warp.json`` (raises :class:`WarpFileError`)."""
+    from .fileio import INCOMPLETE_MARK
+
     p = Path(path)
+    if (p.parent / INCOMPLETE_MARK).exists():
+        raise WarpFileError(
+            f"Warp file '{p}' is from a sync that was interrupted while writing. Re-run `mtbsync sync`."
+        )
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise WarpFileError(f"Warp file '{p}' does not exist. Run `mtbsync sync` first.") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise WarpFileError(
             f"Warp file '{p}' is not valid JSON ({err}). Re-run `mtbsync sync`."
         ) from err
@@ -270,6 +271,10 @@ def _inliers(y: np.ndarray, w: np.ndarray, outlier_s: float, max_rounds: int = 1
 
 def _check_anchors(anchors) -> np.ndarray:
     a = np.array(sorted((float(x), float(y)) for x, y in anchors), np.float64).reshape(-1, 2)
+    if not np.all(np.isfinite(a)):
+        raise WarpFitError(
+            "Anchors must be finite times in seconds (got NaN or infinity). Fix the anchor."
+        )
     if len(a) > 1 and (np.any(np.diff(a[:, 0]) <= 0) or np.any(np.diff(a[:, 1]) < 0)):
         raise WarpFitError(
             f"Anchors {[tuple(map(float, r)) for r in a]} are not monotone: a later new time must not map to an "
@@ -342,6 +347,11 @@ def fit_warp(
         if len(a):
             lo, hi = min(lo, a[0, 0]), max(hi, a[-1, 0])
     n_grid = max(2, int(np.ceil((hi - lo) / params.grid_step_s)) + 1)
+    if n_grid > MAX_GRID:
+        raise WarpFitError(
+            f"The warp would span {hi - lo:.0f} s at {params.grid_step_s} s steps ({n_grid} samples, "
+            f"more than {MAX_GRID}). Check the anchors and the pairs' times."
+        )
     grid = np.linspace(lo, hi, n_grid)
     px = np.concatenate([xs, a[:, 0]]) if len(a) else xs
     py = np.concatenate([ys, a[:, 1]]) if len(a) else ys

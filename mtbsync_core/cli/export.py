@@ -7,11 +7,13 @@ import sys
 import warnings
 
 from ..errors import ExportError, ImportMarkersError
-from ..export import FORMATS, read_markers_file, write_export
 from ..fileio import check_writable
-from ..markers import read_transferred_csv, write_markers_csv
 from ..timebase import parse_fps
 
+# The engine (numpy, scipy, PyAV) is imported inside the handlers, after the arguments are
+# checked, so that `--help` and a usage error answer at once.
+
+#: The export formats (the same as ``mtbsync_core.export.FORMATS``; a test checks it).
 _FORMAT_HELP = {
     "edl": "CMX3600 EDL of timeline markers for DaVinci Resolve",
     "fcpxml": "FCPXML 1.10 project for Final Cut Pro (markers inside the clip)",
@@ -37,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "duration and start timecode come from --video.",
     )
     p.add_argument(
-        "format", choices=FORMATS, help="; ".join(f"{k}: {v}" for k, v in _FORMAT_HELP.items())
+        "format",
+        choices=tuple(_FORMAT_HELP),
+        help="; ".join(f"{k}: {v}" for k, v in _FORMAT_HELP.items()),
     )
     p.add_argument("--markers", required=True, help="transferred markers CSV (mtbsync transfer)")
     p.add_argument("--video", help="the new run's video: frame rate, duration, start timecode")
@@ -83,6 +87,9 @@ def run_export(args: argparse.Namespace) -> int:
     if args.video and args.fps is not None:
         raise ExportError("Pass either --video or --fps, not both: the video's own rate is used.")
     check_writable(args.out, args.force)
+    from ..export import write_export
+    from ..markers import read_transferred_csv
+
     markers = read_transferred_csv(args.markers)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -105,6 +112,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     """Handler of ``mtbsync import-markers``."""
     check_writable(args.out, args.force)
+    from ..export import read_markers_file
+    from ..markers import write_markers_csv
+
     markers = read_markers_file(args.file, fps=args.fps, start_tc=args.start_tc)
     if not markers:
         raise ImportMarkersError(

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import multicam
+from .. import multicam  # lazy package: its engine modules load on first use
+from ..checks import MAX_TIME_S, cli_number
 from ..errors import MulticamError
 from ..fileio import check_writable
 from .common import progress_for
@@ -17,7 +18,7 @@ def _offset(text: str) -> tuple[str, float]:
     try:
         if not sep or not cam:
             raise ValueError
-        return cam, float(val)
+        return cam, cli_number(val, -MAX_TIME_S, MAX_TIME_S)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"offset {text!r} must be CAM=SECONDS, e.g. helmet=1.25"

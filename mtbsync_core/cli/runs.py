@@ -3,28 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
-from ..errors import NoReliableMatchError, OutputExistsError
-from ..fileio import check_writable
-from ..index import build_index, load_index, save_index
-from ..markers import read_markers_csv, transfer_markers, write_transferred_csv
-from ..pipeline import SyncParams, sync_runs, write_report, write_sync_outputs
-from ..sampling import SampleParams
-from ..warp import read_warp, write_warp
+from ..checks import MAX_TIME_S, cli_number
+from ..errors import MtbSyncError, NoReliableMatchError, OutputExistsError
+from ..fileio import check_set_writable, check_writable, output_lock, write_set_atomic
 from .common import progress_for
+
+# The engine (numpy, scipy, OpenCV, PyAV) is imported inside the handlers, after the arguments
+# and input paths are checked, so that `--help` and a missing input answer at once.
 
 
 def _anchor(text: str) -> tuple[float, float]:
     try:
         a, b = text.split(":")
-        return float(a), float(b)
-    except ValueError:
+        return cli_number(a, -MAX_TIME_S, MAX_TIME_S), cli_number(b, -MAX_TIME_S, MAX_TIME_S)
+    except ValueError as err:
+        why = f" ({err})" if "finite" in str(err) else ""
         raise argparse.ArgumentTypeError(
-            f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04"
+            f"anchor {text!r} must be T_NEW:T_REF in seconds, e.g. 12.5:14.04{why}"
         ) from None
+
+
+def _rate(text: str) -> float:
+    try:
+        return cli_number(text, 0.0, 240.0, lo_open=True)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (samples per second)") from None
+
+
+def _share(text: str) -> float:
+    try:
+        return cli_number(text, 0.0, 1.0)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (a confidence)") from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,9 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="index file to write (.npz)")
     p.add_argument(
         "--fps",
-        type=float,
-        default=SampleParams.max_rate_hz,
-        help="most samples per second (default %(default)s)",
+        type=_rate,
+        help="most samples per second (default: the sampler's, 15)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing index")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -59,9 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="auto",
         help="auto: vision with a GPS prior when tracks exist; gps: tracks only",
     )
-    p.add_argument(
-        "--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second"
-    )
+    p.add_argument("--fps", type=_rate, help="most samples per second (default: the sampler's, 15)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sync)
@@ -97,7 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--review-threshold",
-        type=float,
+        type=_share,
         default=0.6,
         help="below this confidence a marker needs review",
     )
@@ -114,10 +126,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
+def _sample_params(args: argparse.Namespace):
+    from ..sampling import SampleParams
+
+    return SampleParams() if args.fps is None else SampleParams(max_rate_hz=args.fps)
+
+
+def _require_file(path: str, flag: str) -> None:
+    """A one-line error for a missing input, before any engine import."""
+    if not Path(path).is_file():
+        what = "is a folder" if Path(path).is_dir() else "does not exist"
+        raise MtbSyncError(f"{flag} '{path}' {what}. Pass an existing file.")
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    _require_file(args.reference, "--reference")
+    from ..index import build_index, save_index
+
     t0 = time.perf_counter()
-    index = build_index(args.reference, SampleParams(max_rate_hz=args.fps), progress_for(args))
+    index = build_index(args.reference, _sample_params(args), progress_for(args))
     save_index(index, args.out, force=args.force)
     print(
         f"Indexed {len(index.keyframes.t_s)} samples of '{args.reference}' in {time.perf_counter() - t0:.1f} s -> {args.out}"
@@ -133,11 +161,32 @@ def _track(path: str | None):
     return read_track(path)
 
 
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Every input exists and both videos open, before any long step (fail fast)."""
+    for flag in ("reference", "new", "index", "ref_gpx", "new_gpx"):
+        if getattr(args, flag):
+            _require_file(getattr(args, flag), f"--{flag.replace('_', '-')}")
+    from ..video import probe_video
+
+    probe_video(args.new)
+    probe_video(args.reference)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    for name in ("warp.json", "pairs.csv", "report.json"):
-        check_writable(out / name, args.force)
-    params = SyncParams(sample=SampleParams(max_rate_hz=args.fps))
+    names = ["warp.json", "pairs.csv", "report.json"]
+    check_set_writable(out, names, args.force)
+    _check_inputs(args)
+    with output_lock(out):
+        check_set_writable(out, names, args.force)  # another run may have finished meanwhile
+        return _sync_locked(args, out)
+
+
+def _sync_locked(args: argparse.Namespace, out: Path) -> int:
+    from ..index import load_index
+    from ..pipeline import SyncParams, sync_runs, write_sync_outputs
+
+    params = SyncParams(sample=_sample_params(args))
     index = load_index(args.index) if args.index else None
     if index is not None:
         from ..index import check_index
@@ -156,7 +205,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         )
     except NoReliableMatchError as err:
         if getattr(err, "report", None):
-            write_report(err.report, out / "report.json", force=args.force)
+            write_set_atomic(out, {"report.json": json.dumps(err.report, indent=2)}, args.force)
         raise
     paths = write_sync_outputs(result, out, force=args.force)
     rep = result.report
@@ -176,6 +225,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_warp_refit(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    from ..warp import read_warp, write_warp
+
     warp = read_warp(args.warp)
     anchors = ([] if args.clear_anchors else list(warp.anchors)) + list(args.anchor)
     t0 = time.perf_counter()
@@ -188,6 +239,9 @@ def cmd_warp_refit(args: argparse.Namespace) -> int:
 
 def cmd_transfer(args: argparse.Namespace) -> int:
     check_writable(args.out, args.force)
+    from ..markers import read_markers_csv, transfer_markers, write_transferred_csv
+    from ..warp import read_warp
+
     warp = read_warp(args.warp)
     markers = transfer_markers(read_markers_csv(args.markers), warp, args.review_threshold)
     write_transferred_csv(markers, args.out, force=args.force)

@@ -39,13 +39,15 @@ def export_to_string(
     width: int | None = None,
     height: int | None = None,
     drop_frame: bool | None = None,
+    audio_channels: int = 0,
+    audio_rate_hz: int = 0,
 ) -> str:
     """The text of ``markers`` in ``fmt`` (one of :data:`FORMATS`) at ``fps``.
 
     ``start_tc`` is the record start: EDL defaults to ``01:00:00:00`` (Resolve's timeline
     start), FCPXML and Premiere to ``00:00:00:00`` (pass the video's own timecode).
-    ``drop_frame`` (XML and JSON only) overrides the rate's timecode mode, for a 29.97 camera
-    that writes non-drop timecode; the EDL is always drop-frame at 29.97 and 59.94.
+    ``drop_frame`` overrides the rate's timecode mode, for a 29.97 camera that writes non-drop
+    timecode (every format follows it, the EDL included).
     """
     if fmt == "edl":
         return edl_to_string(
@@ -54,6 +56,7 @@ def export_to_string(
             start_tc=start_tc or DEFAULT_START_TC,
             title=title,
             duration_s=duration_s,
+            drop_frame=drop_frame,
         )
     xml_args = {
         "fps": fps,
@@ -67,7 +70,9 @@ def export_to_string(
         "drop_frame": drop_frame,
     }
     if fmt == "fcpxml":
-        return fcpxml_to_string(markers, **xml_args)
+        return fcpxml_to_string(
+            markers, audio_channels=audio_channels, audio_rate_hz=audio_rate_hz, **xml_args
+        )
     if fmt == "premiere":
         return premiere_xml_to_string(markers, **xml_args)
     if fmt in ("csv", "json"):
@@ -121,11 +126,13 @@ def write_export(
             "video_path": str(video_path),
             "width": timing.width,
             "height": timing.height,
+            "audio_channels": timing.audio_channels,
+            "audio_rate_hz": timing.audio_rate_hz,
         }
+        if timing.start_tc:  # the camera's timecode mode (GoPro: non-drop at 29.97)
+            opts["drop_frame"] = any(sep in timing.start_tc for sep in ";,.")
         if start_tc is None and timing.start_tc and fmt != "edl":
-            # the camera's own timecode, shown in its own mode (GoPro: non-drop at 29.97)
-            start_tc = timing.start_tc
-            opts["drop_frame"] = any(sep in start_tc for sep in ";,.")
+            start_tc = timing.start_tc  # shown from the camera's own timecode
         log.info(
             "%s: %s fps, %.3f s, start timecode %s",
             video_path,
@@ -156,17 +163,50 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
         head = fh.read(4096)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if text.startswith("<"):
-        if "<fcpxml" in text:
+        root = _xml_root_tag(p)
+        if root == "fcpxml":
             return "fcpxml"
-        if "<xmeml" in text:
+        if root == "xmeml":
             return "premiere"
-        raise ImportMarkersError(f"'{p}' is XML but neither FCPXML nor Premiere (xmeml) XML.")
+        raise ImportMarkersError(
+            f"'{p}' is XML (root <{root}>) but neither FCPXML nor Premiere (xmeml) XML."
+        )
     if text.upper().startswith(("TITLE:", "FCM:")) or "|M:" in text or "* LOC:" in text.upper():
         return "edl"
     raise ImportMarkersError(
         f"'{p}' is not an EDL, FCPXML or Premiere XML file. Export "
         "markers from your editor in one of those forms."
     )
+
+
+class _Root(Exception):
+    """Stops the sniffing parser at the first element."""
+
+
+def _xml_root_tag(p: Path, chunk: int = 1 << 16) -> str:
+    """Name of the root element, however long the comments or DOCTYPE before it."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+
+    def start(tag: str, attrs: dict) -> None:
+        raise _Root(tag)
+
+    parser.StartElementHandler = start
+    try:
+        with p.open("rb") as fh:
+            while data := fh.read(chunk):
+                parser.Parse(data, False)
+            parser.Parse(b"", True)
+    except _Root as found:
+        return str(found.args[0])
+    except expat.ExpatError as err:
+        raise ImportMarkersError(
+            f"'{p}' line {err.lineno}: malformed XML ({expat.ErrorString(err.code)})."
+        ) from err
+    except (LookupError, ValueError) as err:  # an unknown encoding in the declaration
+        raise ImportMarkersError(f"'{p}': cannot read this XML ({str(err)[:80]}).") from err
+    raise ImportMarkersError(f"'{p}' is XML without any element. Export markers again.")
 
 
 def read_markers_file(

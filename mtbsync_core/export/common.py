@@ -143,17 +143,20 @@ def prepare_markers(
     """Snap markers to frames, drop those outside the overlap (one warning), check the range.
 
     Raises :class:`ExportError` for a marker before the first frame or after the video's end
-    (more than half a frame past ``duration_s``), naming the marker and its time.
+    (more than half a frame past ``duration_s``), naming the marker and its time. A marker
+    within that half frame lands on the last frame, never one past it (editors hide those).
     """
     out: list[ExportMarker] = []
     skipped = 0
+    # within half a frame of the end a marker rounds to the frame after the last: keep it on it
+    last = end_frame([], fps, duration_s) - 1 if duration_s is not None else math.inf
     for m in markers:
         t = float(m.t_new_s)
         if math.isnan(t):
             skipped += 1
             continue
         check_time(m.name, t, fps, duration_s)
-        frame = max(0, seconds_to_frame(Fraction(t), fps))
+        frame = min(max(0, seconds_to_frame(Fraction(t), fps)), last)
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
         out.append(
             ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review))

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from ..errors import ExportError, ImportMarkersError
 from ..model import Marker, TransferredMarker
-from ..timebase import frames_to_timecode, is_drop_frame_rate, timecode_to_frames
+from ..timebase import frames_to_timecode, timecode_to_frames
 from .common import (
     TIMECODE_RATES,
     check_rate,
     clean_text,
+    drop_mode,
     format_note,
     parse_note,
     prepare_markers,
@@ -39,6 +40,7 @@ RESOLVE_COLOURS = {
 }
 DEFAULT_START_TC = "01:00:00:00"
 _MAX_EVENTS = 999
+_INERT = "\u200b"  # zero-width space before a note that would start with `*`
 
 _TC = r"\d{2}:\d{2}:\d{2}[:;.,]\d{2}"
 _EVENT_RE = re.compile(
@@ -46,6 +48,9 @@ _EVENT_RE = re.compile(
     rf"\s+({_TC})\s+({_TC})\s*$"
 )
 _FIELD_RE = re.compile(r"\|([CMD]):([^|]*)")
+_RESOLVE_RE = re.compile(
+    r"^(?P<note>.*?)\s*\|C:(?P<colour>[^|]*?)\s*\|M:(?P<name>.*?)\s*\|D:\s*\d+\s*$"
+)
 _LOC_RE = re.compile(rf"^\*\s*LOC:\s*({_TC})\s+(\S+)\s*(.*)$")
 
 
@@ -56,31 +61,35 @@ def edl_to_string(
     start_tc: str | None = None,
     title: str = "mtbsync markers",
     duration_s: float | None = None,
+    drop_frame: bool | None = None,
 ) -> str:
     """Resolve marker EDL text for ``markers`` on a timeline at ``fps`` starting at ``start_tc``.
 
-    ``start_tc`` defaults to ``01:00:00:00`` (Resolve's timeline start); at drop-frame rates
-    its digits are read as drop-frame timecode.
+    ``start_tc`` defaults to ``01:00:00:00`` (Resolve's timeline start). At 29.97 and 59.94 the
+    timecode is drop-frame unless ``drop_frame`` is False (a camera that writes non-drop
+    timecode, such as a GoPro): the EDL follows the camera.
     """
     fps = check_rate(fps, "EDL", TIMECODE_RATES)
-    start = start_frames(start_tc or DEFAULT_START_TC, fps)
+    drop = drop_mode(fps, drop_frame)
+    start = start_frames(start_tc or DEFAULT_START_TC, fps, drop)
     items = prepare_markers(markers, fps, duration_s)
     if len(items) > _MAX_EVENTS:
         raise ExportError(
             f"{len(items)} markers do not fit a CMX3600 EDL (at most {_MAX_EVENTS} "
             "events). Export FCPXML or Premiere XML instead."
         )
-    drop = is_drop_frame_rate(fps)
     lines = [
         f"TITLE: {clean_text(title)[:70]}",
         f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}",
         "",
     ]
     for n, item in enumerate(items, start=1):
-        rec_in = frames_to_timecode(start + item.frame_idx, fps)
-        rec_out = frames_to_timecode(start + item.frame_idx + 1, fps)
+        rec_in = frames_to_timecode(start + item.frame_idx, fps, drop)
+        rec_out = frames_to_timecode(start + item.frame_idx + 1, fps, drop)
         lines.append(f"{n:03d}  001      V     C        {rec_in} {rec_out} {rec_in} {rec_out}")
         note = clean_text(format_note(item.name, item.comment, item.confidence, item.needs_review))
+        if note.startswith("*"):  # else the note line reads as a CMX comment (`* LOC: ...`)
+            note = _INERT + note
         lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:1")
         lines.append("")
     return "\n".join(lines)
@@ -93,28 +102,42 @@ def _colour_name(resolve_colour: str) -> str:
 
 
 def _guess_fps(drop: bool, max_ff: int, path: Path) -> Fraction:
-    if drop:
-        return Fraction(60000, 1001) if max_ff >= 30 else Fraction(30000, 1001)
+    """The rate when the EDL itself proves it, else ask for ``--fps`` (never a silent guess)."""
+    if drop and max_ff >= 30:  # frame digits 30-59 exist only at 59.94
+        return Fraction(60000, 1001)
+    kind = "drop-frame EDL could be 29.97 or 59.94" if drop else "non-drop-frame EDL"
     raise ImportMarkersError(
-        f"'{path}' is a non-drop-frame EDL, which does not say its frame "
-        "rate. Pass the timeline's rate (e.g. --fps 25)."
+        f"'{path}': an EDL does not say its frame rate, and this {kind}. Pass the timeline's "
+        "rate (e.g. --fps 29.97)."
     )
 
 
 def _parse_comment(line: str) -> tuple[str, str, str] | None:
-    """(name, colour, note) from a Resolve marker line, or None when it is not one."""
+    """(name, colour, note) from a Resolve marker line, or None when it is not one.
+
+    The fields are the trailing ``|C:... |M:... |D:n``; the note before them may hold ``|``.
+    """
+    m = _RESOLVE_RE.match(line)
+    if m:
+        return m["name"].strip(), _colour_name(m["colour"]), m["note"].strip().lstrip(_INERT)
     fields = dict((k, v.strip()) for k, v in _FIELD_RE.findall(line))
     if "M" not in fields and "C" not in fields:
         return None
-    note = line[: line.index("|")].strip()
-    return fields.get("M", ""), _colour_name(fields.get("C", "")), note
+    first = _FIELD_RE.search(line)
+    note = line[: first.start()].strip() if first else ""
+    return fields.get("M", ""), _colour_name(fields.get("C", "")), note.lstrip(_INERT)
 
 
 def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, str, str, str, str]]]:
-    """(drop flag from FCM, [(line_no, record tc, name, colour, note)])."""
+    """(drop flag from FCM, [(line_no, record tc, name, colour, note)]).
+
+    Lines between an event and its ``|C:`` marker line are the first lines of a multi-line
+    note (Resolve writes them so), whatever they start with.
+    """
     drop: bool | None = None
     found: list[tuple[int, str, str, str, str]] = []
     event: tuple[int, str] | None = None
+    pending: list[str] = []
     for no, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.upper().startswith("TITLE:"):
@@ -124,11 +147,7 @@ def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, st
             continue
         m = _EVENT_RE.match(line)
         if m:
-            event = (no, m[7])
-            continue
-        loc = _LOC_RE.match(line)
-        if loc:
-            found.append((no, loc[1], loc[3].strip(), loc[2].lower(), ""))
+            event, pending = (no, m[7]), []
             continue
         marker = _parse_comment(line) if "|" in line else None
         if marker is not None:
@@ -136,9 +155,17 @@ def _scan(lines: list[str], path: Path) -> tuple[bool | None, list[tuple[int, st
                 raise ImportMarkersError(
                     f"'{path}' line {no}: a marker comment before any event. Is this a marker EDL?"
                 )
-            found.append((event[0], event[1], *marker))
-            event = None
-        elif line[0].isdigit() and not line.startswith("*"):
+            name, colour, note = marker
+            note = " ".join([*pending, note]).strip() if pending else note
+            found.append((event[0], event[1], name, colour, note))
+            event, pending = None, []
+            continue
+        loc = _LOC_RE.match(line)
+        if loc:
+            found.append((no, loc[1], loc[3].strip(), loc[2].lower(), ""))
+        elif event is not None:
+            pending.append(line)
+        elif line[0].isdigit():
             raise ImportMarkersError(f"'{path}' line {no}: not a CMX3600 event line: {line[:60]!r}")
     return drop, found
 
@@ -148,8 +175,8 @@ def read_edl(
 ) -> list[Marker]:
     """Markers from a Resolve marker EDL (or Avid ``* LOC:`` lines), in seconds from ``start_tc``.
 
-    An EDL names neither its frame rate nor its timeline start: drop-frame EDLs are read at
-    29.97 (59.94 when frames reach 30); non-drop ones need ``fps``. ``start_tc`` defaults to
+    An EDL names neither its frame rate nor its timeline start: pass ``fps`` (only a drop-frame
+    EDL whose frame digits reach 30, hence 59.94, is read without it; nothing is guessed). ``start_tc`` defaults to
     ``01:00:00:00`` when every marker lies at or after it, else ``00:00:00:00``.
     """
     p = Path(path)

@@ -7,10 +7,11 @@ sequence start; ``out`` -1 makes a point marker, as Premiere writes them.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from urllib.parse import quote
 
 from ..errors import ImportMarkersError
@@ -62,6 +63,14 @@ def _timecode(parent: ET.Element, fps: Fraction, frame: int, drop: bool) -> None
     _sub(tc, "displayformat", "DF" if drop else "NDF")
 
 
+def path_url(video_path: str) -> str:
+    """``file://localhost/...`` as Premiere writes it, for POSIX and Windows (``C:\\...``) paths."""
+    if re.match(r"^[A-Za-z]:[\\/]", video_path) or video_path.startswith("\\\\"):
+        posix = PureWindowsPath(video_path).as_posix().lstrip("/")
+        return "file://localhost/" + quote(posix)
+    return "file://localhost" + quote(Path(video_path).resolve().as_posix())
+
+
 def _clipitem(
     track: ET.Element,
     fps: Fraction,
@@ -81,12 +90,7 @@ def _clipitem(
         _sub(clip, tag, value)
     file_el = _sub(clip, "file", id="file-1")
     _sub(file_el, "name", video_name)
-    url = (
-        ("file://localhost" + quote(Path(video_path).resolve().as_posix()))
-        if video_path
-        else quote(video_name)
-    )
-    _sub(file_el, "pathurl", url)
+    _sub(file_el, "pathurl", path_url(video_path) if video_path else quote(video_name))
     _rate(file_el, fps)
     _sub(file_el, "duration", n_frames)
     _timecode(file_el, fps, start, drop)
@@ -164,7 +168,10 @@ def _int(el: ET.Element, tag: str, path: Path, default: int | None = None) -> in
     if not text and default is not None:
         return default
     try:
-        return int(text)
+        value = int(text)
+        if abs(value) > 10**10:  # frames: far beyond any real timeline
+            raise ValueError(text)
+        return value
     except ValueError as err:
         raise ImportMarkersError(
             f"'{path}'{line_of(el)}: <{tag}> of a <{el.tag}> is {text!r}, not a frame number."
@@ -181,7 +188,8 @@ def read_premiere_xml(path: str | Path) -> list[Marker]:
     """Markers of the first sequence of an xmeml file, in seconds from the sequence start.
 
     Sequence markers are read as they are; markers on clip items are moved to sequence time
-    (``start + in - clip in``).
+    (``start + in - clip in``), and those outside the clip's in/out (not on the timeline) are
+    left out. An unnamed marker (Premiere's default) is named after its timecode.
     """
     p = Path(path)
     root = parse_xml(p, "Premiere XML")
@@ -195,14 +203,18 @@ def read_premiere_xml(path: str | Path) -> list[Marker]:
     fps = _read_rate(seq, p)
     found: list[tuple[int, ET.Element]] = [(0, m) for m in seq.findall("marker")]
     for clip in seq.findall("./media/video/track/clipitem"):
-        shift = _int(clip, "start", p, 0) - _int(clip, "in", p, 0)
-        found += [(shift, m) for m in clip.findall("marker")]
+        c_in, c_out = _int(clip, "in", p, 0), _int(clip, "out", p, -1)
+        shift = _int(clip, "start", p, 0) - c_in
+        for m in clip.findall("marker"):
+            at = _int(m, "in", p)
+            if at >= c_in and (c_out < 0 or at < c_out):  # else trimmed off the timeline
+                found.append((shift, m))
     out = []
     for shift, el in found:
         frame = _int(el, "in", p) + shift
         if frame < 0:  # a clip marker before the clip's place on the timeline
             continue
-        name = child_text(el, "name")
+        name = child_text(el, "name") or f"Marker {frames_to_timecode(frame, fps)}"
         out.append(
             Marker(
                 name=name,

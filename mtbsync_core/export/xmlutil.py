@@ -46,6 +46,10 @@ def parse_xml(path: str | Path, what: str) -> ET.Element:
             f"'{p}' line {err.lineno}, column {err.offset + 1}: malformed "
             f"{what} ({expat.ErrorString(err.code)})."
         ) from err
+    except (LookupError, ValueError) as err:  # an unknown encoding in the declaration
+        raise ImportMarkersError(
+            f"'{p}': cannot read this {what} ({str(err)[:80]}). Save it as UTF-8 XML."
+        ) from err
     return builder.close()
 
 

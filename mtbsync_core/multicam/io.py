@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..checks import MAX_TIME_S, finite_number, number_list
 from ..errors import MulticamError
 from ..fileio import write_text_atomic
 
@@ -107,31 +108,72 @@ def result_to_dict(result: MulticamResult) -> dict[str, Any]:
 
 def result_from_dict(data: dict[str, Any], source: str = "<dict>") -> MulticamResult:
     """Inverse of :func:`result_to_dict`; names what is wrong in ``source``."""
-    if data.get("format") != FORMAT or data.get("version") != VERSION:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("version") != VERSION:
         raise MulticamError(
             f"'{source}' is not a {FORMAT} v{VERSION} file "
-            f"(format={data.get('format')!r}, version={data.get('version')!r}). "
+            f"(format={_get(data, 'format')!r}, version={_get(data, 'version')!r}). "
             "Create it with `mtbsync multicam sync`."
         )
-    names = {f for f in CameraSync.__dataclass_fields__}
-    try:
-        cams = tuple(
-            CameraSync(
-                **{
-                    **{k: v for k, v in c.items() if k in names},
-                    "residuals_s": tuple(c.get("residuals_s", ())),
-                }
-            )
-            for c in data["cameras"]
-        )
-        return MulticamResult(
-            cams, str(data["master_id"]), str(data.get("method", "")), dict(data.get("params", {}))
-        )
-    except (KeyError, TypeError) as err:
+    cams_in = data.get("cameras")
+    if not isinstance(cams_in, list) or not cams_in or len(cams_in) > MAX_CAMERAS:
         raise MulticamError(
-            f"'{source}' has a malformed camera entry ({err}). "
-            "Re-create it with `mtbsync multicam sync`."
-        ) from err
+            f"'{source}': cameras must be a list of 1 to {MAX_CAMERAS} entries. {_FIX}"
+        )
+    cams = tuple(_camera(c, k, source) for k, c in enumerate(cams_in))
+    ids = [c.camera_id for c in cams]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise MulticamError(f"'{source}': camera_id {dup[0]!r} appears twice. {_FIX}")
+    master = data.get("master_id")
+    if master not in ids:
+        raise MulticamError(
+            f"'{source}': master_id {master!r} is none of the cameras {ids}. {_FIX}"
+        )
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise MulticamError(f"'{source}': params is not an object. {_FIX}")
+    return MulticamResult(cams, str(master), str(data.get("method", "")), dict(params))
+
+
+_FIX = "Re-create it with `mtbsync multicam sync`."
+MAX_CAMERAS = 64
+_NUMBERS = {  # field: (lo, hi)
+    "offset_s": (-MAX_TIME_S, MAX_TIME_S),
+    "drift_ppm": (-1e5, 1e5),
+    "confidence": (0.0, 1.0),
+    "fps": (0.0, 1e4),
+    "duration_s": (0.0, MAX_TIME_S),
+    "frame_count": (0, 1e9),
+}
+
+
+def _camera(c: Any, k: int, source: str) -> CameraSync:
+    """One checked camera entry (every number finite and in range, names strings)."""
+    where = f"'{source}' cameras[{k}]"
+    if not isinstance(c, dict):
+        raise MulticamError(f"{where} is not an object. {_FIX}")
+    for key in ("path", "camera_id", "method", "status"):
+        if not isinstance(c.get(key), str) or not c.get(key) or len(c[key]) > 4096:
+            raise MulticamError(f"{where}: {key} is {c.get(key)!r}, not a name. {_FIX}")
+    if c["status"] not in STATUSES:
+        raise MulticamError(f"{where}: status {c['status']!r} is not one of {STATUSES}. {_FIX}")
+    vals: dict[str, Any] = {}
+    for key, (lo, hi) in _NUMBERS.items():
+        if key in c or key in ("offset_s", "drift_ppm", "confidence"):
+            vals[key] = finite_number(c.get(key), f"{key}", where, MulticamError, lo, hi, _FIX)
+    if "frame_count" in vals:
+        vals["frame_count"] = int(vals["frame_count"])
+    res = number_list(c.get("residuals_s", []), "residuals_s", where, MulticamError, 100_000)
+    return CameraSync(
+        path=c["path"],
+        camera_id=c["camera_id"],
+        method=c["method"],
+        status=c["status"],
+        residuals_s=tuple(res),
+        message=str(c.get("message", ""))[:4096],
+        is_vfr=bool(c.get("is_vfr", False)),
+        **vals,
+    )
 
 
 def write_multicam(
@@ -153,9 +195,13 @@ def read_multicam(path: str | os.PathLike[str]) -> MulticamResult:
         raise MulticamError(
             f"No multicam file at '{p}'. Run `mtbsync multicam sync` first."
         ) from err
-    except json.JSONDecodeError as err:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise MulticamError(
-            f"'{p}' is not valid JSON (line {err.lineno}). "
+            f"'{p}' is not valid JSON ({str(err).splitlines()[0][:120]}). "
             "Re-create it with `mtbsync multicam sync`."
         ) from err
     return result_from_dict(data, str(p))
+
+
+def _get(data: Any, key: str) -> Any:
+    return data.get(key) if isinstance(data, dict) else None

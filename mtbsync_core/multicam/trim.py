@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from ..checks import inside_folder, safe_file_stem
 from ..errors import MulticamError
 from ..fileio import check_writable
 from ..progress import ProgressCallback, report
@@ -286,9 +287,7 @@ def trim_cameras(
     """
     out = Path(out_dir)
     cuts = cut_frames(result)
-    targets = {
-        cid: out / f"{cid}{Path(tab.path).suffix or '.mp4'}" for cid, (_, tab, _) in cuts.items()
-    }
+    targets = _target_paths(out, {cid: tab.path for cid, (_, tab, _) in cuts.items()})
     for p in [*targets.values(), out / "multicam.json"]:
         check_writable(p, force)
     out.mkdir(parents=True, exist_ok=True)
@@ -327,6 +326,23 @@ def trim_cameras(
     )
     write_multicam(out / "multicam.json", trimmed, force=force)
     return trimmed, done
+
+
+def _target_paths(out: Path, sources: dict[str, str]) -> dict[str, Path]:
+    """One file per camera inside ``out``, named from its id made safe; refuses clashes."""
+    targets: dict[str, Path] = {}
+    seen: dict[str, str] = {}
+    for cid, src in sources.items():
+        suffix = safe_file_stem(Path(src).suffix, "") if Path(src).suffix else ""
+        name = safe_file_stem(cid, "camera") + ("." + suffix.lstrip(".") if suffix else ".mp4")
+        if name.lower() in seen or name.lower() == "multicam.json":
+            raise MulticamError(
+                f"Cameras {seen.get(name.lower(), 'multicam')!r} and {cid!r} would both be written to "
+                f"'{name}'. Give them distinct camera ids in multicam.json."
+            )
+        seen[name.lower()] = cid
+        targets[cid] = inside_folder(out / name, out)
+    return targets
 
 
 def _copy_packets(ic, src, dst, oc, shift: int) -> None:

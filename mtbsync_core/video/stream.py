@@ -165,6 +165,14 @@ def _rotated(img: np.ndarray, rotation_deg: int) -> np.ndarray:
     return cv2.rotate(img, codes[rotation_deg]) if rotation_deg in codes else img
 
 
+def _upright(img: np.ndarray, width: int | None, rotation_deg: int) -> np.ndarray:
+    """``img`` turned upright, then ``width`` px wide as shown (rotate first: a 90/270 turn
+    swaps the sides, so scaling the stored frame would size the wrong one)."""
+    if rotation_deg in (90, 270):
+        return _scaled(_rotated(np.ascontiguousarray(img), rotation_deg), width)
+    return _rotated(_scaled(img, width), rotation_deg)
+
+
 class VideoStream:
     """An open video: sequential sampling and random access by time.
 
@@ -226,23 +234,47 @@ class VideoStream:
             self._container.seek(int((start_s + t0) / tb), stream=st, backward=True)
         else:
             self._container.seek(0)
+        seen_s = -math.inf  # the last frame the decoder gave, wanted or not
         try:
             for frame in self._container.decode(st):
                 if frame.time is None or frame.time - t0 < start_s - 1e-6:
                     continue
+                seen_s = float(frame.time) - t0
                 if frame.time - t0 > end_s + 1e-6:
                     break
                 t_s = float(frame.time) - t0
                 if t_s - last < min_gap_s:
                     continue  # decoded (it may be a reference) but not wanted: no scaling work
                 last = t_s
-                yield t_s, _rotated(_scaled(_luma(frame), width), self.info.rotation_deg)
+                yield t_s, _upright(_luma(frame), width, self.info.rotation_deg)
+            else:
+                self._check_complete(seen_s, end_s, mode)
         except av.error.FFmpegError as err:
+            self._check_complete(seen_s, end_s, mode)  # a file that ends early says where
+            where = f" after {seen_s:.1f} s" if seen_s >= 0 else ""
             raise VideoOpenError(
-                f"Decoding '{self.path}' failed ({err}). The file may be truncated; re-copy it from the camera."
+                f"Decoding '{self.path}' failed{where} ({err}). The file may be truncated; re-copy it from the camera."
             ) from err
         finally:
             st.codec_context.skip_frame = "DEFAULT"
+
+    def _check_complete(self, last_s: float, end_s: float, mode: str) -> None:
+        """Refuse a file whose frames stop well before the duration its header declares.
+
+        A file cut short by a full card or an interrupted copy keeps the header of the whole
+        recording; its frames simply end. Keyframe-only decoding may stop up to a GOP early.
+        """
+        dur = self.info.duration_s
+        if dur <= 0 or end_s < dur - 1e-6:
+            return
+        gop_s = self.keyframe_interval_s() or 1.0
+        slack_s = 1.0 + (1.5 * gop_s if mode != "all" else 0.0)
+        if last_s < dur - slack_s:
+            got = "no frame" if last_s < 0 else f"frames stop at {last_s:.1f} s"
+            raise VideoOpenError(
+                f"Video '{self.path}' is cut short: {got} of the {dur:.1f} s its header "
+                "declares (an interrupted copy or a full card?). Copy the file from the camera again."
+            )
 
     def frame_at(self, t_s: float, width: int | None = None, colour: bool = True) -> np.ndarray:
         """The frame on screen at ``t_s`` seconds (BGR, or grey if ``colour`` is False).
@@ -268,7 +300,7 @@ class VideoStream:
                 f"No frame at {t_s:.3f} s in '{self.path}' (duration {self.info.duration_s:.3f} s)."
             )
         img = chosen.to_ndarray(format="bgr24") if colour else _luma(chosen)
-        return _rotated(_scaled(img, width), self.info.rotation_deg)
+        return _upright(img, width, self.info.rotation_deg)
 
     def frame_times(self) -> np.ndarray:
         """Every frame's presentation time in seconds, sorted, from packets alone (no decoding)."""

@@ -31,6 +31,8 @@ class VideoTiming:
     start_tc: str | None  # e.g. "19:26:48:04"; ";" before the frames when drop-frame
     width: int
     height: int
+    audio_channels: int = 0  # of the first audio stream; 0 without sound
+    audio_rate_hz: int = 0
 
 
 def _open(path: str | os.PathLike[str]) -> av.container.InputContainer:
@@ -102,4 +104,13 @@ def read_video_timing(path: str | os.PathLike[str]) -> VideoTiming:
             start_tc=_timecode(container),
             width=stream.codec_context.width,
             height=stream.codec_context.height,
+            **_audio(container),
         )
+
+
+def _audio(container: av.container.InputContainer) -> dict[str, int]:
+    """Channels and sample rate of the first audio stream (empty without one)."""
+    if not container.streams.audio:
+        return {}
+    a = container.streams.audio[0].codec_context
+    return {"audio_channels": int(a.channels or 0), "audio_rate_hz": int(a.sample_rate or 0)}

@@ -83,10 +83,11 @@ def test_drop_frame_camera_timecode_stays_drop_frame(tmp_path):
 def test_write_edl_keeps_resolve_timeline_start(tmp_path, video_df):
     out = _write("edl", tmp_path / "m.edl", video_path=str(video_df))
     text = out.read_text()
-    assert "01:00:00;06 01:00:00;07" in text  # 0.2 s -> frame 6
+    # 0.2 s -> frame 6, in the camera's own non-drop timecode (issue 13 item 17)
+    assert "01:00:00:06 01:00:00:07" in text and "FCM: NON-DROP FRAME" in text
     assert "19:2" not in text
     out2 = _write("edl", tmp_path / "m2.edl", video_path=str(video_df), start_tc="00:00:00:00")
-    assert "00:00:00;06" in out2.read_text()
+    assert "00:00:00:06" in out2.read_text()
 
 
 def test_write_refuses_existing_without_force(tmp_path, video_df):
@@ -162,7 +163,7 @@ def test_sniff_and_read_any(tmp_path):
         p = tmp_path / name
         p.write_text(export_to_string(fmt, ms, fps=FPS_DF), encoding="utf-8")
         assert sniff_format(p) == fmt
-        assert [m.name for m in read_markers_file(p)] == [m.name for m in ms]
+        assert [m.name for m in read_markers_file(p, fps=FPS_DF)] == [m.name for m in ms]
 
 
 def test_read_markers_file_refuses_other_files(tmp_path):

@@ -105,7 +105,7 @@ def test_edl_refuses_more_than_999_events():
 def test_read_edl_golden_gives_names_comments_colours(tmp_path):
     p = tmp_path / "m.edl"
     p.write_text(_edl(fps=FPS_DF), encoding="utf-8")
-    got = read_edl(p)  # drop-frame: 29.97 is implied; 01:00:00:00 start guessed
+    got = read_edl(p, fps=FPS_DF)  # the rate is given (item 15); 01:00:00:00 start guessed
     want = placed(sample_markers())
     assert [m.name for m in got] == [m.name for m in want]
     assert [m.comment for m in got] == [m.comment for m in want]

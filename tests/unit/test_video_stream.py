@@ -233,8 +233,9 @@ def test_display_rotation_from_the_container_matrix(tmp_path):
 
 
 def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_beyond(clips, tmp_path):
-    """A faststart file cut short (card pulled mid-copy) keeps its header: what is there is used,
-    times stay true, and asking past the cut is an error naming the file, not a wrong frame."""
+    """A faststart file cut short (card pulled mid-copy) keeps its header: the frames that are
+    there keep true times, and running out of them before the declared end is an error saying
+    where the file stops; asking past the cut is an error naming the file, not a wrong frame."""
     faststart = tmp_path / "faststart.mp4"
     with av.open(str(clips / "ntsc.mp4")) as src, av.open(str(faststart), "w", options={"movflags": "faststart"}) as dst:
         out = dst.add_stream_from_template(src.streams.video[0])
@@ -248,7 +249,12 @@ def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_bey
     cut.write_bytes(data[: int(len(data) * 0.6)])
     with open_video(clips / "ntsc.mp4") as full, open_video(cut) as v:
         all_t = np.array([t for t, _ in full.iter_gray("all", width=None)])
-        got_t = np.array([t for t, _ in v.iter_gray("all", width=None)])
+        got = []
+        with pytest.raises(VideoOpenError, match="cut short") as info:  # issue 13 item 9
+            for t, _ in v.iter_gray("all", width=None):
+                got.append(t)
+        got_t = np.array(got)
+        assert f"frames stop at {got_t[-1]:.1f} s" in str(info.value) and "cut.mp4" in str(info.value)
         assert 10 < len(got_t) < len(all_t)
         np.testing.assert_allclose(got_t, all_t[: len(got_t)], atol=1e-6)
         with pytest.raises(VideoOpenError, match="cut.mp4"):
