@@ -87,3 +87,7 @@ class OutputExistsError(MtbSyncError):
     """An output file exists and overwriting was not allowed."""
 
     exit_code = 3
+
+
+class HighlightError(MtbSyncError):
+    """Highlights could not be found, read, scored or cut (no usable signal, bad labels file)."""
