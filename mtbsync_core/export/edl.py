@@ -78,10 +78,10 @@ def edl_to_string(
     ]
     for n, item in enumerate(items, start=1):
         rec_in = frames_to_timecode(start + item.frame_idx, fps)
-        rec_out = frames_to_timecode(start + item.frame_idx + 1, fps)
+        rec_out = frames_to_timecode(start + item.frame_idx + item.duration_frames, fps)
         lines.append(f"{n:03d}  001      V     C        {rec_in} {rec_out} {rec_in} {rec_out}")
         note = clean_text(format_note(item.name, item.comment, item.confidence, item.needs_review))
-        lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:1")
+        lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:{item.duration_frames}")
         lines.append("")
     return "\n".join(lines)
 

@@ -95,6 +95,7 @@ class HighlightParams:
     picture_width_px: int = 96
     picture_fast_z: float = 2.5  # motion energy above median + z * MAD scale, sustained
     picture_shake_z: float = 6.0  # camera-shake burst above median + z * MAD scale
+    picture_shake_min_px: float = 1.5  # ... and at least this jitter (pixels at picture_width_px)
     # merge and clips
     merge_gap_s: float = 6.0  # the seed's merge window
     pad_s: float = 2.0

@@ -70,7 +70,10 @@ def detect_picture(path: str, p: HighlightParams, gps: bool = False) -> list[Eve
     fps = (len(f.t_s) - 1) / max(f.t_s[-1] - f.t_s[0], 1e-9)
     out: list[Event] = []
     z_shake = _robust_z(f.shake_px)
-    for s, e in bridge(runs_of(z_shake >= p.picture_shake_z), round(0.3 * fps)):
+    for s, e in bridge(
+        runs_of((z_shake >= p.picture_shake_z) & (f.shake_px >= p.picture_shake_min_px)),
+        round(0.3 * fps),
+    ):
         peak = float(f.shake_px[s:e].max())
         score = min(1.0, 0.2 + 0.05 * float(z_shake[s:e].max()))
         reason = f"camera shake {peak:.1f} px at {p.picture_width_px} px wide"
