@@ -1,7 +1,8 @@
 """Fast stretches from GPS speed, loud moments from the audio, and :func:`detect_events` over all.
 
 ``fast``: speed smoothed over 1 s at or above both ``fast_min_m_s`` and the run's own
-``fast_quantile`` of moving speed, for ``fast_min_s``. ``loud``: the audio level (20 ms RMS every
+``fast_quantile`` of moving speed (at most 90 % of its top speed, so that a run that is fast for
+long still has a fast stretch), for ``fast_min_s``. ``loud``: the audio level (20 ms RMS every
 10 ms) at ``loud_db`` over the run's noise floor (a rolling median over 10 s) with a sharp onset.
 """
 
@@ -35,7 +36,10 @@ def detect_fast(sig: RunSignals, p: HighlightParams) -> list[Event]:
     moving = v[v > 1.5]
     if len(moving) == 0:
         return []
-    thr = max(p.fast_min_m_s, float(np.quantile(moving, p.fast_quantile)))
+    top = float(np.quantile(moving, p.fast_quantile))
+    thr = max(
+        p.fast_min_m_s, min(top, 0.9 * float(moving.max()))
+    )  # a long fast stretch still counts
     out = []
     for s, e in bridge(runs_of(v >= thr), 10):
         if t[e - 1] - t[s] < p.fast_min_s:

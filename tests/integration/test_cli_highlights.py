@@ -1,0 +1,133 @@
+"""``mtbsync highlights`` end to end: real GoPro telemetry, a GPX track beside a video, clips,
+editor markers parsed back, refusals, and ``highlights eval``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from mtbsync_core.cli import main
+from mtbsync_core.export import read_markers_file
+
+GOPRO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro"
+T0 = 1_714_557_600.0
+
+
+def _video(path: Path, seconds: float = 24.0) -> None:
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=30)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.options = {"g": "15", "preset": "ultrafast"}
+        rng = np.random.default_rng(0)
+        for k in range(int(seconds * 30)):
+            f = av.VideoFrame.from_ndarray(
+                rng.integers(0, 255, (48, 64, 3), np.uint8), format="rgb24"
+            )
+            f.pts = k
+            for p in vs.encode(f):
+                out.mux(p)
+        for p in vs.encode():
+            out.mux(p)
+
+
+def _gpx(path: Path, seconds: int = 24) -> None:
+    t = np.arange(seconds + 1, dtype=float)
+    v = np.where((t >= 8) & (t <= 15), 14.0, 5.0)
+    lat = 46.0 + np.concatenate([[0], np.cumsum(v[1:])]) / 111_195.0
+    pts = "".join(
+        f'<trkpt lat="{la:.8f}" lon="7.0"><ele>1000</ele><time>'
+        f"{dt.datetime.fromtimestamp(T0 + s, dt.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</time></trkpt>"
+        for s, la in zip(t, lat, strict=True)
+    )
+    path.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><trkseg>{pts}</trkseg></trk></gpx>"
+    )
+
+
+def test_video_with_gpx_fast_stretch_clip_markers_and_eval(tmp_path, capsys):
+    vid, gpx, out = tmp_path / "ride.mp4", tmp_path / "ride.gpx", tmp_path / "out"
+    _video(vid)
+    _gpx(gpx)
+    args = [
+        "highlights",
+        str(vid),
+        "--out",
+        str(out),
+        "--kinds",
+        "fast",
+        "--track",
+        str(gpx),
+        "--track-offset",
+        str(T0),
+        "--clips",
+        "--pad",
+        "1",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    doc = json.loads((out / "highlights.json").read_text())
+    (h,) = doc["highlights"]
+    assert h["kinds"] == ["fast"] and 7.0 < h["start_s"] < 9.5 and 14.0 < h["end_s"] < 16.5
+    assert doc["sources"] == ["gps"]
+    (clip,) = sorted(out.glob("ride_01_fast.mp4"))
+    with av.open(str(clip)) as c:
+        n = sum(1 for _ in c.decode(video=0))
+    first = int(np.ceil((h["clip_start_s"] - 1 / 60) * 30))
+    last = int(np.ceil((h["clip_end_s"] - 1 / 60) * 30)) - 1
+    assert n == last - first + 1
+    (m,) = read_markers_file(out / "highlights.edl", fps=30)
+    assert m.name == "#1 fast" and abs(m.t_ref_s - h["start_s"]) < 0.04
+    fcp = ET.parse(out / "highlights.fcpxml").getroot()
+    (mk,) = fcp.iter("marker")
+    num, den = mk.get("duration").rstrip("s").split("/")
+    assert abs(int(num) / int(den) - (h["end_s"] - h["start_s"])) < 0.04
+    assert main(args) == 3  # outputs exist: no overwrite without --force
+    assert main([*args, "--force"]) == 0
+    labels = tmp_path / "labels.csv"
+    labels.write_text("kind,start_s,end_s\nfast,8.0,15.0\njump,3.0,3.5\n")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "highlights",
+                "eval",
+                "--labels",
+                str(labels),
+                "--highlights",
+                str(out / "highlights.json"),
+            ]
+        )
+        == 0
+    )
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["fast"][4:6] == ["1.000", "1.000"]
+    assert rows["jump"][3] == "0" and rows["jump"][5] == "0.000"
+
+
+def test_bad_arguments_and_missing_run(tmp_path, capsys):
+    assert main(["highlights", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope.mp4" in err
+    assert main(["highlights", "x.mp4", "--out", str(tmp_path), "--kinds", "backflip"]) == 2
+    assert main(["highlights", "eval"]) == 2
+
+
+def test_real_gopro_runs_one_folder_each(tmp_path, capsys):
+    runs = [GOPRO / "karma.mp4", GOPRO / "max-heromode.mp4"]
+    if not all(p.is_file() for p in runs):
+        pytest.skip(f"real GoPro samples not found in {GOPRO}")
+    assert main(["highlights", *map(str, runs), "--out", str(tmp_path), "--quiet"]) == 0
+    karma = json.loads((tmp_path / "karma" / "highlights.json").read_text())
+    maxh = json.loads((tmp_path / "max-heromode" / "highlights.json").read_text())
+    assert karma["sources"] == ["imu", "gyro", "audio"]  # the drone has no GPS fix
+    assert maxh["sources"] == ["imu", "gyro", "gps", "audio"]
+    # a hovering drone and a walk at ~1.4 m/s: no free fall, no impact, nothing fast
+    for doc in (karma, maxh):
+        assert not [e for e in doc["events"] if e["kind"] in ("jump", "drop", "crash", "fast")]
