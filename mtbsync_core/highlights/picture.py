@@ -43,7 +43,7 @@ def picture_features(path: str, width_px: int = 96) -> PictureFeatures:
                 shift.append((0.0, 0.0))
             else:
                 motion.append(float(np.mean(np.abs(f - prev))))
-                (dx, dy), _ = cv2.phaseCorrelate(prev, f, win)
+                (dx, dy), _ = cv2.phaseCorrelate(prev.copy(), f.copy(), win)  # it windows in place
                 shift.append((dx, dy))
             times.append(t_s)
             prev = f
