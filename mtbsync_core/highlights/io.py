@@ -102,6 +102,15 @@ def result_from_dict(d: dict, where: str = "highlights.json") -> HighlightResult
     )
 
 
+def select_highlights(r: HighlightResult, ranks) -> HighlightResult:
+    """The result keeping only the highlights whose rank is in ``ranks`` (and their events)."""
+    keep = set(ranks)
+    his = tuple(h for h in r.highlights if h.rank in keep)
+    ids = {id(e) for h in his for e in h.events}
+    events = tuple(e for e in r.events if id(e) in ids)
+    return HighlightResult(r.video, r.duration_s, r.sources, events, his, r.params, r.timings_s)
+
+
 def highlights_csv(r: HighlightResult) -> str:
     """One CSV row per highlight (``CSV_COLUMNS``)."""
     buf = io.StringIO()
