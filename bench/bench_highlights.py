@@ -70,6 +70,7 @@ def _shift(items, off: float) -> list[Interval]:
 
 def _accuracy(seeds, clock, duration_s: float) -> dict:
     labels, found, naive, all_truth, all_found = [], [], [], [], []
+    loud_hit = loud_n = loud_found = loud_true = 0
     for seed in seeds:
         ride = synth_ride(
             duration_s, seed, frame_t_s=clock[clock < duration_s] if clock is not None else None
@@ -81,6 +82,15 @@ def _accuracy(seeds, clock, duration_s: float) -> dict:
         labels += _shift(_air(ride.truth), off)
         found += _shift(_air(res.events), off)
         naive += _shift(_naive_air(ride.signals), off)
+        loud = [e for e in res.events if e.kind == "loud"]
+        loud_n += len(ride.loud_s)
+        loud_hit += sum(
+            any(e.start_s - 0.15 <= t <= e.end_s + 0.15 for e in loud) for t in ride.loud_s
+        )
+        loud_found += len(loud)
+        loud_true += sum(
+            any(e.start_s - 0.15 <= t <= e.end_s + 0.15 for t in ride.loud_s) for e in loud
+        )
     air = score_events(labels, found, ["air"])["air"]
     base = score_events(labels, naive, ["air"])["air"]
     per = score_events(all_truth, all_found, ["jump", "drop", "crash", "fast"])
@@ -88,6 +98,12 @@ def _accuracy(seeds, clock, duration_s: float) -> dict:
         "rides": len(seeds),
         "air": air.__dict__,
         "air_baseline": base.__dict__,
+        "loud": {
+            "sounds": loud_n,
+            "recall": loud_hit / max(loud_n, 1),
+            "found": loud_found,
+            "precision": loud_true / max(loud_found, 1),
+        },
         **{k: v.__dict__ for k, v in per.items()},
     }
 
@@ -214,6 +230,11 @@ def _print_acc(name: str, acc: dict) -> None:
     print(
         f"    baseline     recall {b['recall']:.3f}  precision {b['precision']:.3f}  airtime err median "
         f"{b['duration_err_median_s'] * 1000:.1f} ms  ({b['n_detected']} found)"
+    )
+    ld = acc["loud"]
+    print(
+        f"    loud (landings, crash noise, shouts): recall {ld['recall']:.3f} of {ld['sounds']} sounds, "
+        f"precision {ld['precision']:.3f} of {ld['found']} found"
     )
     for k in ("jump", "drop", "crash", "fast"):
         s = acc[k]

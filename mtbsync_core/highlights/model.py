@@ -90,7 +90,7 @@ class HighlightParams:
     # loud (audio, dB over the run's noise floor)
     loud_db: float = 20.0
     loud_onset_db: float = 12.0  # rise within 60 ms that starts a loud event
-    loud_min_s: float = 0.05
+    loud_min_s: float = 0.02  # an impact is short
     # picture only
     picture_width_px: int = 96
     picture_fast_z: float = 2.5  # motion energy above median + z * MAD scale, sustained

@@ -121,14 +121,17 @@ def detect_air(sig: RunSignals, p: HighlightParams) -> list[Event]:
     return out
 
 
+def _span(t: np.ndarray, t0: float, t1: float) -> slice:
+    """Indices of the sorted times ``t`` in ``[t0, t1)``."""
+    return slice(int(np.searchsorted(t, t0)), int(np.searchsorted(t, t1)))
+
+
 def _gravity_turn_deg(sig: RunSignals, t_before: tuple, t_after: tuple) -> float | None:
     """Angle between the mean acceleration vectors of two time spans (the gravity direction)."""
-    t, acc = sig.t_accl_s, sig.accl_m_s2
-    b = (t >= t_before[0]) & (t < t_before[1])
-    f = (t >= t_after[0]) & (t < t_after[1])
-    if b.sum() < 5 or f.sum() < 5:
+    b, f = _span(sig.t_accl_s, *t_before), _span(sig.t_accl_s, *t_after)
+    if b.stop - b.start < 5 or f.stop - f.start < 5:
         return None
-    u, v = acc[b].mean(axis=0), acc[f].mean(axis=0)
+    u, v = sig.accl_m_s2[b].mean(axis=0), sig.accl_m_s2[f].mean(axis=0)
     nu, nv = np.linalg.norm(u), np.linalg.norm(v)
     if nu < 0.3 * G_M_S2 or nv < 0.3 * G_M_S2:
         return None
@@ -137,13 +140,14 @@ def _gravity_turn_deg(sig: RunSignals, t_before: tuple, t_after: tuple) -> float
 
 def _still_from(sig: RunSignals, a_t, a, t_from: float, p: HighlightParams) -> float | None:
     """First time in [t_from, t_from + 3 s] from which the camera is still for ``crash_still_s``."""
+    has_gyro = sig.gyro_rad_s is not None and len(sig.gyro_rad_s) > 10
     for start in np.arange(t_from, t_from + 3.0, 0.1):
-        w = (a_t >= start) & (a_t < start + p.crash_still_s)
-        if w.sum() < 10 or float(np.std(a[w])) >= p.crash_still_g:
+        w = _span(a_t, start, start + p.crash_still_s)
+        if w.stop - w.start < 10 or float(np.std(a[w])) >= p.crash_still_g:
             continue
-        if sig.gyro_rad_s is not None and len(sig.gyro_rad_s) > 10:
-            g = (sig.t_gyro_s >= start) & (sig.t_gyro_s < start + p.crash_still_s)
-            if g.any():
+        if has_gyro:
+            g = _span(sig.t_gyro_s, start, start + p.crash_still_s)
+            if g.stop > g.start:
                 rate = np.degrees(np.linalg.norm(sig.gyro_rad_s[g], axis=1))
                 if float(np.median(rate)) >= p.crash_still_dps:
                     continue
