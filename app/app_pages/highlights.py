@@ -56,6 +56,7 @@ if find:
         st.session_state[K_RESULT] = result
         st.session_state[K_TIMELINE] = frame_timeline(sig)
         st.session_state.pop(K_PLAY, None)
+        st.session_state.pop("hl_play_select", None)
     except (MtbSyncError, ValueError) as err:
         st.session_state.pop(K_RESULT, None)
         st.error(str(err))
@@ -120,12 +121,17 @@ chart = st.plotly_chart(
     on_select="rerun",
     selection_mode="points",
 )
-points = (chart or {}).get("selection", {}).get("points", []) if isinstance(chart, dict) else []
-clicked = [p.get("customdata") for p in points if p.get("customdata") is not None]
-if clicked:
-    st.session_state[K_PLAY] = int(
-        clicked[0] if not isinstance(clicked[0], list) else clicked[0][0]
-    )
+by_time = sorted(result.highlights, key=lambda h: h.start_s)
+selection = getattr(chart, "selection", None) or {}
+points = selection.get("points", []) if isinstance(selection, dict) else []
+clicked = [
+    by_time[p["point_index"]].rank
+    for p in points
+    if p.get("curve_number") == 3 and 0 <= p.get("point_index", -1) < len(by_time)
+]
+if clicked and clicked != st.session_state.get(K_PLAY):  # a new click on a highlight's triangle
+    st.session_state[K_PLAY] = clicked
+    st.session_state["hl_play_select"] = clicked[0]
 
 if not result.highlights:
     st.success("Nothing stood out in this run.")
@@ -156,11 +162,8 @@ accepted = [int(r) for r, a in zip(edited["rank"], edited["accept"], strict=True
 
 ranks = [h.rank for h in result.highlights]
 play = st.selectbox(
-    "Play highlight",
+    "Play highlight (or click its triangle on the timeline)",
     ranks,
-    index=ranks.index(st.session_state.get(K_PLAY, ranks[0]))
-    if st.session_state.get(K_PLAY) in ranks
-    else 0,
     key="hl_play_select",
     format_func=lambda r: next(h.name for h in result.highlights if h.rank == r),
 )
