@@ -131,3 +131,25 @@ def test_real_gopro_runs_one_folder_each(tmp_path, capsys):
     # a hovering drone and a walk at ~1.4 m/s: no free fall, no impact, nothing fast
     for doc in (karma, maxh):
         assert not [e for e in doc["events"] if e["kind"] in ("jump", "drop", "crash", "fast")]
+
+
+def test_run_many_with_an_executor_keeps_order_and_folders(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mtbsync_core.errors import HighlightError
+    from mtbsync_core.highlights.runner import run_many
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    vids = [tmp_path / "a" / "first.mp4", tmp_path / "b" / "second.mp4"]
+    for v in vids:
+        _video(v, 20.0)
+    _gpx(tmp_path / "ride.gpx", 20)
+    opts = {"kinds": "fast", "track_path": str(tmp_path / "ride.gpx"), "track_offset_s": T0}
+    with ThreadPoolExecutor(2) as ex:
+        outs = run_many(vids, tmp_path / "out", executor=ex, **opts)
+    assert [Path(o.result.video).name for o in outs] == ["first.mp4", "second.mp4"]
+    assert [Path(o.json_path).parent.name for o in outs] == ["first", "second"]
+    assert all(len(o.result.highlights) == 1 for o in outs)
+    with pytest.raises(HighlightError, match="same file name"):
+        run_many([vids[0], vids[0]], tmp_path / "o2", **opts)
