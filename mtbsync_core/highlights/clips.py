@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import HighlightError
 from ..fileio import check_writable
 from ..multicam.media import PtsTable, open_media, read_pts_table
-from ..multicam.trim import _first_frames_ok, _mux_head, _smart_head
+from ..multicam.trim import _first_frames_ok, _smart_head
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,23 @@ def clip_frames(tab: PtsTable, start_s: float, end_s: float) -> tuple[int, int]:
     return first, last
 
 
+def _mux_head(oc, ov, head: list, cut: int, delay: int, time_base: Fraction) -> int:
+    """Mux re-encoded packets re-timed by ``cut`` with decode times ``delay`` before them.
+
+    ``time_base`` is the source stream's: the packets from ``_smart_head`` carry a time base
+    read from a stream whose container was already closed, so it is set again here, before and
+    after the stream (PyAV rescales a packet's times when its stream changes).
+    """
+    for pkt in head:
+        pts = pkt.pts
+        pkt.time_base = time_base
+        pkt.stream = ov
+        pkt.time_base = time_base
+        pkt.pts, pkt.dts = pts - cut, pts - delay - cut
+        oc.mux(pkt)
+    return len(head)
+
+
 def _plan(tab: PtsTable, i0: int, e: int) -> tuple[int, int]:
     """(k1, k2): copy keyframe-aligned ``[k1, k2)``; re-encode ``[i0, k1)`` and ``[k2, e)``."""
     keys = np.flatnonzero(tab.keyframe[i0:e]) + i0
@@ -85,7 +102,7 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
             else round(Fraction(end_pts) * vs.time_base / aud.time_base)
         )
         if v_done:  # nothing to copy: the head and the tail are all there is
-            n += _mux_head(oc, ov, [*(head or []), *(tail or [])], cut, 0)
+            n += _mux_head(oc, ov, [*(head or []), *(tail or [])], cut, 0, tab.time_base)
         for pkt in ic.demux([s for s in (vs, aud) if s is not None]):
             if pkt.pts is None or pkt.size == 0:
                 continue
@@ -95,10 +112,10 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
                 if not copying and pkt.pts == int(tab.pts[k1]) and pkt.is_keyframe:
                     copying = True
                     delay = pkt.pts - (pkt.dts if pkt.dts is not None else pkt.pts)
-                    n += _mux_head(oc, ov, head or [], cut, delay)
+                    n += _mux_head(oc, ov, head or [], cut, delay, tab.time_base)
                 elif copying and stop_v is not None and pkt.pts == stop_v and pkt.is_keyframe:
                     v_done = True
-                    n += _mux_head(oc, ov, tail or [], cut, delay)
+                    n += _mux_head(oc, ov, tail or [], cut, delay, tab.time_base)
                     continue
                 if not copying:
                     continue
@@ -113,7 +130,7 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
                 pkt.dts -= shift
             oc.mux(pkt)
         if copying and not v_done:
-            n += _mux_head(oc, ov, tail or [], cut, delay)
+            n += _mux_head(oc, ov, tail or [], cut, delay, tab.time_base)
     return n
 
 
