@@ -51,6 +51,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="edl,fcpxml,premiere",
         help="editor marker files to write: edl,fcpxml,premiere or 'none' (default all)",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a detector threshold, e.g. freefall_g=0.4 or crash_g=5 (repeatable; names as in "
+        "HighlightParams)",
+    )
     p.add_argument("--track", help="GPX or FIT track for a video without GPS telemetry")
     p.add_argument(
         "--track-offset",
@@ -89,7 +97,6 @@ def cmd_highlights(args: argparse.Namespace) -> int:
         print("mtbsync highlights: error: --out DIR is required", file=sys.stderr)
         return 2
     from ..highlights.detect import parse_kinds
-    from ..highlights.model import HighlightParams
     from ..highlights.runner import run_many
 
     try:
@@ -110,12 +117,17 @@ def cmd_highlights(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        params = _params(args)
+    except ValueError as err:
+        print(f"mtbsync highlights: error: {err}", file=sys.stderr)
+        return 2
     picture = {"auto": None, "on": True, "off": False}[args.picture]
     outs = run_many(
         args.runs,
         args.out,
         jobs=args.jobs,
-        params=HighlightParams(pad_s=args.pad, merge_gap_s=args.merge_gap),
+        params=params,
         kinds=kinds,
         clips=args.clips,
         markers=fmts,
@@ -143,6 +155,25 @@ def cmd_highlights(args: argparse.Namespace) -> int:
             )
         print(f"  wrote {o.json_path}, {o.csv_path}" + "".join(f", {m}" for m in o.marker_paths))
     return 0
+
+
+def _params(args: argparse.Namespace):
+    """HighlightParams from --pad, --merge-gap and every --set NAME=VALUE."""
+    from dataclasses import fields, replace
+
+    from ..highlights.model import HighlightParams
+
+    types = {f.name: f.type for f in fields(HighlightParams)}
+    values: dict = {"pad_s": args.pad, "merge_gap_s": args.merge_gap}
+    for item in args.set:
+        name, sep, text = item.partition("=")
+        if not sep or name not in types:
+            raise ValueError(f"--set {item!r}: use NAME=VALUE with NAME one of {', '.join(types)}")
+        try:
+            values[name] = int(text) if types[name] in (int, "int") else float(text)
+        except ValueError:
+            raise ValueError(f"--set {item!r}: {text!r} is not a number") from None
+    return replace(HighlightParams(), **values)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

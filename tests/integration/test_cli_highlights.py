@@ -117,6 +117,31 @@ def test_bad_arguments_and_missing_run(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "nope.mp4" in err
     assert main(["highlights", "x.mp4", "--out", str(tmp_path), "--kinds", "backflip"]) == 2
     assert main(["highlights", "eval"]) == 2
+    assert main(["highlights", "x.mp4", "--out", str(tmp_path), "--set", "nope=1"]) == 2
+    assert main(["highlights", "x.mp4", "--out", str(tmp_path), "--set", "crash_g=hard"]) == 2
+
+
+def test_set_changes_a_threshold(tmp_path):
+    vid, gpx = tmp_path / "ride.mp4", tmp_path / "ride.gpx"
+    _video(vid)
+    _gpx(gpx)
+    base = [
+        "highlights",
+        str(vid),
+        "--kinds",
+        "fast",
+        "--track",
+        str(gpx),
+        "--track-offset",
+        str(T0),
+    ]
+    base += ["--quiet", "--markers", "none"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert main([*base, "--out", str(tmp_path / "b"), "--set", "fast_min_m_s=20"]) == 0
+    a = json.loads((tmp_path / "a" / "highlights.json").read_text())
+    b = json.loads((tmp_path / "b" / "highlights.json").read_text())
+    assert len(a["highlights"]) == 1 and b["highlights"] == []  # 50 km/h is not fast at 72 km/h
+    assert b["params"]["fast_min_m_s"] == 20.0
 
 
 def test_real_gopro_runs_one_folder_each(tmp_path, capsys):
