@@ -196,11 +196,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         kw["frame_t_s"] = read_pts_table(video).t_s
     elif args.fps:
         kw["fps"] = args.fps
-    labels = (
-        read_labels(args.labels, **kw)
-        if (video or args.fps)
-        else read_labels(args.labels, fps=30.0)
-    )
+    labels = read_labels(args.labels, **kw)
     scores = score_events(labels, result.events)
     print(
         f"{'kind':<8} {'labels':>6} {'found':>6} {'match':>6} {'precision':>9} {'recall':>7} "

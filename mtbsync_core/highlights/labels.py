@@ -50,7 +50,9 @@ def read_cvat_xml(
     """Intervals of every track in a CVAT for video 1.1 export (``label_map`` renames labels)."""
     p = Path(path)
     if fps is None and frame_t_s is None:
-        raise ValueError("read_cvat_xml needs the video's frame times or its fps")
+        raise HighlightError(
+            f"'{p}' counts frames: pass the video it labels (--video) or its frame rate (--fps)."
+        )
     try:
         root = ET.parse(p).getroot()
     except (OSError, ET.ParseError) as err:
@@ -121,13 +123,27 @@ def read_intervals_csv(path: str | os.PathLike[str]) -> list[Interval]:
     return out
 
 
-def read_labels(path: str | os.PathLike[str], **kw) -> list[Interval]:
-    """CVAT XML or CSV, told apart by content."""
-    with Path(path).open("rb") as fh:
-        head = fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+def read_labels(
+    path: str | os.PathLike[str],
+    *,
+    fps: float | None = None,
+    frame_t_s: np.ndarray | None = None,
+    label_map: Mapping[str, str] | None = None,
+) -> list[Interval]:
+    """CVAT XML or CSV, told apart by content; ``label_map`` renames labels in both."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as err:
+        raise HighlightError(
+            f"Cannot read labels '{path}' ({err.strerror or err}). Check the path."
+        ) from err
     if head.startswith(b"<"):
-        return read_cvat_xml(path, **kw)
-    return read_intervals_csv(path)
+        return read_cvat_xml(path, fps=fps, frame_t_s=frame_t_s, label_map=label_map)
+    rename = label_map or {}
+    return [
+        Interval(rename.get(i.kind, i.kind), i.start_s, i.end_s) for i in read_intervals_csv(path)
+    ]
 
 
 @dataclass(frozen=True)

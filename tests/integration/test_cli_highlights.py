@@ -109,6 +109,28 @@ def test_video_with_gpx_fast_stretch_clip_markers_and_eval(tmp_path, capsys):
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
     assert rows["fast"][4:6] == ["1.000", "1.000"]
     assert rows["jump"][3] == "0" and rows["jump"][5] == "0.000"
+    cvat = tmp_path / "annotations.xml"
+    cvat.write_text(
+        '<?xml version="1.0"?><annotations><version>1.1</version><track id="0" label="speedy">'
+        '<box frame="240" outside="0" xtl="0" ytl="0" xbr="9" ybr="9"/>'
+        '<box frame="450" outside="1" xtl="0" ytl="0" xbr="9" ybr="9"/></track></annotations>'
+    )
+    hl = str(out / "highlights.json")
+    assert main(["highlights", "eval", "--labels", str(cvat), "--highlights", hl]) == 0  # its video
+    capsys.readouterr()
+    ev = [
+        "highlights",
+        "eval",
+        "--labels",
+        str(cvat),
+        "--highlights",
+        hl,
+        "--label-map",
+        "speedy=fast",
+    ]
+    assert main([*ev, "--video", str(vid)]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["fast"][4:6] == ["1.000", "1.000"] and float(rows["fast"][6]) < 1.0
 
 
 def test_bad_arguments_and_missing_run(tmp_path, capsys):

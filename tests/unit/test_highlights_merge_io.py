@@ -95,6 +95,8 @@ def test_cvat_tracks_become_intervals(tmp_path):
     ]
     frame_t = np.arange(900) / 30.0 + 0.5  # the video's own PTS clock wins over fps
     assert read_labels(p, frame_t_s=frame_t)[0] == Interval("trick", 1.5, 2.5)
+    with pytest.raises(HighlightError, match="--fps"):
+        read_labels(p)  # frame numbers without a clock
     (tmp_path / "x.xml").write_text("<foo/>")
     with pytest.raises(HighlightError, match="not a CVAT export"):
         read_cvat_xml(tmp_path / "x.xml", fps=30)
@@ -104,6 +106,7 @@ def test_csv_labels_and_errors(tmp_path):
     p = tmp_path / "l.csv"
     p.write_text("kind,start_s,end_s\njump,1,1.5\ncrash,20,22\n")
     assert read_intervals_csv(p) == [Interval("jump", 1.0, 1.5), Interval("crash", 20.0, 22.0)]
+    assert read_labels(p, label_map={"jump": "drop"})[0] == Interval("drop", 1.0, 1.5)
     p.write_text("label,start,end\njump,1,x\n")
     with pytest.raises(HighlightError, match="line 2"):
         read_intervals_csv(p)
