@@ -77,4 +77,5 @@ if (PAGES / "multicam.py").exists():
             PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"
         )
     )
+pages.append(st.Page(PAGES / "highlights.py", title="Highlights", icon=":material/bolt:", url_path="highlights"))
 st.navigation(pages).run()

@@ -14,7 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
-AREAS = ("align", "gps", "export", "multicam", "scrub", "world", "cli")  # "peer" is opt-in: --only peer
+AREAS = ("align", "gps", "export", "multicam", "scrub", "world", "cli", "highlights")  # "peer" is opt-in: --only peer
 
 
 def main() -> int:

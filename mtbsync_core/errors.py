@@ -91,3 +91,7 @@ class OutputExistsError(MtbSyncError):
 
 class OutputLockedError(OutputError):
     """Another run is writing the same output folder."""
+
+
+class HighlightError(MtbSyncError):
+    """Highlights could not be found, read, scored or cut (no usable signal, bad labels file)."""

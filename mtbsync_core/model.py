@@ -71,6 +71,7 @@ class TransferredMarker:
     comment: str = ""
     colour: str = ""
     in_overlap: bool = True
+    duration_s: float = 0.0  # a span on the new run (a highlight); 0 = a point marker
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class ExportMarker:
     frame_idx: int  # 0-based frame of the new video
     confidence: float
     needs_review: bool
+    duration_frames: int = 1  # a point marker spans one frame
 
     @property
     def status(self) -> str:
@@ -158,8 +159,11 @@ def prepare_markers(
         check_time(m.name, t, fps, duration_s)
         frame = min(max(0, seconds_to_frame(Fraction(t), fps)), last)
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
+        span = max(1, round(Fraction(float(getattr(m, "duration_s", 0.0) or 0.0)) * fps))
         out.append(
-            ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review))
+            ExportMarker(
+                safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review), span
+            )
         )
     if skipped:
         warnings.warn(

@@ -85,12 +85,15 @@ def edl_to_string(
     ]
     for n, item in enumerate(items, start=1):
         rec_in = frames_to_timecode(start + item.frame_idx, fps, drop)
-        rec_out = frames_to_timecode(start + item.frame_idx + 1, fps, drop)
+        rec_out = frames_to_timecode(start + item.frame_idx + item.duration_frames, fps, drop)
         lines.append(f"{n:03d}  001      V     C        {rec_in} {rec_out} {rec_in} {rec_out}")
         note = clean_text(format_note(item.name, item.comment, item.confidence, item.needs_review))
         if note.startswith("*"):  # else the note line reads as a CMX comment (`* LOC: ...`)
             note = _INERT + note
-        lines.append(f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} |D:1")
+        lines.append(
+            f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} "
+            f"|D:{item.duration_frames}"
+        )
         lines.append("")
     return "\n".join(lines)
 

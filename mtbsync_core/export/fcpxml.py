@@ -124,7 +124,7 @@ def fcpxml_to_string(
     for item in items:
         attrs = {
             "start": format_fraction_s(start + item.frame_idx * frame_s),
-            "duration": format_fraction_s(frame_s),
+            "duration": format_fraction_s(item.duration_frames * frame_s),
             "value": item.name,
             "note": format_note(item.name, item.comment, item.confidence, item.needs_review),
         }

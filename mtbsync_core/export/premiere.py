@@ -145,7 +145,7 @@ def premiere_xml_to_string(
         )
         _sub(marker, "name", item.name)
         _sub(marker, "in", item.frame_idx)
-        _sub(marker, "out", -1)
+        _sub(marker, "out", item.frame_idx + item.duration_frames if item.duration_frames > 1 else -1)
         _sub(marker, "pproColor", PPRO_COLOURS[_STATUS_COLOUR[item.status]])
     ET.indent(root, space="    ")
     return xml_declaration() + "<!DOCTYPE xmeml>\n" + ET.tostring(root, "unicode") + "\n"
