@@ -202,7 +202,9 @@ def _smart_head(src: str, tab: PtsTable, idx: int, key_idx: int) -> list[av.Pack
     out = []
     for pkt in raw:
         q = av.Packet(annexb_to_avcc(bytes(pkt), cfg.length_size))
-        q.pts, q.time_base, q.is_keyframe = pkt.pts, vs.time_base, pkt.is_keyframe
+        # tab.time_base, not the stream's: the container is closed here and the stream's
+        # time base can read back as garbage (a mux then fails on non-monotonic DTS)
+        q.pts, q.time_base, q.is_keyframe = pkt.pts, tab.time_base, pkt.is_keyframe
         out.append(q)
     return out if len(out) == key_idx - idx else None
 
