@@ -26,6 +26,9 @@ WARP_FORMAT = "mtbsync.warp"
 WARP_VERSION = 1
 GRID_STEP_S = 0.05  # dense samples: 20 per second of overlap
 ANCHOR_REACH_S = 5.0  # an anchor's correction fades over this many seconds
+ANCHOR_TRUST_S = 1.0  # an anchor vouches for the warp this close to itself only
+EVIDENCE_GAP_S = 0.25  # within this of a fitted pair the pair's confidence holds in full
+EVIDENCE_FADE_S = 1.0  # beyond that gap, confidence falls to 0 over this many seconds
 
 
 @dataclass(frozen=True)
@@ -86,14 +89,19 @@ class TimeWarp:
         return np.where((t < lo - 1e-9) | (t > hi + 1e-9), 0.0, c)
 
     def with_anchors(self, anchors: tuple[tuple[float, float], ...] | list) -> TimeWarp:
-        """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints."""
+        """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints.
+
+        The pairs keep the confidence this warp gave them. An anchor is the editor's word at
+        its own time only: between an anchor and the nearest pair, confidence falls with the
+        distance from that pair (see :func:`evidence_confidence`).
+        """
         return fit_warp(
             self.data_t_new_s,
             self.data_t_ref_s,
             self.data_weight,
             anchors=anchors,
             params=self.fit,
-            data_confidence=None,
+            data_confidence=np.interp(self.data_t_new_s, self.t_new_s, self.confidence),
             overlap_new_s=self.overlap_new_s,
         )
 
@@ -366,9 +374,9 @@ def fit_warp(
         right = grid > a[-1, 0]
         fit[right] = np.maximum(fit[right], a[-1, 1])
         grid, fit = _insert_anchors(grid, fit, a)
-    c = np.interp(grid, x[keep], conf[keep]) if keep.any() else np.ones_like(grid)
+    c = evidence_confidence(grid, x[keep], conf[keep])
     for an, _ in a:
-        c = np.maximum(c, np.clip(1 - np.abs(grid - an) / 2.0, 0, 1))
+        c = np.maximum(c, np.clip(1 - np.abs(grid - an) / ANCHOR_TRUST_S, 0, 1))
     return TimeWarp(
         grid,
         fit,
@@ -380,6 +388,21 @@ def fit_warp(
         w,
         params,
     )
+
+
+def evidence_confidence(grid: np.ndarray, x: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """Confidence at ``grid`` from pairs at ``x`` with confidence ``conf`` (x sorted).
+
+    Interpolated between pairs, then scaled down with the distance to the nearest pair: in full
+    within ``EVIDENCE_GAP_S``, falling to 0 over the next ``EVIDENCE_FADE_S``. A stretch that no
+    pair covers (before the first, after the last, a long gap) is not vouched for by anything.
+    """
+    if len(x) == 0:
+        return np.zeros_like(grid)
+    c = np.interp(grid, x, conf)
+    k = np.clip(np.searchsorted(x, grid), 1, max(len(x) - 1, 1))
+    d = np.minimum(np.abs(grid - x[k - 1]), np.abs(grid - x[np.minimum(k, len(x) - 1)]))
+    return c * np.clip(1 - (d - EVIDENCE_GAP_S) / EVIDENCE_FADE_S, 0, 1)
 
 
 def _insert_anchors(

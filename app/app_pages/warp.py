@@ -78,9 +78,13 @@ if b2.button("Clear anchors", key="clear_anchors", disabled=not anchors):
 
 with st.expander("Add an anchor by numbers"):
     a1, a2, a3 = st.columns([1, 1, 1])
-    tn = a1.number_input("t_new (s)", min_value=0.0, step=0.1, key="anchor_t_new")
-    tr = a2.number_input("t_ref (s)", min_value=0.0, step=0.1, key="anchor_t_ref")
-    if a3.button("Add anchor", key="add_anchor_numbers"):
+    st.caption(
+        "An anchor is your word for that moment only: markers between it and the nearest "
+        "verified pair stay flagged for review. Type both times; there is no default."
+    )
+    tn = a1.number_input("t_new (s)", min_value=0.0, step=0.1, value=None, key="anchor_t_new")
+    tr = a2.number_input("t_ref (s)", min_value=0.0, step=0.1, value=None, key="anchor_t_ref")
+    if a3.button("Add anchor", key="add_anchor_numbers", disabled=tn is None or tr is None):
         store.set_anchors(key, [*anchors, (tn, tr)])
         try:
             ui.current_warp(store, key, res)

@@ -18,7 +18,7 @@ def test_warp_page_adds_and_undoes_an_anchor(app_test, synced_dir):
     assert {m.label: m.value for m in at.metric}["Anchors"] == "0"
     assert at.get("bidi_component"), "the warp editor component is mounted"
     at.number_input(key="anchor_t_new").set_value(5.0)
-    at.number_input(key="anchor_t_ref").set_value(5.6)
+    at.number_input(key="anchor_t_ref").set_value(5.6).run()
     at.button(key="add_anchor_numbers").click().run()
     assert not at.exception and not at.error
     assert store.anchors(key) == [(5.0, 5.6)]
@@ -39,7 +39,9 @@ def test_contradictory_anchor_is_refused_and_project_kept(app_test, synced_dir):
     store.set_anchors(key, [(3.0, 3.0)])
     at = app_test("warp")
     at.number_input(key="anchor_t_new").set_value(6.0)
-    at.number_input(key="anchor_t_ref").set_value(1.0)  # later on the new run, earlier on the ref
+    at.number_input(key="anchor_t_ref").set_value(
+        1.0
+    ).run()  # later on the new run, earlier on the ref
     at.button(key="add_anchor_numbers").click().run()
     assert not at.exception
     assert len(at.error) == 1
@@ -51,3 +53,13 @@ def test_warp_page_without_sync_says_what_to_do(app_test, project_dir):
     at = app_test("warp")
     assert not at.exception
     assert "Project" in at.info[0].value
+
+
+def test_anchor_form_offers_no_default_anchor(app_test, synced_dir):
+    store = _store(synced_dir)
+    key = jobs.sync_key(store)
+    at = app_test("warp")
+    assert at.number_input(key="anchor_t_new").value is None
+    assert at.number_input(key="anchor_t_ref").value is None
+    assert at.button(key="add_anchor_numbers").disabled  # one click cannot add (0, 0)
+    assert store.anchors(key) == []

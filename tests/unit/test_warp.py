@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,7 +62,9 @@ def test_fit_is_non_decreasing_for_any_input(pairs):
     outlier_share=st.floats(0, 0.15),  # beyond ~20 % gross outliers the fit breaks down (reported)
     seed=st.integers(0, 2**16),
 )
-def test_fit_is_monotone_and_close_for_noisy_pairs_with_outliers(offset, noise, outlier_share, seed):
+def test_fit_is_monotone_and_close_for_noisy_pairs_with_outliers(
+    offset, noise, outlier_share, seed
+):
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(0, 40, 300))
     y = _smooth_truth(x, offset) + rng.normal(0, noise, len(x))
@@ -102,7 +105,9 @@ def test_inverse_on_a_flat_stretch_returns_its_first_moment(u):
 
 
 anchor_sets = st.lists(
-    st.tuples(st.floats(1, 29), st.floats(-1.5, 1.5)), min_size=1, max_size=4,
+    st.tuples(st.floats(1, 29), st.floats(-1.5, 1.5)),
+    min_size=1,
+    max_size=4,
     unique_by=lambda a: round(a[0], 1),
 )
 
@@ -135,14 +140,18 @@ def test_fit_recovers_a_known_offset():
     assert warp.overlap_new_s == (0.0, pytest.approx(x[-1]))
 
 
-@pytest.mark.parametrize("end, k, jump_s", [("last", -5, 2.0), ("last", -5, 6.0), ("first", 4, -2.0)])
+@pytest.mark.parametrize(
+    "end, k, jump_s", [("last", -5, 2.0), ("last", -5, 6.0), ("first", 4, -2.0)]
+)
 def test_outlier_near_an_end_does_not_cost_the_good_pairs_beyond_it(end, k, jump_s):
     """One gross outlier among 600 clean pairs, four pairs from an end of the run."""
     x = np.arange(0, 40, 1 / 15)
     y = _smooth_truth(x)
     y[k] += jump_s
     warp = fit_warp(x, y)
-    assert warp.overlap_new_s == (pytest.approx(x[0]), pytest.approx(x[-1])), "the good pairs beyond it were dropped"
+    assert warp.overlap_new_s == (pytest.approx(x[0]), pytest.approx(x[-1])), (
+        "the good pairs beyond it were dropped"
+    )
     pinned = fit_warp(x, y, overlap_new_s=(float(x[0]), float(x[-1])))  # as sync_runs calls it
     ends = x[-4:] if end == "last" else x[:4]
     err = np.abs(pinned.to_ref(ends) - _smooth_truth(ends))
@@ -154,7 +163,9 @@ def test_outside_the_overlap_is_nan_and_zero_confidence(warp):
     assert np.isnan(warp.to_ref(lo - 0.5)) and np.isnan(warp.to_ref(hi + 0.5))
     assert warp.confidence_at(lo - 0.5) == 0 and warp.confidence_at(hi + 0.5) == 0
     assert np.isfinite(warp.to_ref(lo)) and np.isfinite(warp.to_ref(hi))
-    assert np.isnan(warp.to_new(warp.t_ref_s[0] - 1)) and np.isnan(warp.to_new(warp.t_ref_s[-1] + 1))
+    assert np.isnan(warp.to_new(warp.t_ref_s[0] - 1)) and np.isnan(
+        warp.to_new(warp.t_ref_s[-1] + 1)
+    )
 
 
 def test_a_stop_stays_flat_and_keeps_its_corners():
@@ -210,7 +221,9 @@ def test_too_few_pairs_raise():
         fit_warp(np.array([1.0]), np.array([2.0]))
     with pytest.raises(WarpFitError, match="at least two"):
         fit_warp(np.array([1.0, 2.0, 3.0]), np.array([np.nan, 2.0, np.nan]))
-    w = fit_warp(np.array([1.0]), np.array([2.0]), anchors=[(5.0, 7.0)])  # one pair + one anchor is enough
+    w = fit_warp(
+        np.array([1.0]), np.array([2.0]), anchors=[(5.0, 7.0)]
+    )  # one pair + one anchor is enough
     assert float(w.to_ref(5.0)) == pytest.approx(7.0)
 
 
@@ -252,7 +265,9 @@ def test_write_and_read_warp_file(warp, tmp_path):
     assert n >= 10 * (hi - lo)  # dense enough that linear interpolation is the warp
     assert np.max(np.diff(d["t_new_s"])) <= 0.1 + 1e-9
     back = read_warp(p)
-    np.testing.assert_allclose(back.to_ref(np.linspace(lo, hi, 50)), warp.to_ref(np.linspace(lo, hi, 50)), atol=1e-6)
+    np.testing.assert_allclose(
+        back.to_ref(np.linspace(lo, hi, 50)), warp.to_ref(np.linspace(lo, hi, 50)), atol=1e-6
+    )
     before = p.read_bytes()
     with pytest.raises(OutputExistsError):
         write_warp(warp, p)
@@ -303,3 +318,25 @@ def test_malformed_warp_file_names_the_file(warp, tmp_path, content, match):
 def test_missing_warp_file_says_to_run_sync(tmp_path):
     with pytest.raises(WarpFileError, match="does not exist.*mtbsync sync"):
         read_warp(tmp_path / "nowhere.json")
+
+
+def test_an_anchor_far_from_the_pairs_vouches_for_its_own_time_only():
+    # pairs from 2 s to 24 s, all fully confident; the editor anchors (0, 0) before them
+    x = np.arange(2.0, 24.0, 0.1)
+    warp = fit_warp(x, x - 2.0 + 0.5)
+    moved = warp.with_anchors([(0.0, 0.0)])
+    assert moved.overlap_new_s[0] == pytest.approx(0.0)
+    assert float(moved.confidence_at(0.0)) == pytest.approx(1.0)  # the anchor itself
+    # a moment between the anchor and the first pair is neither: it must not look certain
+    assert float(moved.confidence_at(1.0)) < 0.6
+    # confidence rises again as the evidence gets nearer, and is whole among the pairs
+    c = moved.confidence_at(np.array([1.0, 1.5, 1.9, 2.0, 10.0]))
+    assert c[0] <= c[1] <= c[2] <= c[3] and c[4] == pytest.approx(1.0)
+
+
+def test_refit_keeps_the_confidence_the_warp_gave_its_pairs():
+    x = np.arange(0.0, 20.0, 0.1)
+    warp = fit_warp(x, x)
+    doubtful = replace(warp, confidence=np.where(warp.t_new_s > 10, 0.3, 1.0))
+    moved = doubtful.with_anchors([(5.0, 5.0)])
+    assert float(moved.confidence_at(15.0)) == pytest.approx(0.3, abs=0.01)
