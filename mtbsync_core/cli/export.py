@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output file")
     p.add_argument(
         "--start-tc",
-        help="record start timecode HH:MM:SS:FF (EDL default "
-        "01:00:00:00; FCPXML/Premiere default: the video's own timecode)",
+        help="record start timecode HH:MM:SS:FF for every format (default: the camera's own "
+        "start timecode from --video, else 00:00:00:00)",
     )
     p.add_argument(
         "--fps",

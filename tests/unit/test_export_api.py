@@ -12,7 +12,14 @@ import pytest
 from export_samples import encode_video, placed, sample_markers
 
 from mtbsync_core.errors import ExportError, ImportMarkersError, OutputExistsError
-from mtbsync_core.export import export_to_string, read_markers_file, sniff_format, write_export
+from mtbsync_core.export import (
+    NO_TIMECODE_START_TC,
+    export_to_string,
+    read_markers_file,
+    sniff_format,
+    video_export_options,
+    write_export,
+)
 from mtbsync_core.markers import read_transferred_csv
 from mtbsync_core.model import TransferredMarker
 from mtbsync_core.timebase import parse_fraction_s
@@ -80,13 +87,27 @@ def test_drop_frame_camera_timecode_stays_drop_frame(tmp_path):
     assert fcp.find(".//sequence").get("tcFormat") == "DF"
 
 
-def test_write_edl_keeps_resolve_timeline_start(tmp_path, video_df):
+def test_write_edl_starts_at_the_cameras_own_timecode_like_every_format(tmp_path, video_df):
     out = _write("edl", tmp_path / "m.edl", video_path=str(video_df))
-    text = out.read_text()
-    assert "01:00:00;06 01:00:00;07" in text  # 0.2 s -> frame 6
-    assert "19:2" not in text
+    assert "19:26:48;10 19:26:48;11" in out.read_text()  # 0.2 s -> frame 6 after the camera's start
     out2 = _write("edl", tmp_path / "m2.edl", video_path=str(video_df), start_tc="00:00:00:00")
     assert "00:00:00;06" in out2.read_text()
+    opts = video_export_options(video_df)
+    assert (opts["start_tc"], opts["start_tc_source"]) == ("19:26:48:04", "camera")
+    assert (opts["width"], opts["height"]) == (64, 48)
+
+
+def test_without_camera_timecode_every_format_starts_at_zero(tmp_path):
+    video = tmp_path / "plain.mp4"
+    encode_video(video, FPS_DF, 60, size=(64, 48))
+    opts = video_export_options(video)
+    assert (opts["start_tc"], opts["start_tc_source"]) == (NO_TIMECODE_START_TC, "default")
+    assert (
+        "00:00:00;06 00:00:00;07"
+        in _write("edl", tmp_path / "m.edl", video_path=str(video)).read_text()
+    )
+    seq = ET.parse(_write("premiere", tmp_path / "m.xml", video_path=str(video))).getroot()
+    assert seq.find("sequence").findtext("timecode/string") == "00:00:00;00"
 
 
 def test_write_refuses_existing_without_force(tmp_path, video_df):
