@@ -1,7 +1,7 @@
 """Markers: the CSV schema in and out, and carrying reference markers to the new run.
 
 In:  ``name,t_ref[,colour][,comment]`` (seconds on the reference run).
-Out: ``name,t_ref,t_new,confidence,needs_review,comment`` (``t_new`` empty outside the overlap).
+Out: ``name,t_ref,t_new,confidence,needs_review,comment,colour`` (``t_new`` empty outside the overlap).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .fileio import write_text_atomic
 from .model import Marker, TransferredMarker
 from .warp import TimeWarp
 
-OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
+OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour")
 
 
 def _read_text(path: Path) -> str:
@@ -161,6 +161,7 @@ def transferred_to_csv(markers: Sequence[TransferredMarker]) -> str:
                 f"{m.confidence:.4f}",
                 "true" if m.needs_review else "false",
                 m.comment,
+                m.colour,
             ]
         )
     return buf.getvalue()

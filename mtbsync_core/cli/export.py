@@ -16,7 +16,7 @@ _FORMAT_HELP = {
     "edl": "CMX3600 EDL of timeline markers for DaVinci Resolve",
     "fcpxml": "FCPXML 1.10 project for Final Cut Pro (markers inside the clip)",
     "premiere": "FCP7 XML (xmeml) sequence markers for Premiere Pro",
-    "csv": "transferred-marker CSV: name,t_ref,t_new,confidence,needs_review,comment",
+    "csv": "transferred-marker CSV: name,t_ref,t_new,confidence,needs_review,comment,colour",
     "json": "mtbsync.markers JSON with frames and timecodes",
 }
 

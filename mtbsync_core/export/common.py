@@ -40,6 +40,7 @@ class ExportMarker:
     frame_idx: int  # 0-based frame of the new video
     confidence: float
     needs_review: bool
+    colour: str = ""  # the reference marker's own colour, lower case ("" when none)
 
     @property
     def status(self) -> str:
@@ -156,7 +157,14 @@ def prepare_markers(
         frame = max(0, seconds_to_frame(Fraction(t), fps))
         conf = float(m.confidence) if not math.isnan(float(m.confidence)) else 0.0
         out.append(
-            ExportMarker(safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review))
+            ExportMarker(
+                safe_text(m.name),
+                safe_text(m.comment),
+                frame,
+                conf,
+                bool(m.needs_review),
+                (m.colour or "").strip().lower(),
+            )
         )
     if skipped:
         warnings.warn(

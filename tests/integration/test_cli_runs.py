@@ -108,7 +108,10 @@ def test_sync_pairs_and_report_parse(chain):
 def test_transfer_output_columns_and_values(chain):
     d, _, _ = chain
     rows = list(csv.DictReader(io.StringIO((d / "new_markers.csv").read_text(encoding="utf-8"))))
-    assert list(rows[0]) == ["name", "t_ref", "t_new", "confidence", "needs_review", "comment"]
+    assert list(rows[0]) == ["name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour"]
+    ref_colours = {r["name"]: r["colour"] for r in csv.DictReader(io.StringIO(
+        (SAMPLE_DATA / "ref_markers.csv").read_text(encoding="utf-8")))}
+    assert {r["name"]: r["colour"] for r in rows} == ref_colours  # transfer keeps the colours
     truth = json.loads((SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))["markers_t_new_s"]
     by_name = {r["name"]: r for r in rows}
     assert set(by_name) == set(truth)

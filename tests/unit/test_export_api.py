@@ -154,9 +154,11 @@ def test_nan_markers_warn_with_count():
 def test_csv_keeps_every_marker_and_reads_back(tmp_path):
     out = _write("csv", tmp_path / "m.csv")
     lines = out.read_text().splitlines()
-    assert lines[0] == "name,t_ref,t_new,confidence,needs_review,comment"
-    assert lines[1].startswith("a,0.0") and ",0.2" in lines[1] and lines[1].endswith(",false,first")
-    assert lines[2].endswith(',true,"second, with comma"')
+    assert lines[0] == "name,t_ref,t_new,confidence,needs_review,comment,colour"
+    assert (
+        lines[1].startswith("a,0.0") and ",0.2" in lines[1] and lines[1].endswith(",false,first,")
+    )
+    assert lines[2].endswith(',true,"second, with comma",')
     assert lines[3].startswith("gone,3.0") and ",," in lines[3]
     back = read_transferred_csv(out)
     assert [(m.name, m.t_new_s, m.needs_review, m.comment) for m in back[:2]] == [
@@ -222,3 +224,23 @@ def test_gopro_file_timecode_reaches_the_exports(tmp_path):
             tmp_path / "k.xml",
             video_path=str(gopro),
         )
+
+
+def test_reference_colours_survive_edl_premiere_and_csv(tmp_path):
+    """Defect 9: the EDL coloured every marker by confidence and the transfer CSV dropped colour."""
+    fps = Fraction(25)
+    markers = [
+        TransferredMarker("drop", 1.0, 1.0, 0.95, False, "", "Blue"),
+        TransferredMarker("root", 2.0, 2.0, 0.3, True, "", ""),  # no colour: by confidence
+        TransferredMarker("odd", 3.0, 3.0, 0.95, False, "", "teal"),  # not Resolve's: by confidence
+    ]
+    p = tmp_path / "m.edl"
+    p.write_text(export_to_string("edl", markers, fps=fps), encoding="utf-8")
+    got = {m.name: m.colour for m in read_markers_file(p, fps=fps, start_tc="00:00:00:00")}
+    assert got == {"drop": "blue", "root": "red", "odd": "green"}
+    x = tmp_path / "m.xml"
+    x.write_text(export_to_string("premiere", markers, fps=fps), encoding="utf-8")
+    assert {m.name: m.colour for m in read_markers_file(x)}["drop"] == "blue"
+    c = tmp_path / "m.csv"
+    c.write_text(export_to_string("csv", markers, fps=fps), encoding="utf-8")
+    assert [m.colour for m in read_transferred_csv(c)] == ["Blue", "", "teal"]
