@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pandas as pd
@@ -17,13 +18,38 @@ st.title("Multi-camera")
 st.caption("master time = offset_s + (1 + drift_ppm·1e-6) × camera time (each camera's own PTS).")
 
 
+_PAGE_WORDS = (  # the engine names the CLI's flags; this page has controls instead
+    (re.compile(r"a box \(--roi X,Y,W,H\) around the light"), "a light's box around the light"),
+    (re.compile(r"draw an ROI around the light"), "draw a light's box around the light"),
+    (re.compile(r"--roi( X,Y,W,H)?"), "a light's box"),
+    (re.compile(r"--method (\w+)"), r"the \1 method"),
+    (re.compile(r"(give )?--offset( \S+=SECONDS)?", re.I), "a manual nudge"),
+)
+
+
+def page_words(message: str) -> str:
+    """An engine message in this page's words: its controls, not command-line flags."""
+    for pattern, words in _PAGE_WORDS:
+        message = pattern.sub(words, message)
+    return message[:1].upper() + message[1:]
+
+
+def roi_value() -> tuple[int, int, int, int] | None:
+    """The light's box from the four inputs, or None for the whole frame."""
+    vals = [st.session_state.get(f"mc_roi_{c}") for c in "xywh"]
+    if any(v is None for v in vals) or vals[2] <= 0 or vals[3] <= 0:
+        return None
+    return tuple(int(v) for v in vals)  # type: ignore[return-value]
+
+
 def run_sync(paths: list[str], method: str) -> None:
+    roi = roi_value()
     try:
         with st.spinner(f"Syncing {len(paths)} cameras ({method}) ..."):
-            st.session_state[K_RESULT] = sync_cameras(paths, method=method)
+            st.session_state[K_RESULT] = sync_cameras(paths, method=method, roi=roi)
     except MtbSyncError as err:
         st.session_state.pop(K_RESULT, None)
-        st.error(str(err))
+        st.error(page_words(str(err)))
         return
     for key in [k for k in st.session_state if str(k).startswith("mc_nudge_")]:
         st.session_state[key] = 0.0
@@ -32,6 +58,13 @@ def run_sync(paths: list[str], method: str) -> None:
 with st.form("mc_inputs"):
     paths_text = st.text_area("Camera files, one path per line", key="mc_paths", height=110)
     method = st.selectbox("Method", METHODS, key="mc_method")
+    st.markdown(
+        "**Light's box** (flash / LED cue, in pixels of the frames; leave empty for the whole "
+        "frame)"
+    )
+    r1, r2, r3, r4 = st.columns(4)
+    for col, c, label in zip((r1, r2, r3, r4), "xywh", ("x", "y", "width", "height"), strict=True):
+        col.number_input(label, min_value=0, step=1, value=None, key=f"mc_roi_{c}")
     json_path = st.text_input("… or open a multicam.json (or its folder)", key="mc_json")
     c1, c2 = st.columns(2)
     do_sync = c1.form_submit_button("Sync cameras", type="primary")
@@ -44,7 +77,7 @@ if do_open and json_path:
     try:
         st.session_state[K_RESULT] = read_multicam(json_path)
     except MtbSyncError as err:
-        st.error(str(err))
+        st.error(page_words(str(err)))
 
 result: MulticamResult | None = st.session_state.get(K_RESULT)
 if result is None:
@@ -93,7 +126,8 @@ st.dataframe(table, hide_index=True, key="mc_table")
 for cam in shown.cameras:
     if cam.status != "ok":
         st.warning(
-            f"{cam.camera_id}: {cam.status}: {cam.message} Nudge it by hand or re-run with another method."
+            f"{cam.camera_id}: {cam.status}: {page_words(cam.message)} Then press **Re-run sync**, "
+            "or nudge it by hand above."
         )
 st.download_button(
     "Download multicam.json",

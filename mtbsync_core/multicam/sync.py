@@ -344,10 +344,19 @@ def _camera(
         confidence=0.0,
         method="none",
         status="failed",
-        message=f"could not place this camera: {why}. Try --method flash, or "
-        f"--offset {ids[k]}=SECONDS.{notes}",
+        message=f"could not place this camera: {why}. {_next_step(mine, ids[k])}{notes}",
         **base,
     )
+
+
+def _next_step(mine: list[PairEstimate], camera_id: str) -> str:
+    """What to try next, never a method that just failed."""
+    tried = {p.method for p in mine}
+    untried = [m for m in ("audio", "flash", "timecode") if m not in tried]
+    box = "a box (--roi X,Y,W,H) around the light" if "flash" in tried else ""
+    options = [f"--method {m}" for m in untried] + ([box] if box else [])
+    first = f"Try {' or '.join(options)}, or " if options else "Give "
+    return f"{first}--offset {camera_id}=SECONDS."
 
 
 def _ambiguous(

@@ -39,6 +39,7 @@ def test_timecode_without_timecode_fails_cleanly(cams):
     res = sync_cameras([t.path for t in cams], method="timecode")
     assert [c.status for c in res.cameras][1:] == ["failed", "failed"]
     assert "--offset" in res.cameras[1].message
+    assert "--method timecode" not in res.cameras[1].message  # never the method that just failed
 
 
 def test_manual_offsets(cams):
