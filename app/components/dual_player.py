@@ -27,12 +27,21 @@ def dual_player(
     ref_url: str,
     warp: Any,
     duration_new_s: float,
+    duration_ref_s: float,
     fps: float,
+    fps_ref: float,
     markers: list[dict[str, Any]],
+    low_bands: list[tuple[float, float]],
+    anchor_rev: str,
     seek: dict[str, float] | None,
     key: str,
-) -> float | None:
-    """Mount the player; returns the last playhead the browser reported (seconds) or None."""
+) -> tuple[float | None, dict | None]:
+    """Mount the player; returns (last playhead the browser reported, a pin request or None).
+
+    A pin request is ``{"t_new": s, "t_ref": s, "seq": n}``: the editor unlinked the reference,
+    scrubbed it to the frame that matches the new run's and pressed "Pin as anchor".
+    ``anchor_rev`` changes with every anchor set, so the player knows the warp was refitted.
+    """
     t_new = np.asarray(warp.t_new_s, float)
     t_ref = np.asarray(warp.t_ref_s, float)
     keep = np.isfinite(t_ref)
@@ -41,11 +50,42 @@ def dual_player(
         "new_url": new_url,
         "ref_url": ref_url,
         "duration_new": float(duration_new_s),
+        "duration_ref": float(duration_ref_s),
         "fps": float(fps),
+        "fps_ref": float(fps_ref),
         "warp_new": np.round(t_new[keep][::step], 4).tolist(),
         "warp_ref": np.round(t_ref[keep][::step], 4).tolist(),
         "markers": markers,
+        "low_bands": [[round(a, 3), round(b, 3)] for a, b in low_bands],
+        "anchor_rev": anchor_rev,
         "seek": seek,
     }
-    result = _component(key=key, data=data, default={"t": None}, on_t_change=lambda: None)
-    return getattr(result, "t", None)
+    result = _component(
+        key=key,
+        data=data,
+        default={"t": None},
+        on_t_change=lambda: None,
+        on_pin_change=lambda: None,
+    )
+    return getattr(result, "t", None), getattr(result, "pin", None)
+
+
+def low_confidence_bands(
+    warp: Any, threshold: float, min_s: float = 0.1
+) -> list[tuple[float, float]]:
+    """Stretches of new-run time where the warp's confidence is below ``threshold``."""
+    t = np.asarray(warp.t_new_s, float)
+    low = np.asarray(warp.confidence, float) < threshold
+    out: list[tuple[float, float]] = []
+    k = 0
+    while k < len(t):
+        if not low[k]:
+            k += 1
+            continue
+        j = k
+        while j + 1 < len(t) and low[j + 1]:
+            j += 1
+        if t[j] - t[k] >= min_s or j > k:
+            out.append((float(t[k]), float(t[j])))
+        k = j + 1
+    return out
