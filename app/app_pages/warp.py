@@ -9,6 +9,7 @@ import streamlit as st
 
 from app import ui
 from app.components.warp_editor import warp_editor
+from app.plots import delta_figure
 from mtbsync_core import MtbSyncError
 
 st.title("Warp")
@@ -59,6 +60,19 @@ edit = warp_editor(
 if edit:
     apply_edit(edit)
     st.rerun()
+
+st.subheader("Time gained and lost")
+st.caption(
+    "The new run's time minus the reference's along the trail, from the first marker: rising, "
+    "the new run is slower there; falling, faster."
+)
+st.plotly_chart(
+    delta_figure(
+        warp,
+        [{"name": m["name"], "t_new_s": m["t_new"], "t_ref_s": m["t_ref"]} for m in marks],
+    ),
+    key="delta_curve",
+)
 
 c1, c2, c3, c4 = st.columns(4)
 conf = np.asarray(warp.confidence, float)
