@@ -6,13 +6,17 @@ import json
 import re
 from dataclasses import replace
 
+import av
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.canvas_boxes import box_from_canvas
 from mtbsync_core import MtbSyncError, MulticamResult, Timeline, read_multicam, sync_cameras
 from mtbsync_core.multicam import METHODS, result_to_dict
 
-K_RESULT, K_TIMELINE = "mc_result", "mc_timeline"
+K_RESULT, K_TIMELINE, K_BOXES = "mc_result", "mc_timeline", "mc_boxes"
+CANVAS_W = 320
 
 st.title("Multi-camera")
 st.caption("master time = offset_s + (1 + drift_ppm·1e-6) × camera time (each camera's own PTS).")
@@ -34,12 +38,67 @@ def page_words(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def roi_value() -> tuple[int, int, int, int] | None:
-    """The light's box from the four inputs, or None for the whole frame."""
+def roi_value() -> tuple[int, int, int, int] | dict[str, tuple[int, int, int, int]] | None:
+    """The light's boxes drawn on the cameras' frames (camera id -> box), else the box typed
+    in the four inputs (for every camera), else None (the whole frame)."""
+    drawn = {k: v for k, v in st.session_state.get(K_BOXES, {}).items() if v is not None}
+    if drawn:
+        return drawn
     vals = [st.session_state.get(f"mc_roi_{c}") for c in "xywh"]
     if any(v is None for v in vals) or vals[2] <= 0 or vals[3] <= 0:
         return None
     return tuple(int(v) for v in vals)  # type: ignore[return-value]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def still_frame(path: str, at_s: float = 0.5) -> np.ndarray | None:
+    """One RGB frame of a camera (the first at or after ``at_s``), or None if it has no video."""
+    try:
+        with av.open(path) as c:
+            if not c.streams.video:
+                return None
+            for fr in c.decode(video=0):
+                if fr.time is None or fr.time >= at_s:
+                    return fr.to_ndarray(format="rgb24")
+    except (av.FFmpegError, OSError):
+        return None
+    return None
+
+
+def draw_boxes(paths: list[str]) -> None:
+    """A frame of each camera to draw the light's box on (streamlit-drawable-canvas)."""
+    from PIL import Image
+    from streamlit_drawable_canvas import st_canvas
+
+    from mtbsync_core.multicam.sync import default_camera_ids
+
+    boxes = st.session_state.setdefault(K_BOXES, {})
+    ids = default_camera_ids(paths)
+    cols = st.columns(min(3, len(paths)))
+    for n, (cid, path) in enumerate(zip(ids, paths, strict=True)):
+        img = still_frame(path)
+        box = cols[n % len(cols)]
+        if img is None:
+            box.caption(f"{cid}: no picture to draw on (a sound-only file)")
+            continue
+        scale = CANVAS_W / img.shape[1]
+        height = max(1, round(img.shape[0] * scale))
+        with box:
+            res = st_canvas(
+                fill_color="rgba(242, 140, 40, 0.25)",
+                stroke_width=2,
+                stroke_color="#f28c28",
+                background_image=Image.fromarray(img).resize((CANVAS_W, height)),
+                height=height,
+                width=CANVAS_W,
+                drawing_mode="rect",
+                key=f"mc_canvas_{cid}",
+            )
+        boxes[cid] = box_from_canvas(res.json_data, scale)
+        b = boxes[cid]
+        box.caption(
+            f"{cid}: box x {b[0]}, y {b[1]}, {b[2]}x{b[3]} px" if b else f"{cid}: whole frame"
+        )
 
 
 def run_sync(paths: list[str], method: str) -> None:
@@ -71,6 +130,14 @@ with st.form("mc_inputs"):
     do_open = c2.form_submit_button("Open multicam.json")
 
 paths = [p.strip() for p in (paths_text or "").splitlines() if p.strip()]
+if len(paths) >= 2:
+    with st.expander("Draw the light's box on each camera (flash / LED cue)", expanded=False):
+        st.caption(
+            "Drag a rectangle around the flash or LED on each camera's frame; the last one drawn "
+            "counts. A camera without a box is searched whole; boxes drawn here win over the "
+            "numbers typed above."
+        )
+        draw_boxes(paths)
 if do_sync:
     run_sync(paths, method)
 if do_open and json_path:

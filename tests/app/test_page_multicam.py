@@ -139,3 +139,13 @@ def test_page_is_reachable_from_the_app(app_test, project_dir):
     at = app_test("multicam")
     assert not at.exception
     assert at.text_area(key="mc_paths") is not None and at.info
+
+
+def test_each_camera_offers_a_frame_to_draw_the_lights_box_on(cams):
+    at = _sync(cams)
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    for tr in cams:
+        assert f"{tr.spec.camera_id}: whole frame" in captions  # nothing drawn yet
+    # the dual-purpose bidi components: one canvas per camera
+    assert len(at.get("bidi_component")) == len(cams)
