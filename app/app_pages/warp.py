@@ -7,7 +7,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from app import ui
+from app import jobs, ui
 from app.components.warp_editor import warp_editor
 from app.plots import delta_figure
 from mtbsync_core import MtbSyncError
@@ -56,6 +56,8 @@ edit = warp_editor(
     key="warp_editor",
     rev=f"{len(anchors)}:{hash(tuple(anchors))}",
     markers=marks,
+    new_url=jobs.proxy_url(store.video("new").proxy_path),
+    ref_url=jobs.proxy_url(store.video("ref").proxy_path),
 )
 if edit:
     apply_edit(edit)

@@ -205,3 +205,29 @@ def test_every_page_shows_its_main_elements_without_errors(sample_server, chromi
     link = page.locator('[data-testid="stSidebarNav"] a', has_text="Project").first
     assert link.get_attribute("href").rstrip("/").endswith("/project")
     page.close()
+
+
+def test_hovering_the_warp_shows_the_two_frames_it_pairs(sample_server, chromium):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(sample_server.base + "/warp")
+    plot = page.locator("[data-testid=warp-plot] .nsewdrag")
+    plot.wait_for()
+    plot.scroll_into_view_if_needed()
+    tgt = page.evaluate(
+        """() => { const gd = document.querySelector('[data-testid=warp-plot]');
+        const fl = gd._fullLayout, w = gd.data[1], i = Math.floor(w.x.length * 0.4);
+        return {px: fl.xaxis.d2p(w.x[i]), py: fl.yaxis.d2p(w.y[i]), x: w.x[i], y: w.y[i]}; }"""
+    )
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + tgt["px"] - 3, box["y"] + tgt["py"])
+    page.mouse.move(box["x"] + tgt["px"], box["y"] + tgt["py"])
+    page.wait_for_function(
+        "() => document.querySelector('.mtb-warp .pn').textContent.startsWith('new run ')"
+    )
+    shown = page.evaluate(
+        "() => [document.querySelector('.pair-new').currentTime,"
+        " document.querySelector('.pair-ref').currentTime]"
+    )
+    assert abs(shown[0] - tgt["x"]) < 0.5 and abs(shown[1] - tgt["y"]) < 0.5, (shown, tgt)
+    page.close()
