@@ -59,9 +59,16 @@ def go_to(row: dict) -> None:
         seek(row["t_new_s"])
 
 
-def pin_anchor(t_new: float, t_ref: float) -> None:
-    """Add (or replace, at the same new time) an anchor; refused anchors leave the project as it was."""
-    kept = [a for a in anchors if abs(a[0] - t_new) > 0.5 * frame_s]
+def pin_anchor(pin: dict) -> None:
+    """Add (or replace, at the same new time) an anchor; refused anchors leave the project as it was.
+
+    Runs as the player's callback, before the script: the run that follows draws the refit.
+    """
+    if st.session_state.get("_review_pin_seq") == pin.get("seq"):
+        return
+    st.session_state["_review_pin_seq"] = pin.get("seq")
+    t_new, t_ref = float(pin["t_new"]), float(pin["t_ref"])
+    kept = [a for a in store.anchors(key) if abs(a[0] - t_new) > 0.5 * frame_s]
     store.set_anchors(key, [*kept, (t_new, t_ref)])
     try:
         ui.current_warp(store, key, res)
@@ -109,7 +116,7 @@ else:
         for r in rows
         if r["status"] != "reject"
     ]
-    t_browser, pin = dual_player(
+    t_browser, _ = dual_player(
         new_url=new_url,
         ref_url=ref_url,
         warp=warp,
@@ -122,11 +129,8 @@ else:
         anchor_rev=f"{len(anchors)}:{hash(tuple(anchors))}",
         seek={"t": pos["t"], "seq": pos.get("seek_seq", 0)},
         key="dual_player",
+        on_pin=pin_anchor,
     )
-    if pin and st.session_state.get("_review_pin_seq") != pin.get("seq"):
-        st.session_state["_review_pin_seq"] = pin.get("seq")
-        pin_anchor(float(pin["t_new"]), float(pin["t_ref"]))
-        st.rerun()
     if (
         t_browser is not None
         and abs(float(t_browser) - pos["t"]) > 1e-3
