@@ -150,7 +150,8 @@ st.caption(
 # --- the current marker and the keys ------------------------------------------------------------
 by_time = sorted(rows, key=lambda r: (not math.isfinite(r["t_new_s"]), r["t_new_s"], r["t_ref_s"]))
 sel = next((r for r in rows if r["key"] == pos.get("selected")), None)
-nav = st.columns([1.3, 1.1, 0.9, 0.9, 0.9, 0.9, 1.1, 0.9])
+bar = st.container(horizontal=True, gap="small")  # buttons at their own width, wrapping
+nav = [bar] * 8
 if nav[0].button(
     "Next needs-review",
     key="next_review",

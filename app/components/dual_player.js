@@ -53,10 +53,10 @@ function build(parentElement) {
       <span class="lbl">Reference, unlinked</span>
       <input class="scrub-ref" data-testid="scrub-ref" type="range" min="0" step="0.001" value="0">
       <button class="ref-back">−1 frame</button><button class="ref-fwd">+1 frame</button>
-      <button class="pin" data-testid="pin">📌 Pin as anchor</button></div>
+      <button class="pin" data-testid="pin">Pin as anchor</button></div>
     <div class="mtb-controls"><button class="back">−1 frame</button>
       <button class="play" data-testid="play">▶ play</button><button class="fwd">+1 frame</button>
-      <button class="unlink" data-testid="unlink">⛓ Unlink reference</button>
+      <button class="unlink" data-testid="unlink">Unlink reference</button>
       <span class="status">player keys (click the player first): space play/pause · ←/→ one frame · shift ←/→ one second</span></div>`;
   parentElement.appendChild(root);
   return root;
@@ -100,7 +100,7 @@ export default function (component) {
 function setLinked(st, linked) {
   st.linked = linked;
   st.root.classList.toggle("unlinked", !linked);
-  st.root.querySelector(".unlink").textContent = linked ? "⛓ Unlink reference" : "⛓ Relink";
+  st.root.querySelector(".unlink").textContent = linked ? "Unlink reference" : "Relink";
   if (!linked) st.scrubRef.value = String(st.vRef.currentTime);
 }
 
