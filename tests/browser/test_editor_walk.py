@@ -30,6 +30,15 @@ MAIN_ELEMENT = {  # what each page must show, by test id or text
     "multicam": "Camera files, one path per line",
 }
 
+MAIN_SELECTORS = {  # the page's working parts, each visible when its screenshot is taken
+    "project": ['[data-testid="stDataFrame"]', '[data-testid="stTabs"]'],
+    "sync": ['[data-testid="stMetric"]', '[data-testid="stDataFrame"]'],
+    "warp": ["[data-testid=warp-plot] .nsewdrag", '[data-testid="stPlotlyChart"] .main-svg'],
+    "review": ["[data-testid=scrub]", ".mtb-ticks .tick", '[data-testid="stDataFrame"]'],
+    "export": ['[data-testid="stDownloadButton"]'],
+    "multicam": ["textarea"],
+}
+
 SELECTED_JS = """() => { const el = [...document.querySelectorAll('[data-testid=stMarkdownContainer]')]
   .find(e => e.innerText.startsWith('Selected:')); return el ? el.innerText : null; }"""
 
@@ -187,6 +196,9 @@ def test_every_page_shows_its_main_elements_without_errors(sample_server, chromi
     for name in PAGES:
         page.goto(f"{sample_server.base}/{name}")  # defect 5: /project is a real address
         page.get_by_text(MAIN_ELEMENT[name]).first.wait_for()
+        for sel in MAIN_SELECTORS[name]:
+            page.locator(sel).first.wait_for()
+        page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
         page.wait_for_timeout(500)
         assert page.locator("text=Page not found").count() == 0, name
         errors = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
@@ -199,9 +211,15 @@ def test_every_page_shows_its_main_elements_without_errors(sample_server, chromi
         main.scroll_into_view_if_needed()
         mb = main.bounding_box()
         assert mb and mb["x"] + min(mb["width"], 50) <= w, (name, mb)
-        shot = shots / f"{name}_{w}x{h}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000, f"{name}: the screenshot is nearly empty"
+        for sel in MAIN_SELECTORS[name]:
+            el = page.locator(sel).first
+            el.scroll_into_view_if_needed()
+            eb = el.bounding_box()
+            assert eb and eb["width"] > 0 and eb["height"] > 0, (name, sel)
+            assert eb["x"] >= 0 and eb["x"] + eb["width"] <= w + 1, (name, sel, eb)  # not cut off
+            shot = shots / f"{name}_{w}x{h}_{MAIN_SELECTORS[name].index(sel)}.png"
+            page.screenshot(path=str(shot))
+            assert shot.stat().st_size > 10_000, f"{name}: the screenshot is nearly empty"
     link = page.locator('[data-testid="stSidebarNav"] a', has_text="Project").first
     assert link.get_attribute("href").rstrip("/").endswith("/project")
     page.close()
