@@ -68,9 +68,9 @@ export default function (component) {
       '<div class="mtb-warp-help">Click the plot to add an anchor · drag an anchor to move it · ' +
       'right-click or shift-click an anchor to delete it · hover a point to see the two frames it pairs</div>' +
       '<div class="mtb-warp-frames" data-testid="pair-frames" style="display:flex;gap:8px;margin-top:6px">' +
-      '<figure style="flex:1;margin:0"><figcaption class="pn" style="font-size:0.8rem;opacity:0.8">new run</figcaption>' +
+      '<figure style="flex:0 1 360px;margin:0"><figcaption class="pn" style="font-size:0.8rem;opacity:0.8">new run</figcaption>' +
       '<video class="pair-new" data-testid="pair-new" muted playsinline preload="auto" style="width:100%;background:#000;aspect-ratio:16/9"></video></figure>' +
-      '<figure style="flex:1;margin:0"><figcaption class="pr" style="font-size:0.8rem;opacity:0.8">reference</figcaption>' +
+      '<figure style="flex:0 1 360px;margin:0"><figcaption class="pr" style="font-size:0.8rem;opacity:0.8">reference</figcaption>' +
       '<video class="pair-ref" data-testid="pair-ref" muted playsinline preload="auto" style="width:100%;background:#000;aspect-ratio:16/9"></video></figure></div>';
     parentElement.appendChild(root);
     st.gd = root.querySelector(".mtb-warp-plot");
