@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app import jobs, ui
-from app.components.dual_player import dual_player, low_confidence_bands
+from app.components.dual_player import dual_player
+from app.components.warp_editor import low_confidence_spans
 from mtbsync_core import MtbSyncError
 
 KEYS_HELP = (
@@ -125,7 +126,9 @@ else:
         fps=float(fps),
         fps_ref=float(ui.fps_of(ref.info)),
         markers=ticks,
-        low_bands=low_confidence_bands(warp, ui.REVIEW_THRESHOLD),
+        low_bands=low_confidence_spans(
+            np.asarray(warp.t_new_s), np.asarray(warp.confidence), ui.REVIEW_THRESHOLD, 0.1
+        ),
         anchor_rev=f"{len(anchors)}:{hash(tuple(anchors))}",
         seek={"t": pos["t"], "seq": pos.get("seek_seq", 0)},
         key="dual_player",

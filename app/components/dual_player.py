@@ -81,24 +81,3 @@ def _call_with_pin(key: str, on_pin: Callable[[dict], None]) -> None:
         pin = state.get("pin")
     if isinstance(pin, dict):
         on_pin(pin)
-
-
-def low_confidence_bands(
-    warp: Any, threshold: float, min_s: float = 0.1
-) -> list[tuple[float, float]]:
-    """Stretches of new-run time where the warp's confidence is below ``threshold``."""
-    t = np.asarray(warp.t_new_s, float)
-    low = np.asarray(warp.confidence, float) < threshold
-    out: list[tuple[float, float]] = []
-    k = 0
-    while k < len(t):
-        if not low[k]:
-            k += 1
-            continue
-        j = k
-        while j + 1 < len(t) and low[j + 1]:
-            j += 1
-        if t[j] - t[k] >= min_s or j > k:
-            out.append((float(t[k]), float(t[j])))
-        k = j + 1
-    return out
