@@ -5,7 +5,9 @@ from __future__ import annotations
 
 def box_from_canvas(json_data: dict | None, scale: float) -> tuple[int, int, int, int] | None:
     """The last rectangle drawn on a canvas, in the frame's own pixels."""
-    rects = [o for o in (json_data or {}).get("objects", []) if o.get("type") == "rect"]
+    rects = [
+        o for o in (json_data or {}).get("objects", []) if str(o.get("type", "")).lower() == "rect"
+    ]
     if not rects:
         return None
     r = rects[-1]

@@ -10,7 +10,7 @@ def test_the_last_rectangle_counts_scaled_back_to_frame_pixels():
         "objects": [
             {"type": "rect", "left": 10, "top": 10, "width": 5, "height": 5},
             {"type": "path", "left": 0, "top": 0},
-            {"type": "rect", "left": 40, "top": 20, "width": 30, "height": 10, "scaleX": 2},
+            {"type": "Rect", "left": 40, "top": 20, "width": 30, "height": 10, "scaleX": 2},
         ]
     }
     # the canvas shows the frame at half size: canvas px / 0.5 = frame px

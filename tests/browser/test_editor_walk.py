@@ -249,3 +249,33 @@ def test_hovering_the_warp_shows_the_two_frames_it_pairs(sample_server, chromium
     )
     assert abs(shown[0] - tgt["x"]) < 0.5 and abs(shown[1] - tgt["y"]) < 0.5, (shown, tgt)
     page.close()
+
+
+def test_draw_the_lights_box_on_a_camera_frame(sample_server, chromium, tmp_path):
+    """Build item 5: streamlit-drawable-canvas in the real browser turns a drag into a box."""
+    from mtbsync_core.multicam.synth import make_camera_set, standard_specs
+
+    cams = make_camera_set(tmp_path / "cams", standard_specs(3.0), seed=6)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(90_000)
+    page.goto(sample_server.base + "/multicam")
+    page.get_by_label("Camera files, one path per line").fill("\n".join(str(c.path) for c in cams))
+    page.get_by_role("button", name="Sync cameras").click()
+    page.get_by_text("Draw the light's box on each camera").click()
+    first = cams[0].spec.camera_id
+    page.get_by_text(f"{first}: whole frame").wait_for()
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    x0, y0 = box["x"] + 0.25 * box["width"], box["y"] + 0.25 * box["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(1, 6):
+        page.mouse.move(x0 + 16 * k, y0 + 8 * k)
+    page.mouse.up()
+    caption = page.get_by_text(re.compile(rf"^{re.escape(first)}: box x \d+, y \d+, \d+x\d+ px"))
+    caption.wait_for()
+    x, y, bw, bh = map(int, re.findall(r"\d+", caption.inner_text().split(":", 1)[1]))
+    assert bw > 10 and bh > 5 and x > 0 and y > 0
+    page.close()
