@@ -184,6 +184,15 @@ def test_the_editors_whole_job(sample_server, chromium, tmp_path):
     back = _selected(page)
     assert "rock slab" in back and "accepted" not in back
     assert _confidence(back) == pytest.approx(_confidence(after), abs=0.01)
+
+    # the markers table: a click on a row goes there (rows by new time: berm is the fifth)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    gb = grid.bounding_box()
+    row_h = 35
+    page.mouse.click(gb["x"] + 18, gb["y"] + row_h * 5 + row_h / 2)
+    page.wait_for_function(f"() => (({SELECTED_JS})() || '').includes('berm')")
+    page.get_by_text(re.compile(r"Playhead: new 17\.[56]")).wait_for()
     page.close()
 
 
