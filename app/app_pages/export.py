@@ -106,6 +106,7 @@ for fmt, (label, suffix, mime) in FORMATS.items():
         mime=mime,
         key=f"dl_{fmt}",
         disabled=not text,
+        on_click="ignore",  # a download changes nothing: no rerun, the other buttons stay valid
     )
 with st.expander("Preview"):
     st.dataframe(
