@@ -92,7 +92,8 @@ def proxy_url(proxy_path: str | None) -> str | None:
 
 def _progress(job: Job):
     def cb(ev) -> None:
-        job.stage, job.done, job.total = ev.stage, ev.done, ev.total
+        total = max(ev.total, ev.done) if ev.total else None  # a count never passes its total
+        job.stage, job.done, job.total = ev.stage, ev.done, total
 
     return cb
 

@@ -95,6 +95,9 @@ class ProjectStore:
         with self._conn() as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
+            cols = {r[1] for r in con.execute("PRAGMA table_info(decisions)")}
+            if "undone" not in cols:  # projects made before undo covered decisions
+                con.execute("ALTER TABLE decisions ADD COLUMN undone INTEGER NOT NULL DEFAULT 0")
 
     @property
     def name(self) -> str:
@@ -288,7 +291,8 @@ class ProjectStore:
         """Latest state per marker: {"status": accept|reject|None, "t_new_s": nudged time|None}."""
         with self._conn() as con:
             rows = con.execute(
-                "SELECT marker_key, decision, t_new_s, at FROM decisions WHERE sync_key=? ORDER BY id",
+                "SELECT marker_key, decision, t_new_s, at FROM decisions"
+                " WHERE sync_key=? AND undone=0 ORDER BY id",
                 (sync_key,),
             ).fetchall()
         out: dict[str, dict[str, Any]] = {}
@@ -304,9 +308,32 @@ class ProjectStore:
         return out
 
     def decision_log(self, sync_key: str) -> list[tuple[str, str, float | None, float]]:
-        """Every decision ever made: (marker_key, decision, t_new_s, unix time)."""
+        """Every decision in force (undone ones left out): (marker_key, decision, t_new_s, time)."""
         with self._conn() as con:
             return con.execute(
-                "SELECT marker_key, decision, t_new_s, at FROM decisions WHERE sync_key=? ORDER BY id",
+                "SELECT marker_key, decision, t_new_s, at FROM decisions"
+                " WHERE sync_key=? AND undone=0 ORDER BY id",
                 (sync_key,),
             ).fetchall()
+
+    # --- one undo for decisions and anchor edits --------------------------------------------
+    def undo_last(self, sync_key: str) -> str | None:
+        """Undo the newest decision or anchor edit, whichever came last; says what, or None."""
+        with self._conn() as con:
+            d = con.execute(
+                "SELECT id, at, marker_key, decision FROM decisions"
+                " WHERE sync_key=? AND undone=0 ORDER BY id DESC LIMIT 1",
+                (sync_key,),
+            ).fetchone()
+            a = con.execute(
+                "SELECT id, at FROM anchor_history WHERE sync_key=? AND undone=0"
+                " ORDER BY id DESC LIMIT 1",
+                (sync_key,),
+            ).fetchone()
+            if d is None and a is None:
+                return None
+            if a is None or (d is not None and d[1] >= a[1]):
+                con.execute("UPDATE decisions SET undone=1 WHERE id=?", (d[0],))
+                return f"{d[3]} of {d[2].rsplit('@', 1)[0]}"
+            con.execute("UPDATE anchor_history SET undone=1 WHERE id=?", (a[0],))
+            return "anchor edit"

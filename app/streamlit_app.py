@@ -58,14 +58,19 @@ def sidebar() -> None:
 ui.require_local_bind()
 _startup(str(default_project_dir()))
 sidebar()
+project_page = st.Page(
+    PAGES / "project.py", title="Project", icon=":material/folder_open:", url_path="project"
+)
+
+
+def _home() -> None:
+    """The root URL opens the Project page, so /project is a real address (and its link)."""
+    st.switch_page(project_page)
+
+
 pages = [
-    st.Page(
-        PAGES / "project.py",
-        title="Project",
-        icon=":material/folder_open:",
-        url_path="project",
-        default=True,
-    ),
+    st.Page(_home, title="mtbsync", url_path="home", default=True, visibility="hidden"),
+    project_page,
     st.Page(PAGES / "sync.py", title="Sync", icon=":material/sync:", url_path="sync"),
     st.Page(PAGES / "warp.py", title="Warp", icon=":material/show_chart:", url_path="warp"),
     st.Page(PAGES / "review.py", title="Review", icon=":material/movie:", url_path="review"),

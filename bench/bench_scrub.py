@@ -6,6 +6,11 @@ the new frame (``requestVideoFrameCallback``), over random scrub positions. The 
 frames on the server from the 1080p originals (``open_video().frame_at`` + JPEG encode), which is
 what a server-rendered scrubber does per step, timed in the same browser as a Streamlit round trip
 (bench/scrub_server_app.py), and without transfer as decode + JPEG alone. Target: p95 <= 150 ms.
+
+Second figure: pin-to-refit-drawn on the Review page: unlink the reference, scrub it, press "Pin
+as anchor"; ms from the click until the player holds the refitted warp and relinked (recorded in
+the page, window.__mtbPin). Baseline in the same run: the Warp page's click-to-add anchor until
+the refitted warp is drawn. Target: p95 <= 500 ms.
 """
 
 from __future__ import annotations
@@ -34,6 +39,29 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TARGET_P95_MS = 150.0
+TARGET_PIN_P95_MS = 500.0
+
+PIN_JS = """async ([tNew, dRef]) => {
+  const st = document.querySelector('.mtb-dual').parentElement.__mtbDual, d = st.data;
+  const sleep = (ms) => new Promise(r => setTimeout(r, ms));
+  const toRef = (t) => { for (let i = 1; i < d.warp_new.length; i++) if (d.warp_new[i] >= t) {
+      const f = (t - d.warp_new[i-1]) / (d.warp_new[i] - d.warp_new[i-1]);
+      return d.warp_ref[i-1] + f * (d.warp_ref[i] - d.warp_ref[i-1]); } return NaN; };
+  st.scrub.value = String(tNew); st.scrub.dispatchEvent(new Event('input', {bubbles: true}));
+  await sleep(150);
+  if (st.linked) st.root.querySelector('.unlink').click();
+  const ref = st.root.querySelector('.scrub-ref');
+  ref.value = String(toRef(tNew) + dRef); ref.dispatchEvent(new Event('input', {bubbles: true}));
+  await sleep(150);
+  const before = (window.__mtbPin || []).length;
+  st.root.querySelector('.pin').click();
+  const t0 = performance.now();
+  while ((window.__mtbPin || []).length <= before) {
+    if (performance.now() - t0 > 15000) return null;
+    await sleep(2);
+  }
+  await sleep(300);
+  return window.__mtbPin[window.__mtbPin.length - 1]; }"""
 
 STEP_JS = """async (t) => {
   const el = document.querySelector('[data-testid=scrub]');
@@ -215,9 +243,10 @@ def _server_roundtrip_ms(src: Path, times: list[float]) -> list[float]:
 
 
 def _browser_latencies_ms(
-    base: str, times: list[float]
+    base: str, times: list[float], pins: int = 10
 ) -> tuple[list[float], float, list[float], list[float]]:
-    """Chromium: (scrub ms, s until the sync showed, follow errors s, anchor round trips ms)."""
+    """Chromium: (scrub ms, s until the sync showed, follow errors s, anchor round trips ms,
+    pin-to-refit-drawn ms)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -243,8 +272,14 @@ def _browser_latencies_ms(
             if ms is not None:
                 out.append(float(ms))
             page.wait_for_timeout(30)
+        pin_ms = []
+        span = max(times) - min(times)
+        for k in range(pins):  # increasing new times, each a little off the warp: monotone
+            ms = page.evaluate(PIN_JS, [round(min(times) + span * (k + 0.5) / pins, 3), 0.04])
+            if ms is not None:
+                pin_ms.append(float(ms))
         browser.close()
-    return out, ready_s, follow_err_s, anchor_ms
+    return out, ready_s, follow_err_s, anchor_ms, pin_ms
 
 
 def _pct(values: list[float]) -> tuple[float, float]:
@@ -269,7 +304,9 @@ def run(quick: bool = False) -> dict:
     shutil.rmtree(project_dir, ignore_errors=True)  # sync (and proxies, if new) measured fresh
     proc, base = _start_app(src, project_dir)
     try:
-        lat, ready_s, follow, anchor_ms = _browser_latencies_ms(base, times)
+        lat, ready_s, follow, anchor_ms, pin_ms = _browser_latencies_ms(
+            base, times, 6 if quick else 12
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -293,6 +330,14 @@ def run(quick: bool = False) -> dict:
         "playing_follow_err_p95_s": round(float(np.percentile(follow, 95)), 3) if follow else None,
         "playing_follow_err_max_s": round(max(follow), 3) if follow else None,
         "anchor_edit_roundtrip_ms": [round(v) for v in anchor_ms],
+        "pin_steps": len(pin_ms),
+        "pin_to_refit_p50_ms": round(_pct(pin_ms)[0], 1) if pin_ms else None,
+        "pin_to_refit_p95_ms": round(_pct(pin_ms)[1], 1) if pin_ms else None,
+        "pin_target_p95_ms": TARGET_PIN_P95_MS,
+        "pin_meets_target": bool(pin_ms) and _pct(pin_ms)[1] <= TARGET_PIN_P95_MS,
+        "pin_vs_warp_click_p95": (
+            round(_pct(pin_ms)[1] / _pct(anchor_ms)[1], 2) if pin_ms and anchor_ms else None
+        ),
     }
     _print(res)
     return res
@@ -314,6 +359,14 @@ def _print(res: dict) -> None:
         print(
             f"while playing, the reference followed the warp within {res['playing_follow_err_p95_s']:.3f} s "
             f"(p95; max {res['playing_follow_err_max_s']:.3f} s) by steering its playbackRate"
+        )
+    if res["pin_to_refit_p95_ms"] is not None:
+        print(
+            f"pin as anchor (Review) -> refitted warp in the player, relinked: p50 "
+            f"{res['pin_to_refit_p50_ms']:.0f} ms, p95 {res['pin_to_refit_p95_ms']:.0f} ms over "
+            f"{res['pin_steps']} pins (target p95 <= {TARGET_PIN_P95_MS:.0f} ms: "
+            f"{'met' if res['pin_meets_target'] else 'MISSED'}); "
+            f"{res['pin_vs_warp_click_p95']}x the Warp page's click-to-add at p95"
         )
     print(
         f"sync result of the pair shown after {res['first_sync_shown_s']:.1f} s; anchor click -> "

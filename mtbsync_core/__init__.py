@@ -82,6 +82,7 @@ _LAZY: dict[str, str] = {
     "read_markers_file": "export",
     "read_premiere_xml": "export",
     "write_export": "export",
+    "video_export_options": "export",
     "read_start_timecode": "video.timecode",
     "read_video_rate": "video.timecode",
     # GPS and telemetry

@@ -1,7 +1,7 @@
 """Markers: the CSV schema in and out, and carrying reference markers to the new run.
 
 In:  ``name,t_ref[,colour][,comment]`` (seconds on the reference run).
-Out: ``name,t_ref,t_new,confidence,needs_review,comment`` (``t_new`` empty outside the overlap).
+Out: ``name,t_ref,t_new,confidence,needs_review,comment,colour`` (``t_new`` empty outside the overlap).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .fileio import write_text_atomic
 from .model import Marker, TransferredMarker
 from .warp import TimeWarp
 
-OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
+OUT_COLUMNS = ("name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour")
 #: A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Longest CSV field read (a marker name or note): far beyond any real one, bounded all the same.
@@ -195,6 +195,7 @@ def transferred_to_csv(markers: Sequence[TransferredMarker]) -> str:
                 f"{m.confidence:.4f}",
                 "true" if m.needs_review else "false",
                 escape_cell(m.comment),
+                escape_cell(m.colour),
             ]
         )
     return buf.getvalue()

@@ -35,6 +35,12 @@ def report(
     unit: str = "frames",
     message: str = "",
 ) -> None:
-    """Call ``progress`` if one was given."""
+    """Call ``progress`` if one was given.
+
+    A total is often an estimate made before the work (samples from the frame rate and GOP); a
+    count never passes its total: when the estimate runs out, the total shown is the count.
+    """
     if progress is not None:
+        if total is not None and done > total:
+            total = done
         progress(ProgressEvent(stage, done, total, unit, message))

@@ -79,6 +79,8 @@ def sample_run(
             times.append(t_s)
             thumbs.append(mid_thumb(grey))
             if len(times) % 25 == 0:
+                if len(times) >= total:  # the estimate ran out: raise it, keep the bar honest
+                    total = int(len(times) * 1.25) + 1
                 report(progress, stage, len(times), total, "samples")
         info = video.info
     report(progress, stage, len(times), len(times), "samples")

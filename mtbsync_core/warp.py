@@ -25,8 +25,11 @@ from .fileio import write_text_atomic
 WARP_FORMAT = "mtbsync.warp"
 WARP_VERSION = 1
 GRID_STEP_S = 0.05  # dense samples: 20 per second of overlap
-ANCHOR_REACH_S = 5.0
-MAX_GRID = 2_000_000  # a day of footage at 20 samples per second, plus slack  # an anchor's correction fades over this many seconds
+ANCHOR_REACH_S = 5.0  # an anchor's correction fades over this many seconds
+ANCHOR_TRUST_S = 1.0  # an anchor vouches for the warp this close to itself only
+EVIDENCE_GAP_S = 0.25  # within this of a fitted pair the pair's confidence holds in full
+EVIDENCE_FADE_S = 1.0  # beyond that gap, confidence falls to 0 over this many seconds
+MAX_GRID = 2_000_000  # a day of footage at 20 samples per second, plus slack
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,10 @@ class TimeWarp:
     def with_anchors(self, anchors: tuple[tuple[float, float], ...] | list) -> TimeWarp:
         """The warp refitted with ``anchors`` ((t_new_s, t_ref_s) pairs) as hard constraints.
 
-        Refuses (:class:`WarpFitError`) a non-finite anchor or one far outside the runs.
+        The pairs keep the confidence this warp gave them. An anchor is the editor's word at
+        its own time only: between an anchor and the nearest pair, confidence falls with the
+        distance from that pair (see :func:`evidence_confidence`). Refuses
+        (:class:`WarpFitError`) a non-finite anchor or one far outside the runs.
         """
         from .warp_check import check_anchors_in_range
 
@@ -100,7 +106,7 @@ class TimeWarp:
             self.data_weight,
             anchors=anchors,
             params=self.fit,
-            data_confidence=None,
+            data_confidence=np.interp(self.data_t_new_s, self.t_new_s, self.confidence),
             overlap_new_s=self.overlap_new_s,
         )
 
@@ -376,9 +382,9 @@ def fit_warp(
         right = grid > a[-1, 0]
         fit[right] = np.maximum(fit[right], a[-1, 1])
         grid, fit = _insert_anchors(grid, fit, a)
-    c = np.interp(grid, x[keep], conf[keep]) if keep.any() else np.ones_like(grid)
+    c = evidence_confidence(grid, x[keep], conf[keep])
     for an, _ in a:
-        c = np.maximum(c, np.clip(1 - np.abs(grid - an) / 2.0, 0, 1))
+        c = np.maximum(c, np.clip(1 - np.abs(grid - an) / ANCHOR_TRUST_S, 0, 1))
     return TimeWarp(
         grid,
         fit,
@@ -390,6 +396,21 @@ def fit_warp(
         w,
         params,
     )
+
+
+def evidence_confidence(grid: np.ndarray, x: np.ndarray, conf: np.ndarray) -> np.ndarray:
+    """Confidence at ``grid`` from pairs at ``x`` with confidence ``conf`` (x sorted).
+
+    Interpolated between pairs, then scaled down with the distance to the nearest pair: in full
+    within ``EVIDENCE_GAP_S``, falling to 0 over the next ``EVIDENCE_FADE_S``. A stretch that no
+    pair covers (before the first, after the last, a long gap) is not vouched for by anything.
+    """
+    if len(x) == 0:
+        return np.zeros_like(grid)
+    c = np.interp(grid, x, conf)
+    k = np.clip(np.searchsorted(x, grid), 1, max(len(x) - 1, 1))
+    d = np.minimum(np.abs(grid - x[k - 1]), np.abs(grid - x[np.minimum(k, len(x) - 1)]))
+    return c * np.clip(1 - (d - EVIDENCE_GAP_S) / EVIDENCE_FADE_S, 0, 1)
 
 
 def _insert_anchors(

@@ -76,7 +76,10 @@ def markers_input(store: ProjectStore) -> None:
     markers = store.ref_markers()
     if markers:
         st.dataframe(
-            [{"name": m.name, "t_ref_s": m.t_ref_s, "comment": m.comment} for m in markers],
+            [
+                {"name": m.name, "t_ref_s": m.t_ref_s, "colour": m.colour, "comment": m.comment}
+                for m in markers
+            ],
             hide_index=True,
             height=min(300, 40 + 35 * len(markers)),
         )

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import streamlit as st
 
-from app import ui
+from app import jobs, ui
 from app.components.warp_editor import warp_editor
+from app.plots import delta_figure
 from mtbsync_core import MtbSyncError
 
 st.title("Warp")
@@ -55,10 +56,25 @@ edit = warp_editor(
     key="warp_editor",
     rev=f"{len(anchors)}:{hash(tuple(anchors))}",
     markers=marks,
+    new_url=jobs.proxy_url(store.video("new").proxy_path),
+    ref_url=jobs.proxy_url(store.video("ref").proxy_path),
 )
 if edit:
     apply_edit(edit)
     st.rerun()
+
+st.subheader("Time gained and lost")
+st.caption(
+    "The new run's time minus the reference's along the trail, from the first marker: rising, "
+    "the new run is slower there; falling, faster."
+)
+st.plotly_chart(
+    delta_figure(
+        warp,
+        [{"name": m["name"], "t_new_s": m["t_new"], "t_ref_s": m["t_ref"]} for m in marks],
+    ),
+    key="delta_curve",
+)
 
 c1, c2, c3, c4 = st.columns(4)
 conf = np.asarray(warp.confidence, float)
@@ -78,9 +94,13 @@ if b2.button("Clear anchors", key="clear_anchors", disabled=not anchors):
 
 with st.expander("Add an anchor by numbers"):
     a1, a2, a3 = st.columns([1, 1, 1])
-    tn = a1.number_input("t_new (s)", min_value=0.0, step=0.1, key="anchor_t_new")
-    tr = a2.number_input("t_ref (s)", min_value=0.0, step=0.1, key="anchor_t_ref")
-    if a3.button("Add anchor", key="add_anchor_numbers"):
+    st.caption(
+        "An anchor is your word for that moment only: markers between it and the nearest "
+        "verified pair stay flagged for review. Type both times; there is no default."
+    )
+    tn = a1.number_input("t_new (s)", min_value=0.0, step=0.1, value=None, key="anchor_t_new")
+    tr = a2.number_input("t_ref (s)", min_value=0.0, step=0.1, value=None, key="anchor_t_ref")
+    if a3.button("Add anchor", key="add_anchor_numbers", disabled=tn is None or tr is None):
         store.set_anchors(key, [*anchors, (tn, tr)])
         try:
             ui.current_warp(store, key, res)

@@ -66,7 +66,12 @@ export default function (component) {
     root.className = "mtb-warp";
     root.innerHTML = '<div class="mtb-warp-plot" data-testid="warp-plot"></div>' +
       '<div class="mtb-warp-help">Click the plot to add an anchor · drag an anchor to move it · ' +
-      'right-click or shift-click an anchor to delete it</div>';
+      'right-click or shift-click an anchor to delete it · hover a point to see the two frames it pairs</div>' +
+      '<div class="mtb-warp-frames" data-testid="pair-frames" style="display:flex;gap:8px;margin-top:6px">' +
+      '<figure style="flex:0 1 360px;margin:0"><figcaption class="pn" style="font-size:0.8rem;opacity:0.8">new run</figcaption>' +
+      '<video class="pair-new" data-testid="pair-new" muted playsinline preload="auto" style="width:100%;background:#000;aspect-ratio:16/9"></video></figure>' +
+      '<figure style="flex:0 1 360px;margin:0"><figcaption class="pr" style="font-size:0.8rem;opacity:0.8">reference</figcaption>' +
+      '<video class="pair-ref" data-testid="pair-ref" muted playsinline preload="auto" style="width:100%;background:#000;aspect-ratio:16/9"></video></figure></div>';
     parentElement.appendChild(root);
     st.gd = root.querySelector(".mtb-warp-plot");
     st.send = (action) => {
@@ -75,6 +80,12 @@ export default function (component) {
     };
   }
   st.anchors = (data.anchors || []).map(a => [a[0], a[1]]);
+  const frames = parentElement.querySelector(".mtb-warp-frames");
+  st.vNew = frames.querySelector(".pair-new");
+  st.vRef = frames.querySelector(".pair-ref");
+  frames.style.display = data.new_url && data.ref_url ? "flex" : "none";
+  if (data.new_url && st.vNew.dataset.src !== data.new_url) { st.vNew.src = data.new_url; st.vNew.dataset.src = data.new_url; }
+  if (data.ref_url && st.vRef.dataset.src !== data.ref_url) { st.vRef.src = data.ref_url; st.vRef.dataset.src = data.ref_url; }
   loadPlotly().then((Plotly) => {
     const {traces, layout} = figure(data, st.anchors);
     Plotly.react(st.gd, traces, layout, {displaylogo: false, responsive: true,
@@ -102,9 +113,22 @@ function nearest(st, p) {
   return best;
 }
 
+function showPair(st, x, y) {
+  if (!st.vNew.src || !Number.isFinite(x) || !Number.isFinite(y)) return;
+  st.vNew.currentTime = Math.max(0, x);
+  st.vRef.currentTime = Math.max(0, y);
+  st.vNew.parentElement.querySelector(".pn").textContent = `new run ${x.toFixed(2)} s`;
+  st.vRef.parentElement.querySelector(".pr").textContent = `reference ${y.toFixed(2)} s`;
+  st.shownPair = [x, y];
+}
+
 function wire(Plotly, st) {
   st.wired = true;
   const gd = st.gd;
+  gd.on("plotly_hover", (ev) => {
+    const pt = ev && ev.points && ev.points[0];
+    if (pt && !st.drag) showPair(st, Number(pt.x), Number(pt.y));
+  });
   gd.addEventListener("contextmenu", (ev) => {
     const p = toData(st, ev);
     const i = p.inside ? nearest(st, p) : -1;

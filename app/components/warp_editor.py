@@ -48,10 +48,13 @@ def warp_editor(
     key: str,
     rev: str = "",
     markers: list[dict[str, Any]] | None = None,
+    new_url: str | None = None,
+    ref_url: str | None = None,
 ) -> dict | None:
     """Mount the editor; returns the edit dict of this rerun or None.
 
     ``markers``: [{"name", "t_new", "t_ref", "confidence"}] drawn on the curve for orientation.
+    ``new_url`` / ``ref_url``: the browser proxies; hovering a point shows the two frames it pairs.
     """
     t_new = np.asarray(warp.t_new_s, float)
     t_ref = np.asarray(warp.t_ref_s, float)
@@ -70,6 +73,8 @@ def warp_editor(
         "low": low_confidence_spans(t_new, np.asarray(warp.confidence, float)),
         "rev": rev,
         "markers": markers or [],
+        "new_url": new_url,
+        "ref_url": ref_url,
     }
     result = _component(key=key, data=data, on_edit_change=lambda: None)
     return getattr(result, "edit", None)

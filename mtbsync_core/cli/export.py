@@ -18,7 +18,7 @@ _FORMAT_HELP = {
     "edl": "CMX3600 EDL of timeline markers for DaVinci Resolve",
     "fcpxml": "FCPXML 1.10 project for Final Cut Pro (markers inside the clip)",
     "premiere": "FCP7 XML (xmeml) sequence markers for Premiere Pro",
-    "csv": "transferred-marker CSV: name,t_ref,t_new,confidence,needs_review,comment",
+    "csv": "transferred-marker CSV: name,t_ref,t_new,confidence,needs_review,comment,colour",
     "json": "mtbsync.markers JSON with frames and timecodes",
 }
 
@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output file")
     p.add_argument(
         "--start-tc",
-        help="record start timecode HH:MM:SS:FF (EDL default "
-        "01:00:00:00; FCPXML/Premiere default: the video's own timecode)",
+        help="record start timecode HH:MM:SS:FF for every format (default: the camera's own "
+        "start timecode from --video, else 00:00:00:00)",
     )
     p.add_argument(
         "--fps",

@@ -127,8 +127,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print(f"mtbsync: warning: {c.camera_id}: {c.status}: {c.message}", file=sys.stderr)
     if bad:
         print(
-            f"mtbsync: error: {len(bad)} camera(s) not reliably placed; see {out}. Try --method flash "
-            "or --offset CAM=SECONDS.",
+            f"mtbsync: error: {len(bad)} camera(s) not reliably placed; see {out} and the "
+            "warnings above for what to try next.",
             file=sys.stderr,
         )
         return 4

@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out",
         required=True,
-        help="new markers CSV: name,t_ref,t_new,confidence,needs_review,comment",
+        help="new markers CSV: name,t_ref,t_new,confidence,needs_review,comment,colour",
     )
     p.add_argument(
         "--review-threshold",

@@ -16,13 +16,15 @@ from ..model import Marker, TransferredMarker
 from ..timebase import parse_fps
 from .common import check_time
 from .csv_json import csv_to_string, json_to_string
-from .edl import DEFAULT_START_TC, edl_to_string, read_edl
+from .edl import edl_to_string, read_edl
 from .fcpxml import fcpxml_to_string, read_fcpxml
 from .premiere import premiere_xml_to_string, read_premiere_xml
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("edl", "fcpxml", "premiere", "csv", "json")
+#: The record start when neither the caller nor the video gives one (every format alike).
+NO_TIMECODE_START_TC = "00:00:00:00"
 SUFFIXES = {"edl": ".edl", "fcpxml": ".fcpxml", "premiere": ".xml", "csv": ".csv", "json": ".json"}
 
 
@@ -44,8 +46,8 @@ def export_to_string(
 ) -> str:
     """The text of ``markers`` in ``fmt`` (one of :data:`FORMATS`) at ``fps``.
 
-    ``start_tc`` is the record start: EDL defaults to ``01:00:00:00`` (Resolve's timeline
-    start), FCPXML and Premiere to ``00:00:00:00`` (pass the video's own timecode).
+    ``start_tc`` is the record start, the same rule for every format: pass the video's own
+    start timecode (:func:`video_export_options` reads it); without one, ``00:00:00:00``.
     ``drop_frame`` overrides the rate's timecode mode, for a 29.97 camera that writes non-drop
     timecode (every format follows it, the EDL included).
     """
@@ -53,14 +55,14 @@ def export_to_string(
         return edl_to_string(
             markers,
             fps=fps,
-            start_tc=start_tc or DEFAULT_START_TC,
+            start_tc=start_tc or NO_TIMECODE_START_TC,
             title=title,
             duration_s=duration_s,
             drop_frame=drop_frame,
         )
     xml_args = {
         "fps": fps,
-        "start_tc": start_tc,
+        "start_tc": start_tc or NO_TIMECODE_START_TC,
         "video_name": video_name,
         "duration_s": duration_s,
         "title": title,
@@ -85,12 +87,39 @@ def export_to_string(
         return json_to_string(
             markers,
             fps=fps,
-            start_tc=start_tc,
+            start_tc=start_tc or NO_TIMECODE_START_TC,
             video_name=video_name,
             title=title,
             drop_frame=drop_frame,
         )
     raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+def video_export_options(video_path: str | os.PathLike[str]) -> dict:
+    """What an export takes from the new run's video: rate, duration, probed size, name, start.
+
+    ``start_tc`` is the camera's own start timecode when the file has one (shown in its own
+    mode: a GoPro writes non-drop at 29.97), else ``00:00:00:00``; ``start_tc_source`` says
+    which (``"camera"`` or ``"default"``). Pass the rest to :func:`export_to_string`.
+    """
+    from ..video.timecode import read_video_timing  # PyAV only when a video is read
+
+    timing = read_video_timing(video_path)
+    opts: dict = {
+        "fps": timing.fps,
+        "duration_s": timing.duration_s,
+        "video_name": Path(video_path).name,
+        "video_path": str(video_path),
+        "width": timing.width,
+        "height": timing.height,
+        "audio_channels": timing.audio_channels,
+        "audio_rate_hz": timing.audio_rate_hz,
+        "start_tc": timing.start_tc or NO_TIMECODE_START_TC,
+        "start_tc_source": "camera" if timing.start_tc else "default",
+    }
+    if timing.start_tc:
+        opts["drop_frame"] = any(sep in timing.start_tc for sep in ";,.")
+    return opts
 
 
 def write_export(
@@ -106,11 +135,10 @@ def write_export(
     """Write ``markers`` as ``fmt`` to ``path`` atomically; refuse an existing file unless ``force``.
 
     With ``video_path`` the frame rate, duration, size and start timecode come from the video
-    (``fps`` must then be None); markers beyond its end raise :class:`ExportError`. Without a
-    video, ``fps`` is required (except for csv).
+    (``fps`` must then be None; see :func:`video_export_options`); markers beyond its end raise
+    :class:`ExportError`. Without a video, ``fps`` is required (except for csv). ``start_tc``
+    overrides the record start for every format.
     """
-    from ..video.timecode import read_video_timing  # PyAV only when a video is read
-
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
     check_writable(path, force)
@@ -118,28 +146,14 @@ def write_export(
     if video_path is not None:
         if fps is not None:
             raise ValueError("Pass either video_path or fps, not both: the video's rate is used.")
-        timing = read_video_timing(video_path)
-        fps = timing.fps
-        opts = {
-            "duration_s": timing.duration_s,
-            "video_name": Path(video_path).name,
-            "video_path": str(video_path),
-            "width": timing.width,
-            "height": timing.height,
-            "audio_channels": timing.audio_channels,
-            "audio_rate_hz": timing.audio_rate_hz,
-        }
-        if timing.start_tc:  # the camera's timecode mode (GoPro: non-drop at 29.97)
-            opts["drop_frame"] = any(sep in timing.start_tc for sep in ";,.")
-        if start_tc is None and timing.start_tc and fmt != "edl":
-            start_tc = timing.start_tc  # shown from the camera's own timecode
-        log.info(
-            "%s: %s fps, %.3f s, start timecode %s",
-            video_path,
-            fps,
-            timing.duration_s,
-            timing.start_tc,
-        )
+        opts = video_export_options(video_path)
+        fps = opts.pop("fps")
+        opts.pop("start_tc_source")
+        camera_tc = opts.pop("start_tc")
+        if start_tc is None:
+            start_tc = camera_tc
+        # drop_frame stays the camera's even under another start (issue 13 item 17)
+        log.info("%s: %s fps, start timecode %s", video_path, fps, start_tc)
     elif fps is None and fmt != "csv":
         raise ExportError(
             f"A {fmt} export needs the frame rate: pass the video (--video) or its rate (--fps)."

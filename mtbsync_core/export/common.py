@@ -41,6 +41,7 @@ class ExportMarker:
     confidence: float
     needs_review: bool
     duration_frames: int = 1  # a point marker spans one frame
+    colour: str = ""  # the reference marker's own colour, lower case ("" when none)
 
     @property
     def status(self) -> str:
@@ -162,7 +163,13 @@ def prepare_markers(
         span = max(1, round(Fraction(float(getattr(m, "duration_s", 0.0) or 0.0)) * fps))
         out.append(
             ExportMarker(
-                safe_text(m.name), safe_text(m.comment), frame, conf, bool(m.needs_review), span
+                safe_text(m.name),
+                safe_text(m.comment),
+                frame,
+                conf,
+                bool(m.needs_review),
+                duration_frames=span,
+                colour=(m.colour or "").strip().lower(),
             )
         )
     if skipped:

@@ -18,7 +18,7 @@ from .common import drop_mode, start_frames
 
 
 def csv_to_string(markers: Sequence[TransferredMarker]) -> str:
-    """``name,t_ref,t_new,confidence,needs_review,comment``: the CSV ``mtbsync transfer`` writes."""
+    """``name,t_ref,t_new,confidence,needs_review,comment,colour``: the CSV ``mtbsync transfer`` writes."""
     from ..markers import transferred_to_csv  # one writer for the schema, in markers.py
 
     return transferred_to_csv(markers)

@@ -5,7 +5,8 @@ One 1-frame event per marker; the line after it carries Resolve's marker convent
     001  001      V     C        01:00:05;00 01:00:05;01 01:00:05;00 01:00:05;01
     drop: clean line [confidence 0.91] |C:ResolveColorGreen |M:drop |D:1
 
-(note, colour, name, duration in frames). In Resolve: right-click the timeline in the media
+(note, colour, name, duration in frames; the colour is the reference marker's own when Resolve
+has it, else green / yellow / red by confidence). In Resolve: right-click the timeline in the media
 pool > Timelines > Import > Timeline Markers from EDL. At 29.97 and 59.94 the timecode is
 drop-frame (``;``, ``FCM: DROP FRAME``).
 """
@@ -37,6 +38,28 @@ RESOLVE_COLOURS = {
     "ok": "ResolveColorGreen",
     "borderline": "ResolveColorYellow",
     "review": "ResolveColorRed",
+}
+#: Resolve's marker colour names; a reference marker's own colour is kept when it is one.
+RESOLVE_NAMED = {
+    c.lower(): f"ResolveColor{c}"
+    for c in [
+        "Blue",
+        "Cyan",
+        "Green",
+        "Yellow",
+        "Red",
+        "Pink",
+        "Purple",
+        "Fuchsia",
+        "Rose",
+        "Lavender",
+        "Sky",
+        "Mint",
+        "Lemon",
+        "Sand",
+        "Cocoa",
+        "Cream",
+    ]
 }
 DEFAULT_START_TC = "01:00:00:00"
 _MAX_EVENTS = 999
@@ -90,10 +113,8 @@ def edl_to_string(
         note = clean_text(format_note(item.name, item.comment, item.confidence, item.needs_review))
         if note.startswith("*"):  # else the note line reads as a CMX comment (`* LOC: ...`)
             note = _INERT + note
-        lines.append(
-            f"{note} |C:{RESOLVE_COLOURS[item.status]} |M:{clean_text(item.name)} "
-            f"|D:{item.duration_frames}"
-        )
+        colour = RESOLVE_NAMED.get(item.colour, RESOLVE_COLOURS[item.status])
+        lines.append(f"{note} |C:{colour} |M:{clean_text(item.name)} |D:{item.duration_frames}")
         lines.append("")
     return "\n".join(lines)
 

@@ -145,8 +145,11 @@ def premiere_xml_to_string(
         )
         _sub(marker, "name", item.name)
         _sub(marker, "in", item.frame_idx)
-        _sub(marker, "out", item.frame_idx + item.duration_frames if item.duration_frames > 1 else -1)
-        _sub(marker, "pproColor", PPRO_COLOURS[_STATUS_COLOUR[item.status]])
+        _sub(
+            marker, "out", item.frame_idx + item.duration_frames if item.duration_frames > 1 else -1
+        )
+        colour = item.colour if item.colour in PPRO_COLOURS else _STATUS_COLOUR[item.status]
+        _sub(marker, "pproColor", PPRO_COLOURS[colour])
     ET.indent(root, space="    ")
     return xml_declaration() + "<!DOCTYPE xmeml>\n" + ET.tostring(root, "unicode") + "\n"
 

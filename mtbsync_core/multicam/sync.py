@@ -107,10 +107,11 @@ def _audio_pairs(
 
 
 def _flash_pairs(paths: list[str], wanted: set[int], flash: tuple, progress) -> list[PairEstimate]:
-    roi, exposure = flash
+    roi, exposure, ids = flash
     events: dict[int, FlashEvents] = {}
     for k in sorted(wanted):
-        events[k] = read_flash_events(paths[k], roi, exposure)
+        box = roi.get(ids[k]) if isinstance(roi, dict) else roi
+        events[k] = read_flash_events(paths[k], box, exposure)
         report(progress, "flash", len(events), len(wanted), "files")
     keys = sorted(events)
     return [
@@ -182,7 +183,7 @@ def sync_cameras(
     method: str = "auto",
     manual_offsets: dict[str, float] | None = None,
     camera_ids: Sequence[str] | None = None,
-    roi: tuple[int, int, int, int] | None = None,
+    roi: tuple[int, int, int, int] | dict[str, tuple[int, int, int, int]] | None = None,
     flash_exposure: float | None = 1.0,
     audio_rate_hz: int = 8000,
     audio_params: AudioParams | None = None,
@@ -194,7 +195,8 @@ def sync_cameras(
     ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
     or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
     are named by file stem unless ``camera_ids`` are given. ``roi`` (x, y, w, h) limits the flash
-    search to a box; ``flash_exposure`` is the share of the frame period the shutters are open
+    search to a box (one for every camera, or a dict camera id -> box; a camera left out of
+    the dict is searched whole); ``flash_exposure`` is the share of the frame period the shutters are open
     (None: estimate it from the events). ``executor`` (any
     ``concurrent.futures`` executor, e.g. a process pool or Dask's) decodes the cameras' sound
     and runs the pair estimates in parallel.
@@ -215,7 +217,7 @@ def sync_cameras(
     pairs: list[PairEstimate] = []
     if method != "manual":
         prm = audio_params or AudioParams()
-        flash = (roi, flash_exposure)
+        flash = (roi, flash_exposure, ids)
         pairs = _estimate(method, paths_s, tables, m, flash, audio_rate_hz, prm, progress, executor)
     sol = solve_joint(len(paths_s), pairs, m)
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
@@ -237,7 +239,9 @@ def _params(
     return {
         "method": method,
         "audio_rate_hz": audio_rate_hz,
-        "roi": list(roi) if roi else None,
+        "roi": ({k: list(v) for k, v in roi.items()} if isinstance(roi, dict) else list(roi))
+        if roi
+        else None,
         "flash_exposure": flash_exposure,
         "dropped_pairs": [list(p) for p in sol.dropped],
         "pair_errors_s": {
@@ -344,10 +348,19 @@ def _camera(
         confidence=0.0,
         method="none",
         status="failed",
-        message=f"could not place this camera: {why}. Try --method flash, or "
-        f"--offset {ids[k]}=SECONDS.{notes}",
+        message=f"could not place this camera: {why}. {_next_step(mine, ids[k])}{notes}",
         **base,
     )
+
+
+def _next_step(mine: list[PairEstimate], camera_id: str) -> str:
+    """What to try next, never a method that just failed."""
+    tried = {p.method for p in mine}
+    untried = [m for m in ("audio", "flash", "timecode") if m not in tried]
+    box = "a box (--roi X,Y,W,H) around the light" if "flash" in tried else ""
+    options = [f"--method {m}" for m in untried] + ([box] if box else [])
+    first = f"Try {' or '.join(options)}, or " if options else "Give "
+    return f"{first}--offset {camera_id}=SECONDS."
 
 
 def _ambiguous(

@@ -61,3 +61,66 @@ def test_export_without_project_says_what_to_do(app_test, project_dir):
     at = app_test("export")
     assert not at.exception
     assert "create one" in at.info[0].value
+
+
+def _new_video(synced_dir):
+    return ProjectStore(project_file("ride", synced_dir)).video("new")
+
+
+def test_xml_exports_declare_the_videos_probed_size(app_test, synced_dir, downloads):
+    """Defect 2: the FCPXML and Premiere exports said 1920x1080 for a 320x180 clip."""
+    import xml.etree.ElementTree as ET
+
+    from tests.app.conftest import SIZE
+
+    at = app_test("export")
+    assert not at.exception and not at.error
+    fmt = ET.fromstring(downloads["new_markers.fcpxml"]).find("resources/format")
+    assert (fmt.get("width"), fmt.get("height")) == tuple(map(str, SIZE))
+    prem = ET.fromstring(downloads["new_markers.xml"])
+    sc = prem.find(".//sequence/media/video/format/samplecharacteristics")
+    assert (sc.findtext("width"), sc.findtext("height")) == tuple(map(str, SIZE))
+
+
+def test_app_and_cli_exports_share_one_start_timecode_rule(
+    app_test, synced_dir, downloads, tmp_path
+):
+    """Defect 3: the app's EDL started at 00:00:00:00, the CLI's at 01:00:00:00."""
+    from mtbsync_core import write_export
+
+    at = app_test("export")
+    assert not at.exception and not at.error
+    assert at.text_input(key="start_tc").value == "00:00:00:00"
+    assert any("has no start timecode" in c.value for c in at.caption)
+    store = ProjectStore(project_file("ride", synced_dir))
+    from app import ui
+
+    warp = ui_warp(store)
+    markers = [r["marker"] for r in ui.reviewed_markers(store, jobs.sync_key(store), warp)]
+    new = _new_video(synced_dir)
+    for fmt, name in (("edl", "new_markers.edl"), ("premiere", "new_markers.xml")):
+        with pytest.warns(UserWarning):  # "finish" lies outside the overlap
+            cli = write_export(fmt, markers, tmp_path / f"cli.{fmt}", video_path=new.path)
+        assert downloads[name] == cli.read_bytes(), fmt
+
+
+def ui_warp(store):
+    from mtbsync_core import TimeWarp
+
+    return TimeWarp.from_dict(store.sync(jobs.sync_key(store))["warp"])
+
+
+def test_a_mistyped_start_timecode_is_said_once_and_keeps_the_buttons(
+    app_test, synced_dir, downloads
+):
+    """Defect 8: a bad timecode showed the same error four times and hid the downloads."""
+    at = app_test("export")
+    at.text_input(key="start_tc").set_value("1:00").run()
+    assert not at.exception
+    assert len(at.error) == 1 and "1:00" in at.error[0].value
+    buttons = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert len(buttons) == 5
+    assert buttons["CSV"] is False and buttons["EDL (DaVinci Resolve)"] is True
+    at.text_input(key="start_tc").set_value("10:00:00:00").run()
+    assert not at.error
+    assert b"10:00:0" in downloads["new_markers.edl"]

@@ -84,9 +84,68 @@ def test_unplaced_camera_is_flagged(tmp_path):
     assert not at.exception
     assert _table(at).loc["valley", "status"] != "ok"
     assert any("valley" in w.value for w in at.warning)
+    # defect 7: the page speaks of its own controls, not of command-line flags
+    assert not any("--" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def _two_dark_cameras(tmp_path):
+    from fractions import Fraction
+
+    from mtbsync_core.multicam.synth import CamSpec
+
+    a = make_camera_set(
+        tmp_path / "a",
+        [CamSpec("ridge", 1.0, 0.0, Fraction(30), 4.0, seed=1)],
+        seed=11,
+        flashes=False,
+    )
+    b = make_camera_set(
+        tmp_path / "b",
+        [CamSpec("valley", 1.0, 0.0, Fraction(30), 4.0, seed=2)],
+        seed=12,
+        flashes=False,
+    )
+    return [a[0], b[0]]
+
+
+def test_after_flash_fails_the_page_does_not_offer_flash_again(tmp_path):
+    cams = _two_dark_cameras(tmp_path)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.text_area(key="mc_paths").input("\n".join(str(c.path) for c in cams))
+    at.selectbox(key="mc_method").set_value("flash")
+    at.button[0].click().run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "valley" in text and "--" not in text
+    assert "the flash method" not in text  # flash just failed
+    assert "light's box" in text  # the control that can help
+
+
+def test_the_lights_box_reaches_the_flash_search(tmp_path):
+    cams = _two_dark_cameras(tmp_path)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.text_area(key="mc_paths").input("\n".join(str(c.path) for c in cams))
+    at.selectbox(key="mc_method").set_value("flash")
+    for c, v in zip("xywh", (5000, 10, 20, 20), strict=True):  # far outside the frames
+        at.number_input(key=f"mc_roi_{c}").set_value(v)
+    at.button[0].click().run()
+    assert not at.exception
+    assert len(at.error) == 1 and "5000" in at.error[0].value and "--" not in at.error[0].value
 
 
 def test_page_is_reachable_from_the_app(app_test, project_dir):
     at = app_test("multicam")
     assert not at.exception
     assert at.text_area(key="mc_paths") is not None and at.info
+
+
+def test_each_camera_offers_a_frame_to_draw_the_lights_box_on(cams):
+    at = _sync(cams)
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    for tr in cams:
+        assert f"{tr.spec.camera_id}: whole frame" in captions  # nothing drawn yet
+    # the dual-purpose bidi components: one canvas per camera
+    assert len(at.get("bidi_component")) == len(cams)

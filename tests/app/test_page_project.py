@@ -33,6 +33,8 @@ def test_create_project_add_videos_and_markers(app_test, project_dir, clips):
         "finish",
     ]
     assert any("Loaded 5 markers" in s.value for s in at.success)
+    table = at.run().dataframe[0].value  # defect 9: the reference colours are shown
+    assert list(table["colour"]) == ["red", "", "", "blue", ""]
     assert any(str(store.path) in str(c.value) for c in at.sidebar.caption)
 
 

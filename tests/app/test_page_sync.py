@@ -52,3 +52,22 @@ def test_unrelated_videos_give_a_clear_message(app_test, project_dir, clips, new
     # the other pages say why they cannot show anything
     at.switch_page("app_pages/review.py").run()
     assert not at.exception and "No reliable match" in at.error[0].value
+
+
+def test_progress_count_never_passes_its_total(app_test, project_dir, clips, new_project):
+    """Defect 6: the Sync page said "index: 150 of 144" when the engine's estimate ran out."""
+    from mtbsync_core.progress import ProgressEvent
+
+    store = new_project(project_dir, "ride", clips, sync=False)
+    key = jobs.sync_key(store)
+    job = jobs.Job(key, status="running")
+    jobs._JOBS[key] = job
+    try:
+        jobs._progress(job)(ProgressEvent("index", 150, 144, "samples"))
+        at = app_test("sync")
+        assert not at.exception
+        texts = [p.proto.text for p in at.get("progress")]
+        assert texts and "index: 150 of 150" in texts[0], texts
+    finally:
+        job.status = "failed"
+        jobs._JOBS.pop(key, None)

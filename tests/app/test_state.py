@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from unittest.mock import ANY
 
 import pytest
 
@@ -87,3 +88,40 @@ def test_ref_markers_replaced_atomically(tmp_path):
     store = ProjectStore(project_file("a", tmp_path))
     store.set_ref_markers([Marker("a", 1.0), Marker("b", 2.5, "red", "note")])
     assert store.ref_markers() == [Marker("a", 1.0), Marker("b", 2.5, "red", "note")]
+
+
+def test_one_undo_steps_back_through_decisions_and_anchor_edits(tmp_path):
+    store = ProjectStore(tmp_path / "p" / "project.sqlite")
+    store.decide("k", "drop@8.200", "accept")
+    store.set_anchors("k", [(5.0, 5.5)])
+    store.decide("k", "drop@8.200", "nudge", 8.4)
+    store.decide("k", "berm@14.600", "reject")
+    assert store.undo_last("k") == "reject of berm"
+    assert store.decisions("k")["drop@8.200"] == {"status": "accept", "t_new_s": 8.4, "at": ANY}
+    assert "berm@14.600" not in store.decisions("k")
+    assert store.undo_last("k") == "nudge of drop"
+    assert store.decisions("k")["drop@8.200"]["t_new_s"] is None
+    assert store.undo_last("k") == "anchor edit" and store.anchors("k") == []
+    assert store.undo_last("k") == "accept of drop"
+    assert store.undo_last("k") is None
+    again = ProjectStore(store.path)  # undo is kept in the file, like every decision
+    assert again.decisions("k") == {} and again.decision_log("k") == []
+
+
+def test_an_old_project_file_gains_undo(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old" / "project.sqlite"
+    path.parent.mkdir()
+    con = sqlite3.connect(path)
+    con.executescript(
+        "CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, sync_key TEXT NOT NULL,"
+        " marker_key TEXT NOT NULL, decision TEXT NOT NULL, t_new_s REAL, at REAL NOT NULL);"
+        "INSERT INTO decisions(sync_key, marker_key, decision, t_new_s, at)"
+        " VALUES ('k', 'a@1.000', 'accept', NULL, 1.0);"
+    )
+    con.commit()
+    con.close()
+    store = ProjectStore(path)
+    assert store.decisions("k")["a@1.000"]["status"] == "accept"
+    assert store.undo_last("k") == "accept of a"

@@ -111,9 +111,16 @@ def test_review_flow_in_chromium(app_server, browser, tmp_path):
     page.wait_for_function(f"() => window.__mtbScrub.length > {n + 1}")
     assert abs(page.evaluate(PLAYER_JS)["t_new"] - 3.0) < 0.01
 
-    # decide a marker; a reload keeps the decision
+    # decide a marker (select one first: the previous marker before the playhead); reload keeps it
+    page.get_by_role("button", name="Previous").click()
+    page.get_by_text("Selected:").first.wait_for()
     page.get_by_role("button", name="Accept").first.click()
     page.get_by_text("accepted", exact=True).first.wait_for()
+    scrub.evaluate(  # back to 3 s (going to the marker moved the playhead)
+        "(el) => { el.value = '3'; el.dispatchEvent(new Event('input', {bubbles: true}));"
+        " el.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    page.get_by_text("Playhead: new 3.00 s").wait_for()
     page.reload()
     page.get_by_text("accepted", exact=True).first.wait_for()
 

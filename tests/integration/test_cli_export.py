@@ -76,8 +76,11 @@ def test_export_then_import_markers_round_trip(work, fmt, suffix):
     assert "1 marker(s) outside the overlap" in r.stderr
     assert f"(2 of 3 markers, {fmt})" in r.stdout
     ref = work / f"ref_{fmt}.csv"
-    rate = ["--fps", f"{FPS.numerator}/{FPS.denominator}"] if fmt == "edl" else []  # item 15
-    r = _mtbsync("import-markers", out.name, *rate, "--out", ref.name, "--force", cwd=work)
+    # an EDL carries neither its rate (issue 13 item 15) nor its start: the start is the
+    # camera's own timecode, the same rule as export
+    args = ["--fps", f"{FPS.numerator}/{FPS.denominator}"] if fmt == "edl" else []
+    args += ["--start-tc", "14:03:10:05"] if fmt == "edl" else []
+    r = _mtbsync("import-markers", out.name, *args, "--out", ref.name, "--force", cwd=work)
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(ref.open(encoding="utf-8")))
     assert [row["name"] for row in rows] == ["rock garden", "drop"]

@@ -71,7 +71,7 @@ def test_chain_commands_succeed_and_say_where_outputs_are(chain):
     assert procs["sync"].stdout.startswith("ok:")
     for name in ("warp.json", "pairs.csv", "report.json"):
         assert str(d / "out" / name) in procs["sync"].stdout
-    assert "7 marker(s)" in procs["transfer"].stdout and "1 need review" in procs["transfer"].stdout
+    assert "8 marker(s)" in procs["transfer"].stdout and "2 need review" in procs["transfer"].stdout
 
 
 def test_sync_warp_json_has_the_documented_format(chain):
@@ -108,14 +108,20 @@ def test_sync_pairs_and_report_parse(chain):
 def test_transfer_output_columns_and_values(chain):
     d, _, _ = chain
     rows = list(csv.DictReader(io.StringIO((d / "new_markers.csv").read_text(encoding="utf-8"))))
-    assert list(rows[0]) == ["name", "t_ref", "t_new", "confidence", "needs_review", "comment"]
+    assert list(rows[0]) == ["name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour"]
+    ref_colours = {r["name"]: r["colour"] for r in csv.DictReader(io.StringIO(
+        (SAMPLE_DATA / "ref_markers.csv").read_text(encoding="utf-8")))}
+    assert {r["name"]: r["colour"] for r in rows} == ref_colours  # transfer keeps the colours
     truth = json.loads((SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))["markers_t_new_s"]
     by_name = {r["name"]: r for r in rows}
     assert set(by_name) == set(truth)
     gate = by_name["start gate"]
     assert gate["t_new"] == "" and gate["needs_review"] == "true"
+    a, b = json.loads((SAMPLE_DATA / "truth.json").read_text(encoding="utf-8"))["covered_new_s"]
     for name, t_true in truth.items():
-        if t_true is not None:
+        if t_true is not None and a <= t_true <= b:  # under the glove: flagged, not timed
+            assert by_name[name]["needs_review"] == "true", name
+        elif t_true is not None:
             assert abs(float(by_name[name]["t_new"]) - t_true) <= FRAME_2997_S, name
             assert by_name[name]["needs_review"] in ("true", "false")
 

@@ -12,7 +12,14 @@ import pytest
 from export_samples import encode_video, placed, sample_markers
 
 from mtbsync_core.errors import ExportError, ImportMarkersError, OutputExistsError
-from mtbsync_core.export import export_to_string, read_markers_file, sniff_format, write_export
+from mtbsync_core.export import (
+    NO_TIMECODE_START_TC,
+    export_to_string,
+    read_markers_file,
+    sniff_format,
+    video_export_options,
+    write_export,
+)
 from mtbsync_core.markers import read_transferred_csv
 from mtbsync_core.model import TransferredMarker
 from mtbsync_core.timebase import parse_fraction_s
@@ -80,14 +87,29 @@ def test_drop_frame_camera_timecode_stays_drop_frame(tmp_path):
     assert fcp.find(".//sequence").get("tcFormat") == "DF"
 
 
-def test_write_edl_keeps_resolve_timeline_start(tmp_path, video_df):
+def test_write_edl_starts_at_the_cameras_own_timecode_like_every_format(tmp_path, video_df):
     out = _write("edl", tmp_path / "m.edl", video_path=str(video_df))
     text = out.read_text()
-    # 0.2 s -> frame 6, in the camera's own non-drop timecode (issue 13 item 17)
-    assert "01:00:00:06 01:00:00:07" in text and "FCM: NON-DROP FRAME" in text
-    assert "19:2" not in text
+    # 0.2 s -> frame 6 after the camera's start, in its own non-drop timecode (issue 13 item 17)
+    assert "19:26:48:10 19:26:48:11" in text and "FCM: NON-DROP FRAME" in text
     out2 = _write("edl", tmp_path / "m2.edl", video_path=str(video_df), start_tc="00:00:00:00")
     assert "00:00:00:06" in out2.read_text()
+    opts = video_export_options(video_df)
+    assert (opts["start_tc"], opts["start_tc_source"]) == ("19:26:48:04", "camera")
+    assert (opts["width"], opts["height"]) == (64, 48)
+
+
+def test_without_camera_timecode_every_format_starts_at_zero(tmp_path):
+    video = tmp_path / "plain.mp4"
+    encode_video(video, FPS_DF, 60, size=(64, 48))
+    opts = video_export_options(video)
+    assert (opts["start_tc"], opts["start_tc_source"]) == (NO_TIMECODE_START_TC, "default")
+    assert (
+        "00:00:00;06 00:00:00;07"
+        in _write("edl", tmp_path / "m.edl", video_path=str(video)).read_text()
+    )
+    seq = ET.parse(_write("premiere", tmp_path / "m.xml", video_path=str(video))).getroot()
+    assert seq.find("sequence").findtext("timecode/string") == "00:00:00;00"
 
 
 def test_write_refuses_existing_without_force(tmp_path, video_df):
@@ -134,9 +156,11 @@ def test_nan_markers_warn_with_count():
 def test_csv_keeps_every_marker_and_reads_back(tmp_path):
     out = _write("csv", tmp_path / "m.csv")
     lines = out.read_text().splitlines()
-    assert lines[0] == "name,t_ref,t_new,confidence,needs_review,comment"
-    assert lines[1].startswith("a,0.0") and ",0.2" in lines[1] and lines[1].endswith(",false,first")
-    assert lines[2].endswith(',true,"second, with comma"')
+    assert lines[0] == "name,t_ref,t_new,confidence,needs_review,comment,colour"
+    assert (
+        lines[1].startswith("a,0.0") and ",0.2" in lines[1] and lines[1].endswith(",false,first,")
+    )
+    assert lines[2].endswith(',true,"second, with comma",')
     assert lines[3].startswith("gone,3.0") and ",," in lines[3]
     back = read_transferred_csv(out)
     assert [(m.name, m.t_new_s, m.needs_review, m.comment) for m in back[:2]] == [
@@ -202,3 +226,23 @@ def test_gopro_file_timecode_reaches_the_exports(tmp_path):
             tmp_path / "k.xml",
             video_path=str(gopro),
         )
+
+
+def test_reference_colours_survive_edl_premiere_and_csv(tmp_path):
+    """Defect 9: the EDL coloured every marker by confidence and the transfer CSV dropped colour."""
+    fps = Fraction(25)
+    markers = [
+        TransferredMarker("drop", 1.0, 1.0, 0.95, False, "", "Blue"),
+        TransferredMarker("root", 2.0, 2.0, 0.3, True, "", ""),  # no colour: by confidence
+        TransferredMarker("odd", 3.0, 3.0, 0.95, False, "", "teal"),  # not Resolve's: by confidence
+    ]
+    p = tmp_path / "m.edl"
+    p.write_text(export_to_string("edl", markers, fps=fps), encoding="utf-8")
+    got = {m.name: m.colour for m in read_markers_file(p, fps=fps, start_tc="00:00:00:00")}
+    assert got == {"drop": "blue", "root": "red", "odd": "green"}
+    x = tmp_path / "m.xml"
+    x.write_text(export_to_string("premiere", markers, fps=fps), encoding="utf-8")
+    assert {m.name: m.colour for m in read_markers_file(x)}["drop"] == "blue"
+    c = tmp_path / "m.csv"
+    c.write_text(export_to_string("csv", markers, fps=fps), encoding="utf-8")
+    assert [m.colour for m in read_transferred_csv(c)] == ["Blue", "", "teal"]

@@ -82,7 +82,7 @@ def test_any_times_and_names_round_trip(tmp_path_factory, rate, fmt, times, name
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         p.write_text(export_to_string(fmt, markers, fps=fps), encoding="utf-8")
-    got = read_markers_file(p, fps=fps, start_tc="01:00:00:00" if fmt == "edl" else None)
+    got = read_markers_file(p, fps=fps, start_tc="00:00:00:00" if fmt == "edl" else None)
     assert [m.name for m in got] == [name_out] * len(markers)
     for g, s in zip(got, markers, strict=True):
         assert abs(g.t_ref_s - s.t_new_s) <= 0.5 / float(fps) + 1e-9

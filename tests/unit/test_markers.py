@@ -136,7 +136,8 @@ def test_transferred_csv_columns_and_round_trip(warp, tmp_path):
     out = transfer_markers(markers, warp)
     p = write_transferred_csv(out, tmp_path / "new.csv")
     rows = list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"))))
-    assert tuple(rows[0]) == OUT_COLUMNS == ("name", "t_ref", "t_new", "confidence", "needs_review", "comment")
+    assert tuple(rows[0]) == OUT_COLUMNS
+    assert OUT_COLUMNS == ("name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour")
     assert rows[3][2] == ""  # outside the overlap: empty t_new, not a clamped time
     assert [r[4] for r in rows[1:]] == ["false", "true", "true"]
     back = read_transferred_csv(p)

@@ -39,6 +39,7 @@ def test_timecode_without_timecode_fails_cleanly(cams):
     res = sync_cameras([t.path for t in cams], method="timecode")
     assert [c.status for c in res.cameras][1:] == ["failed", "failed"]
     assert "--offset" in res.cameras[1].message
+    assert "--method timecode" not in res.cameras[1].message  # never the method that just failed
 
 
 def test_manual_offsets(cams):
@@ -104,3 +105,13 @@ def test_sound_recorder_joins_the_cameras(tmp_path):
 
     with Timeline(res) as tl:
         assert tl.camera_ids == ["helmet", "bar"]  # nothing to show for the recorder
+
+
+def test_a_box_per_camera_reaches_that_cameras_flash_search(cams):
+    from mtbsync_core.errors import MulticamError
+
+    ids = [t.spec.camera_id for t in cams]
+    with pytest.raises(MulticamError, match=str(cams[1].path.name)):
+        sync_cameras([t.path for t in cams], method="flash", roi={ids[1]: (5000, 0, 10, 10)})
+    res = sync_cameras([t.path for t in cams], method="flash", roi={ids[0]: (0, 0, 10_000, 10_000)})
+    assert res.params["roi"] == {ids[0]: [0, 0, 10_000, 10_000]}

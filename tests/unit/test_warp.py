@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -317,3 +318,25 @@ def test_malformed_warp_file_names_the_file(warp, tmp_path, content, match):
 def test_missing_warp_file_says_to_run_sync(tmp_path):
     with pytest.raises(WarpFileError, match="does not exist.*mtbsync sync"):
         read_warp(tmp_path / "nowhere.json")
+
+
+def test_an_anchor_far_from_the_pairs_vouches_for_its_own_time_only():
+    # pairs from 2 s to 24 s, all fully confident; the editor anchors (0, 0) before them
+    x = np.arange(2.0, 24.0, 0.1)
+    warp = fit_warp(x, x - 2.0 + 0.5)
+    moved = warp.with_anchors([(0.0, 0.0)])
+    assert moved.overlap_new_s[0] == pytest.approx(0.0)
+    assert float(moved.confidence_at(0.0)) == pytest.approx(1.0)  # the anchor itself
+    # a moment between the anchor and the first pair is neither: it must not look certain
+    assert float(moved.confidence_at(1.0)) < 0.6
+    # confidence rises again as the evidence gets nearer, and is whole among the pairs
+    c = moved.confidence_at(np.array([1.0, 1.5, 1.9, 2.0, 10.0]))
+    assert c[0] <= c[1] <= c[2] <= c[3] and c[4] == pytest.approx(1.0)
+
+
+def test_refit_keeps_the_confidence_the_warp_gave_its_pairs():
+    x = np.arange(0.0, 20.0, 0.1)
+    warp = fit_warp(x, x)
+    doubtful = replace(warp, confidence=np.where(warp.t_new_s > 10, 0.3, 1.0))
+    moved = doubtful.with_anchors([(5.0, 5.0)])
+    assert float(moved.confidence_at(15.0)) == pytest.approx(0.3, abs=0.01)
