@@ -57,7 +57,7 @@ def test_item14_marker_at_the_end_is_clamped_to_the_last_frame(fps):
     # Premiere: in < the clip's out
     prem = ET.fromstring(export_to_string("premiere", m, fps=fps, duration_s=dur).split("\n", 2)[2])
     assert int(prem.find(".//marker/in").text) == n_frames - 1
-    # EDL: the event is the last frame (00:00:03:24 at 25 fps from a 01:00:00:00 start)
+    # EDL: the event is the last frame (00:00:03:24 at 25 fps from the 00:00:00:00 start)
     edl = export_to_string("edl", m, fps=fps, duration_s=dur)
     ev = next(line for line in edl.splitlines() if line.startswith("001"))
     from mtbsync_core.timebase import timecode_to_frames
@@ -67,7 +67,7 @@ def test_item14_marker_at_the_end_is_clamped_to_the_last_frame(fps):
 
 
 def edl_start(fps: Fraction) -> str:
-    return "01:00:00;00" if fps in (DF, DF59) else "01:00:00:00"
+    return "00:00:00;00" if fps in (DF, DF59) else "00:00:00:00"  # every format's default start
 
 
 # -- item 15: no silent rate guess -------------------------------------------------------------
