@@ -168,7 +168,7 @@ def test_item17_edl_follows_a_non_drop_camera(tmp_path):
     )
     text = out.read_text()
     assert "FCM: NON-DROP FRAME" in text and ";" not in text
-    got = read_edl(out, fps=DF)
+    got = read_edl(out, fps=DF, start_tc="10:00:00:00")  # it starts at the camera's own timecode
     assert abs(got[0].t_ref_s - 0.5) <= 0.5 / float(DF)
 
 
