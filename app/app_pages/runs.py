@@ -3,32 +3,17 @@ them (summary, delta-time curves, split times with the fastest per segment) and 
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from app import batch_jobs, jobs, runs_view, ui
+from app.project_ops import register_run
 from app.state import ProjectStore
 from mtbsync_core import MtbSyncError
 
 st.title("Runs")
 store = ui.require_store()
-
-
-def add_run(store: ProjectStore, path: Path) -> None:
-    from mtbsync_core import VideoOpenError, content_hash, probe_video
-
-    if not path.is_file():
-        raise VideoOpenError(
-            f"No video file at '{path}'. Check the path (it is read on the server)."
-        )
-    info = probe_video(path)
-    d = dataclasses.asdict(info)
-    d["fps"] = f"{info.fps.numerator}/{info.fps.denominator}"
-    store.add_run(str(path.resolve()), content_hash(path), d)
 
 
 def add_runs_form(store: ProjectStore) -> None:
@@ -43,7 +28,7 @@ def add_runs_form(store: ProjectStore) -> None:
                 for p in find_runs(
                     [ln.strip() for ln in text.splitlines() if ln.strip()], ref.path
                 ):
-                    add_run(store, p.expanduser())
+                    register_run(store, p)
             except MtbSyncError as err:
                 st.error(str(err))
             else:
@@ -53,7 +38,7 @@ def add_runs_form(store: ProjectStore) -> None:
         if ups and st.button("Add uploaded runs", key="runs_upload"):
             try:
                 for up in ups:
-                    add_run(store, ui.saved_upload(store, up))
+                    register_run(store, ui.saved_upload(store, up))
             except MtbSyncError as err:
                 st.error(str(err))
             else:

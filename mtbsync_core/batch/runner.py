@@ -175,6 +175,7 @@ def run_batch(
     out_dir: str | os.PathLike[str],
     *,
     executor: BatchExecutor | None = None,
+    index=None,
     params=None,
     review_threshold: float = 0.6,
     force: bool = False,
@@ -182,6 +183,8 @@ def run_batch(
 ) -> BatchResult:
     """Sync every run in ``runs`` to ``reference`` and carry ``markers`` over; see the module doc.
 
+    ``index``: a reference index already built (checked against ``reference``); without one the
+    batch folder's ``ref_index.npz`` is used when it fits, else the index is built and kept there.
     ``executor`` defaults to a :class:`LocalExecutor` with one worker a core (at most one a run),
     shut down at the end; an executor given here is left running. Progress: one ``batch``
     event per finished run (``message`` names the run and its status).
@@ -210,7 +213,12 @@ def run_batch(
         report(progress, "batch", i, total, "runs", msg)
     index_built = False
     if todo:
-        index, index_built = _reference_index(reference, params, out, progress)
+        if index is not None:
+            from ..index import check_index
+
+            check_index(index, reference, params.sample)
+        else:
+            index, index_built = _reference_index(reference, params, out, progress)
         own = executor is None
         ex = executor or LocalExecutor(min(os.cpu_count() or 1, len(todo)))
         try:
