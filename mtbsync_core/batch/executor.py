@@ -85,11 +85,18 @@ def _worker_env() -> Iterator[None]:
                 os.environ[k] = v
 
 
+#: Imported once by the fork server, so that each worker starts with the engine loaded.
+_PRELOAD = ["mtbsync_core.pipeline", "mtbsync_core.batch.run"]
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # forkserver: workers fork from a clean server process, never from a threaded parent
     # (the app's server, PyAV's decode threads); spawn where there is no forkserver.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)  # takes effect when the fork server starts
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 class LocalExecutor:

@@ -1,0 +1,221 @@
+"""Batch: many runs of one trail against one reference, on a process pool and on Dask.
+
+    python -m bench.bench_batch [--runs 8] [--duration 120] [--height 720] [--workers 2]
+
+Renders (once, into bench/.cache/) a reference and ``--runs`` re-timed runs of ``--duration``
+seconds with known truth, then measures in the same run:
+
+* the baseline: every run synced alone, one after the other, with the index built once
+  (``sync_runs`` as a user calls it, in this process);
+* the batch on the local process pool with ``--workers`` workers (index built once, scattered
+  once): its wall time against the sum of single syncs / workers (bar: <= 1.05);
+* the same batch on a Dask LocalCluster of ``--workers`` workers: results identical to the
+  local pool (marker times and warps within 1e-9 s) and wall time within 10 % of it;
+* split times of every run against the truth (bar: every split within one frame).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from mtbsync_core.synthetic import (
+    CameraLook,
+    RenderSpec,
+    WarpProfile,
+    make_trail,
+    render_new,
+    render_reference,
+)
+
+from .pairs import CACHE
+
+FPS = Fraction(30)
+
+
+def _profile(i: int, duration_s: float) -> tuple[WarpProfile, CameraLook]:
+    rng = np.random.default_rng(100 + i)
+    stops = (
+        ((float(rng.uniform(0.3, 0.6) * duration_s), float(rng.uniform(1, 3))),)
+        if i % 3 == 2
+        else ()
+    )
+    profile = WarpProfile(
+        t_ref_start_s=float(rng.uniform(1.0, 3.0)),
+        lead_in_s=float(rng.choice([0.0, 2.0])),
+        mean_ratio=float(rng.uniform(0.92, 1.08)),
+        wobble=float(rng.uniform(0.05, 0.2)),
+        wobble_period_s=float(rng.uniform(8, 20)),
+        stops=stops,
+    )
+    look = CameraLook(gain=float(rng.uniform(0.9, 1.1)), noise_sigma=2.0, seed=200 + i)
+    return profile, look
+
+
+def _render_run(args) -> None:
+    d, i, duration_s, size = args
+    profile, look = _profile(i, duration_s)
+    t_new, t_ref = render_new(
+        d / f"run{i:02d}.mp4",
+        make_trail("trail"),
+        profile,
+        RenderSpec(duration_s, FPS, size, look, crf=26),
+    )
+    np.savez(d / f"run{i:02d}_truth.npz", t_new_s=t_new, t_ref_s=t_ref)
+
+
+def ensure_season(n_runs: int, duration_s: float, height: int, workers: int) -> Path:
+    """Render the reference and the runs once (cached by their parameters)."""
+    size = (height * 16 // 9 // 2 * 2, height)
+    ref_s = duration_s * 1.15 + 6
+    d = CACHE / f"batch_{height}p_{duration_s:g}s"
+    d.mkdir(parents=True, exist_ok=True)
+    if not (d / "ref.mp4").exists():
+        render_reference(d / "ref.mp4", make_trail("trail"), RenderSpec(ref_s, FPS, size))
+    todo = [
+        (d, i, duration_s, size)
+        for i in range(n_runs)
+        if not (d / f"run{i:02d}_truth.npz").exists()
+    ]
+    if todo:
+        with ProcessPoolExecutor(workers) as ex:
+            list(ex.map(_render_run, todo))
+    return d
+
+
+def _markers(duration_s: float):
+    from mtbsync_core.model import Marker
+
+    # from 4 s to where even the slowest lap is sure to be, every ~duration/8 seconds
+    last = 0.85 * duration_s
+    return [Marker(f"m{k}", round(4.0 + k * (last - 4.0) / 8, 3)) for k in range(9)]
+
+
+def _true_splits(d: Path, i: int, markers) -> np.ndarray:
+    z = np.load(d / f"run{i:02d}_truth.npz")
+    ok = ~np.isnan(z["t_ref_s"])
+    t = np.array([np.interp(m.t_ref_s, z["t_ref_s"][ok], z["t_new_s"][ok]) for m in markers])
+    return np.diff(t)
+
+
+def run(
+    quick: bool = False,
+    n_runs: int | None = None,
+    duration_s: float | None = None,
+    height: int | None = None,
+    workers: int = 2,
+) -> dict:
+    from mtbsync_core.batch import DaskExecutor, LocalExecutor, compute_splits, run_batch
+    from mtbsync_core.index import build_index
+    from mtbsync_core.pipeline import sync_runs
+
+    n_runs = n_runs or (4 if quick else 8)
+    duration_s = duration_s or (30.0 if quick else 120.0)
+    height = height or (360 if quick else 720)
+    t0 = time.perf_counter()
+    d = ensure_season(n_runs, duration_s, height, workers)
+    print(
+        f"season: {n_runs} runs x {duration_s:g} s at {height}p ({time.perf_counter() - t0:.0f} s to render/check)",
+        flush=True,
+    )
+    runs = [d / f"run{i:02d}.mp4" for i in range(n_runs)]
+    markers = _markers(duration_s)
+    t0 = time.perf_counter()
+    index = build_index(d / "ref.mp4")
+    index_s = time.perf_counter() - t0
+    singles = []
+    for r in runs:
+        t0 = time.perf_counter()
+        sync_runs(d / "ref.mp4", r, index=index)
+        singles.append(time.perf_counter() - t0)
+        print(f"  single {r.name}: {singles[-1]:.2f} s", flush=True)
+    out = CACHE / "batch_out"
+    walls = {}
+    results = {}
+    for kind in ("local", "dask"):
+        t_start = time.perf_counter()
+        ex = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers=workers)
+        ready_s = time.perf_counter() - t_start
+        try:
+            t0 = time.perf_counter()
+            res = run_batch(
+                d / "ref.mp4", runs, markers, out / kind, executor=ex, index=index, force=True
+            )
+            walls[kind] = time.perf_counter() - t0
+        finally:
+            ex.shutdown()
+        results[kind] = res
+        print(
+            f"  batch {kind}: {walls[kind]:.2f} s with {workers} workers (+{ready_s:.2f} s to start the "
+            f"executor)",
+            flush=True,
+        )
+    bound = sum(singles) / workers
+    loc, dsk = results["local"], results["dask"]
+    max_diff = 0.0
+    warp_diff = 0.0
+    for a, b in zip(loc.outcomes, dsk.outcomes, strict=True):
+        assert a.name == b.name
+        diff = np.abs(np.array(a.marker_t_new_s) - np.array(b.marker_t_new_s))
+        max_diff = max(max_diff, float(np.nanmax(diff)) if np.isfinite(diff).any() else 0.0)
+        wa = json.loads((out / "local" / "runs" / a.name / "warp.json").read_text())
+        wb = json.loads((out / "dask" / "runs" / b.name / "warp.json").read_text())
+        if len(wa["t_ref_s"]) != len(wb["t_ref_s"]):
+            warp_diff = math.inf
+        else:
+            warp_diff = max(
+                warp_diff, float(np.max(np.abs(np.subtract(wa["t_ref_s"], wb["t_ref_s"]))))
+            )
+    split_err = []
+    for i, o in enumerate(loc.outcomes):
+        s = compute_splits(
+            markers, dict(zip([m.t_ref_s for m in markers], o.marker_t_new_s, strict=True))
+        )
+        split_err.append(np.abs(np.array(s.split_s) - _true_splits(d, i, markers)) * float(FPS))
+    errs = np.concatenate(split_err)
+    fig = {
+        "runs": n_runs, "duration_s": duration_s, "height": height, "workers": workers,
+        "cores": os.cpu_count(), "index_build_s": round(index_s, 2),
+        "single_syncs_s": [round(s, 2) for s in singles], "sum_single_s": round(sum(singles), 2),
+        "batch_local_s": round(walls["local"], 2), "batch_dask_s": round(walls["dask"], 2),
+        "ratio_local_to_bound": round(walls["local"] / bound, 3),
+        "ratio_dask_to_local": round(walls["dask"] / walls["local"], 3),
+        "statuses": [o.status for o in loc.outcomes],
+        "dask_vs_local_max_marker_diff_s": max_diff, "dask_vs_local_max_warp_diff_s": warp_diff,
+        "split_err_frames_max": round(float(np.nanmax(errs)), 3),
+        "split_err_frames_median": round(float(np.nanmedian(errs)), 3),
+        "splits_within_1_frame": f"{int(np.sum(errs <= 1.0))}/{int(np.sum(np.isfinite(errs)))}",
+    }  # fmt: skip
+    print(
+        f"  batch local {walls['local']:.1f} s vs sum of singles / {workers} = {bound:.1f} s: ratio "
+        f"{fig['ratio_local_to_bound']} (bar <= 1.05); Dask {walls['dask']:.1f} s: ratio to local "
+        f"{fig['ratio_dask_to_local']} (bar 0.9-1.1); Dask vs local: markers {max_diff:.2g} s, warps "
+        f"{warp_diff:.2g} s (bar 1e-9); splits vs truth: max {fig['split_err_frames_max']} frame, "
+        f"{fig['splits_within_1_frame']} within 1 frame; index built once in {index_s:.1f} s"
+    )
+    return fig
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--duration", type=float, default=120.0)
+    ap.add_argument("--height", type=int, default=720)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    fig = run(n_runs=args.runs, duration_s=args.duration, height=args.height, workers=args.workers)
+    print(json.dumps(fig, indent=1))
+
+
+if __name__ == "__main__":
+    main()
