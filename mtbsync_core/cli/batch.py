@@ -9,6 +9,18 @@ import sys
 BATCH_EXIT_INCOMPLETE = 6  # documented in errors.py and the README
 
 
+def _workers(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(
+            f"--workers must be a whole number of at least 1, not {text!r}"
+        )
+    return n
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``batch`` to ``sub``."""
     from ..sampling import SampleParams
@@ -28,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--markers", required=True, help="reference markers CSV: name,t_ref[,...]")
     p.add_argument("--out", required=True, help="batch folder (rerun it to resume)")
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: the core count)"
+        "--workers", type=_workers, default=None, help="worker processes (default: the core count)"
     )
     p.add_argument(
         "--executor",
@@ -55,8 +67,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from ..sampling import SampleParams
     from .display import BatchDisplay
 
-    if args.workers is not None and args.workers < 1:
-        raise SystemExit("mtbsync batch: error: --workers must be at least 1")
     if not getattr(args, "verbose", False):  # Dask logs every worker start at INFO
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     markers = read_markers_csv(args.markers)

@@ -195,3 +195,42 @@ def test_changed_settings_refuse_to_overwrite_without_force(season, tmp_path):
         d / "ref.mp4", runs, MARKERS[:2], tmp_path / "b", executor=LocalExecutor(1), force=True
     )
     assert again.outcomes[0].status == "ok" and not again.outcomes[0].resumed
+
+
+def test_bad_batch_arguments_are_one_line_errors(season, tmp_path, capsys):
+    from mtbsync_core.cli import main
+
+    d, _ = season
+    code = main(
+        [
+            "batch",
+            "--reference",
+            str(d / "ref.mp4"),
+            "--runs",
+            str(tmp_path / "none" / "*.mp4"),
+            "--markers",
+            str(d / "markers.csv"),
+            "--out",
+            str(tmp_path / "b"),
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "No video files in" in err[0] and "none" in err[0]
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "batch",
+                "--reference",
+                str(d / "ref.mp4"),
+                "--runs",
+                str(d / "runs"),
+                "--markers",
+                str(d / "markers.csv"),
+                "--out",
+                str(tmp_path / "b"),
+                "--workers",
+                "0",
+            ]
+        )
+    assert exc.value.code == 2 and "--workers" in capsys.readouterr().err
