@@ -18,10 +18,23 @@ def _progress(console):
         BarColumn,
         MofNCompleteColumn,
         Progress,
+        ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
     )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Units per second (per minute when slower than one a second)."""
+
+        def render(self, task) -> Text:
+            speed, unit = task.speed, task.fields.get("unit", "")
+            if not speed:
+                return Text("")
+            if speed < 1:
+                return Text(f"{speed * 60:.1f} {unit}/min")
+            return Text(f"{speed:.0f} {unit}/s")
 
     return Progress(
         TextColumn("{task.description:<12}"),
@@ -29,6 +42,7 @@ def _progress(console):
         MofNCompleteColumn(),
         TextColumn("{task.fields[unit]}"),
         TextColumn("[progress.percentage]{task.percentage:>3.0f}%"),
+        RateColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -89,7 +103,9 @@ class BatchDisplay:
         if ev.stage == "batch":
             self._bars.update(self._runs, completed=ev.done, total=ev.total)
             if ev.message:
-                self.console.print(f"  [{ev.done}/{ev.total}] {ev.message}", markup=False, soft_wrap=True)
+                self.console.print(
+                    f"  [{ev.done}/{ev.total}] {ev.message}", markup=False, soft_wrap=True
+                )
             return
         task = self._stages.get(ev.stage)
         if task is None:
