@@ -102,8 +102,8 @@ def _context() -> multiprocessing.context.BaseContext:
 class LocalExecutor:
     """A process pool on this machine (``workers`` defaults to the core count).
 
-    Scattered objects travel to each worker once, as the pool's initializer argument; scatter
-    everything before the first ``submit`` (the pool starts then).
+    Scattered objects travel to each worker once, as the pool's initializer argument, when the
+    workers start (at the first ``submit`` after a ``scatter``).
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -114,9 +114,11 @@ class LocalExecutor:
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def scatter(self, obj: Any) -> Scattered:
-        """Keep ``obj`` for the workers; raises RuntimeError once the pool has started."""
+        """Keep ``obj`` for the workers, which receive it when they start. After tasks have run
+        (a second batch on the same executor), the idle workers are restarted to receive it."""
         if self._pool is not None:
-            raise RuntimeError("LocalExecutor.scatter must come before the first submit")
+            self._pool.shutdown(wait=True)
+            self._pool = None
         handle = Scattered(f"obj{len(self._objs)}")
         self._objs[handle.key] = obj
         return handle

@@ -184,16 +184,15 @@ def test_dask_local_cluster_gives_the_local_pools_result(season, tmp_path):
 
 
 def test_changed_settings_refuse_to_overwrite_without_force(season, tmp_path):
-    d, _ = season
-    runs = [d / "runs" / "lap0.mp4"]
-    run_batch(d / "ref.mp4", runs, MARKERS, tmp_path / "b", executor=LocalExecutor(1))
     from mtbsync_core.errors import OutputExistsError
 
-    with pytest.raises(OutputExistsError, match="--force"):
-        run_batch(d / "ref.mp4", runs, MARKERS[:2], tmp_path / "b", executor=LocalExecutor(1))
-    again = run_batch(
-        d / "ref.mp4", runs, MARKERS[:2], tmp_path / "b", executor=LocalExecutor(1), force=True
-    )
+    d, _ = season
+    runs = [d / "runs" / "lap0.mp4"]
+    with LocalExecutor(1) as ex:
+        run_batch(d / "ref.mp4", runs, MARKERS, tmp_path / "b", executor=ex)
+        with pytest.raises(OutputExistsError, match="--force"):
+            run_batch(d / "ref.mp4", runs, MARKERS[:2], tmp_path / "b", executor=ex)
+        again = run_batch(d / "ref.mp4", runs, MARKERS[:2], tmp_path / "b", executor=ex, force=True)
     assert again.outcomes[0].status == "ok" and not again.outcomes[0].resumed
 
 

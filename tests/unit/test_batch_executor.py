@@ -56,8 +56,9 @@ def test_local_executor_contract_and_scatter():
         _contract(ex)
         pids = set(ex.map(_pid, range(8)))
         assert os.getpid() not in pids and 1 <= len(pids) <= 2  # separate worker processes
-        with pytest.raises(RuntimeError, match="before the first submit"):
-            ex.scatter(arr)
+        second = ex.scatter(arr * 3)  # a second batch on the same executor: workers restart
+        assert ex.submit(_sum_of, second, 1.0).result() == 1498500.0
+        assert ex.submit(_sum_of, handle, 1.0).result() == 499500.0  # the first is still there
 
 
 def test_dask_local_cluster_contract_and_scatter():
