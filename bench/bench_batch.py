@@ -1,6 +1,6 @@
 """Batch: many runs of one trail against one reference, on a process pool and on Dask.
 
-    python -m bench.bench_batch [--runs 8] [--duration 120] [--height 720] [--workers 2]
+    python -m bench.bench_batch [--runs 8] [--duration 120] [--height 720] [--workers 2] [--pair long_720p]
 
 Renders (once, into bench/.cache/) a reference and ``--runs`` re-timed runs of ``--duration``
 seconds with known truth, then measures in the same run:
@@ -91,12 +91,34 @@ def ensure_season(n_runs: int, duration_s: float, height: int, workers: int) -> 
     return d
 
 
-def _markers(duration_s: float):
+def ensure_copies(pair: str, n_runs: int) -> Path:
+    """``n_runs`` hard links of a cached benchmark pair's new run (distinct paths, one file's
+    content): the same work per run, for a throughput figure without rendering new runs."""
+    from .pairs import ensure_pair, pair_by_name
+
+    src = ensure_pair(pair_by_name(pair))
+    d = CACHE / f"batch_copies_{pair}"
+    d.mkdir(parents=True, exist_ok=True)
+    if not (d / "ref.mp4").exists():
+        os.link(src["ref"], d / "ref.mp4")
+    z = np.load(src["truth"])
+    for i in range(n_runs):
+        if not (d / f"run{i:02d}.mp4").exists():
+            os.link(src["new"], d / f"run{i:02d}.mp4")
+        np.savez(d / f"run{i:02d}_truth.npz", t_new_s=z["t_new_s"], t_ref_s=z["t_ref_s"])
+    return d
+
+
+def _markers(d: Path, n_runs: int):
+    """Nine markers spread over the reference time every run covers (1 s in from its ends)."""
     from mtbsync_core.model import Marker
 
-    # from 4 s to where even the slowest lap is sure to be, every ~duration/8 seconds
-    last = 0.85 * duration_s
-    return [Marker(f"m{k}", round(4.0 + k * (last - 4.0) / 8, 3)) for k in range(9)]
+    lo, hi = -math.inf, math.inf
+    for i in range(n_runs):
+        t_ref = np.load(d / f"run{i:02d}_truth.npz")["t_ref_s"]
+        lo, hi = max(lo, float(np.nanmin(t_ref))), min(hi, float(np.nanmax(t_ref)))
+    lo, hi = lo + 1.0, hi - 1.0
+    return [Marker(f"m{k}", round(lo + k * (hi - lo) / 8, 3)) for k in range(9)]
 
 
 def _true_splits(d: Path, i: int, markers) -> np.ndarray:
@@ -106,28 +128,43 @@ def _true_splits(d: Path, i: int, markers) -> np.ndarray:
     return np.diff(t)
 
 
-def run(
-    quick: bool = False,
+def run(quick: bool = False) -> dict:
+    """``make bench``: quick, four distinct 30-s 360p runs; full, eight copies of the 132-s 720p
+    run of pair long_720p (throughput) and eight distinct re-timed 30-s 360p runs (splits)."""
+    if quick:
+        return {"season_360p": measure(n_runs=4, duration_s=30.0, height=360)}
+    return {
+        "copies_long_720p": measure(n_runs=8, pair="long_720p"),
+        "season_360p": measure(n_runs=8, duration_s=30.0, height=360),
+    }
+
+
+def measure(
     n_runs: int | None = None,
     duration_s: float | None = None,
     height: int | None = None,
     workers: int = 2,
+    pair: str | None = None,
 ) -> dict:
     from mtbsync_core.batch import DaskExecutor, LocalExecutor, compute_splits, run_batch
     from mtbsync_core.index import build_index
     from mtbsync_core.pipeline import sync_runs
 
-    n_runs = n_runs or (4 if quick else 8)
-    duration_s = duration_s or (30.0 if quick else 120.0)
-    height = height or (360 if quick else 720)
+    n_runs = n_runs or 8
+    duration_s = duration_s or 120.0
+    height = height or 720
     t0 = time.perf_counter()
-    d = ensure_season(n_runs, duration_s, height, workers)
-    print(
-        f"season: {n_runs} runs x {duration_s:g} s at {height}p ({time.perf_counter() - t0:.0f} s to render/check)",
-        flush=True,
-    )
+    if pair:
+        d = ensure_copies(pair, n_runs)
+        print(f"runs: {n_runs} copies of the new run of pair {pair!r}", flush=True)
+    else:
+        d = ensure_season(n_runs, duration_s, height, workers)
+        print(
+            f"season: {n_runs} runs x {duration_s:g} s at {height}p ({time.perf_counter() - t0:.0f} s to render/check)",
+            flush=True,
+        )
     runs = [d / f"run{i:02d}.mp4" for i in range(n_runs)]
-    markers = _markers(duration_s)
+    markers = _markers(d, n_runs)
     t0 = time.perf_counter()
     index = build_index(d / "ref.mp4")
     index_s = time.perf_counter() - t0
@@ -184,7 +221,8 @@ def run(
         split_err.append(np.abs(np.array(s.split_s) - _true_splits(d, i, markers)) * float(FPS))
     errs = np.concatenate(split_err)
     fig = {
-        "runs": n_runs, "duration_s": duration_s, "height": height, "workers": workers,
+        "runs": n_runs,
+        "pair_copies": pair, "duration_s": duration_s, "height": height, "workers": workers,
         "cores": os.cpu_count(), "index_build_s": round(index_s, 2),
         "single_syncs_s": [round(s, 2) for s in singles], "sum_single_s": round(sum(singles), 2),
         "batch_local_s": round(walls["local"], 2), "batch_dask_s": round(walls["dask"], 2),
@@ -222,8 +260,19 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=120.0)
     ap.add_argument("--height", type=int, default=720)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--pair",
+        help="instead of rendering runs, use copies (hard links) of this cached pair's new run, "
+        "e.g. long_720p (132 s at 720p)",
+    )
     args = ap.parse_args()
-    fig = run(n_runs=args.runs, duration_s=args.duration, height=args.height, workers=args.workers)
+    fig = measure(
+        n_runs=args.runs,
+        duration_s=args.duration,
+        height=args.height,
+        workers=args.workers,
+        pair=args.pair,
+    )
     print(json.dumps(fig, indent=1))
 
 
