@@ -145,6 +145,7 @@ def measure(
     height: int | None = None,
     workers: int = 2,
     pair: str | None = None,
+    repeats: int = 2,
 ) -> dict:
     from mtbsync_core.batch import DaskExecutor, LocalExecutor, compute_splits, run_batch
     from mtbsync_core.index import build_index
@@ -175,29 +176,34 @@ def measure(
         singles.append(time.perf_counter() - t0)
         print(f"  single {r.name}: {singles[-1]:.2f} s", flush=True)
     out = CACHE / "batch_out"
-    walls = {}
+    walls: dict[str, list[float]] = {"local": [], "dask": []}
+    busy_all: dict[str, list[float]] = {"local": [], "dask": []}
     results = {}
-    for kind in ("local", "dask"):
-        t_start = time.perf_counter()
-        ex = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers=workers)
-        ready_s = time.perf_counter() - t_start
-        try:
-            t0 = time.perf_counter()
-            res = run_batch(
-                d / "ref.mp4", runs, markers, out / kind, executor=ex, index=index, force=True
+    for rep in range(repeats):  # alternated, so that a change in the machine's load hits both
+        for kind in ("local", "dask"):
+            t_start = time.perf_counter()
+            ex = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers=workers)
+            ready_s = time.perf_counter() - t_start
+            try:
+                t0 = time.perf_counter()
+                res = run_batch(
+                    d / "ref.mp4", runs, markers, out / kind, executor=ex, index=index, force=True
+                )
+                walls[kind].append(time.perf_counter() - t0)
+            finally:
+                ex.shutdown()
+            results[kind] = res
+            busy_all[kind].append(sum(o.elapsed_s for o in res.outcomes))
+            print(
+                f"  batch {kind} #{rep + 1}: {walls[kind][-1]:.2f} s with {workers} workers "
+                f"(+{ready_s:.2f} s to start the executor)",
+                flush=True,
             )
-            walls[kind] = time.perf_counter() - t0
-        finally:
-            ex.shutdown()
-        results[kind] = res
-        print(
-            f"  batch {kind}: {walls[kind]:.2f} s with {workers} workers (+{ready_s:.2f} s to start the "
-            f"executor)",
-            flush=True,
-        )
+    all_walls = walls
+    walls = {k: float(np.mean(v)) for k, v in all_walls.items()}
     bound = sum(singles) / workers
     # time the runs took inside the workers: wall against it / workers is the batch's own overhead
-    busy = {k: sum(o.elapsed_s for o in r.outcomes) for k, r in results.items()}
+    busy = {k: float(np.mean(v)) for k, v in busy_all.items()}
     loc, dsk = results["local"], results["dask"]
     max_diff = 0.0
     warp_diff = 0.0
@@ -226,6 +232,7 @@ def measure(
         "cores": os.cpu_count(), "index_build_s": round(index_s, 2),
         "single_syncs_s": [round(s, 2) for s in singles], "sum_single_s": round(sum(singles), 2),
         "batch_local_s": round(walls["local"], 2), "batch_dask_s": round(walls["dask"], 2),
+        "batch_walls_s": {k: [round(x, 2) for x in v] for k, v in all_walls.items()},
         "ratio_local_to_bound": round(walls["local"] / bound, 3),
         "ratio_dask_to_local": round(walls["dask"] / walls["local"], 3),
         "worker_busy_s": {k: round(v, 2) for k, v in busy.items()},
@@ -265,6 +272,7 @@ def main() -> None:
         help="instead of rendering runs, use copies (hard links) of this cached pair's new run, "
         "e.g. long_720p (132 s at 720p)",
     )
+    ap.add_argument("--repeats", type=int, default=2, help="batches on each executor, alternated")
     args = ap.parse_args()
     fig = measure(
         n_runs=args.runs,
@@ -272,6 +280,7 @@ def main() -> None:
         height=args.height,
         workers=args.workers,
         pair=args.pair,
+        repeats=args.repeats,
     )
     print(json.dumps(fig, indent=1))
 

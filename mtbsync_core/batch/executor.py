@@ -184,10 +184,20 @@ class DaskExecutor:
                     "Start it with `dask scheduler` and workers with `dask worker ADDRESS`."
                 ) from err
         else:
+            import dask
+
             n = workers or os.cpu_count() or 1
-            self._cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
+            # Worker processes as the local pool's: one maths thread each, glibc's own malloc
+            # trimming (Dask's 64 KiB threshold returns every freed frame buffer to the OS), and
+            # no statistical profiler sampling each task's stack 100 times a second.
+            settings = {
+                "distributed.worker.profile.enabled": False,
+                "distributed.nanny.pre-spawn-environ": dict(_WORKER_ENV),
+            }
+            with dask.config.set(settings):
+                self._cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+                )
             self._client = Client(self._cluster)
         self._executor = self._client.get_executor(pure=False)
         self.workers = max(
