@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import time
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
@@ -89,6 +90,15 @@ def ensure_season(n_runs: int, duration_s: float, height: int, workers: int) -> 
         with ProcessPoolExecutor(workers) as ex:
             list(ex.map(_render_run, todo))
     return d
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (the pool's workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def ensure_copies(pair: str, n_runs: int) -> Path:
@@ -169,19 +179,21 @@ def measure(
     t0 = time.perf_counter()
     index = build_index(d / "ref.mp4")
     index_s = time.perf_counter() - t0
-    singles = []
+    singles, singles_cpu = [], []
     for r in runs:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu_s()
         sync_runs(d / "ref.mp4", r, index=index)
         singles.append(time.perf_counter() - t0)
-        print(f"  single {r.name}: {singles[-1]:.2f} s", flush=True)
+        singles_cpu.append(_cpu_s() - c0)
+        print(f"  single {r.name}: {singles[-1]:.2f} s ({singles_cpu[-1]:.1f} CPU s)", flush=True)
     out = CACHE / "batch_out"
     walls: dict[str, list[float]] = {"local": [], "dask": []}
     busy_all: dict[str, list[float]] = {"local": [], "dask": []}
+    cpu_all: dict[str, list[float]] = {"local": [], "dask": []}
     results = {}
     for rep in range(repeats):  # alternated, so that a change in the machine's load hits both
         for kind in ("local", "dask"):
-            t_start = time.perf_counter()
+            t_start, c_start = time.perf_counter(), _cpu_s()
             ex = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers=workers)
             ready_s = time.perf_counter() - t_start
             try:
@@ -192,6 +204,7 @@ def measure(
                 walls[kind].append(time.perf_counter() - t0)
             finally:
                 ex.shutdown()
+            cpu_all[kind].append(_cpu_s() - c_start)  # workers are reaped: their CPU counts
             results[kind] = res
             busy_all[kind].append(sum(o.elapsed_s for o in res.outcomes))
             print(
@@ -204,6 +217,7 @@ def measure(
     bound = sum(singles) / workers
     # time the runs took inside the workers: wall against it / workers is the batch's own overhead
     busy = {k: float(np.mean(v)) for k, v in busy_all.items()}
+    cpu = {k: float(np.mean(v)) for k, v in cpu_all.items()}
     loc, dsk = results["local"], results["dask"]
     max_diff = 0.0
     warp_diff = 0.0
@@ -233,6 +247,9 @@ def measure(
         "single_syncs_s": [round(s, 2) for s in singles], "sum_single_s": round(sum(singles), 2),
         "batch_local_s": round(walls["local"], 2), "batch_dask_s": round(walls["dask"], 2),
         "batch_walls_s": {k: [round(x, 2) for x in v] for k, v in all_walls.items()},
+        "single_cpu_s": round(sum(singles_cpu), 1),
+        "batch_cpu_s": {k: round(v, 1) for k, v in cpu.items()},
+        "ratio_batch_cpu_to_singles": {k: round(v / sum(singles_cpu), 3) for k, v in cpu.items()},
         "ratio_local_to_bound": round(walls["local"] / bound, 3),
         "ratio_dask_to_local": round(walls["dask"] / walls["local"], 3),
         "worker_busy_s": {k: round(v, 2) for k, v in busy.items()},
@@ -255,6 +272,11 @@ def measure(
         f"  inside the workers the runs took {busy['local']:.1f} s (local) / {busy['dask']:.1f} s (Dask) "
         f"against {sum(singles):.1f} s alone: wall / (busy / workers) = {fig['ratio_local_to_worker_busy']} "
         f"(local), {fig['ratio_dask_to_worker_busy']} (Dask)"
+    )
+    print(
+        f"  CPU: singles {fig['single_cpu_s']} s; batch (executor start to stop) local "
+        f"{fig['batch_cpu_s']['local']} s, Dask {fig['batch_cpu_s']['dask']} s: ratios "
+        f"{fig['ratio_batch_cpu_to_singles']}"
     )
     return fig
 

@@ -192,6 +192,11 @@ class DaskExecutor:
             # no statistical profiler sampling each task's stack 100 times a second.
             settings = {
                 "distributed.worker.profile.enabled": False,
+                # the event loop wakes less often: each wake-up takes the GIL from the run, which
+                # on a loaded machine waits a scheduler slice to get it back
+                "distributed.admin.tick.interval": "500ms",
+                "distributed.admin.system-monitor.interval": "2s",
+                "distributed.admin.system-monitor.gil.enabled": False,
                 "distributed.nanny.pre-spawn-environ": dict(_WORKER_ENV),
             }
             with dask.config.set(settings):
