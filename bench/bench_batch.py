@@ -204,7 +204,10 @@ def measure(
                 walls[kind].append(time.perf_counter() - t0)
             finally:
                 ex.shutdown()
-            cpu_all[kind].append(_cpu_s() - c_start)  # workers are reaped: their CPU counts
+            # Dask's worker processes are ours, reaped at shutdown: their CPU time counts. The
+            # pool's workers are the fork server's children, which rusage cannot see: left out.
+            if kind == "dask":
+                cpu_all[kind].append(_cpu_s() - c_start)
             results[kind] = res
             busy_all[kind].append(sum(o.elapsed_s for o in res.outcomes))
             print(
@@ -217,7 +220,7 @@ def measure(
     bound = sum(singles) / workers
     # time the runs took inside the workers: wall against it / workers is the batch's own overhead
     busy = {k: float(np.mean(v)) for k, v in busy_all.items()}
-    cpu = {k: float(np.mean(v)) for k, v in cpu_all.items()}
+    cpu = {k: float(np.mean(v)) for k, v in cpu_all.items() if v}
     loc, dsk = results["local"], results["dask"]
     max_diff = 0.0
     warp_diff = 0.0
@@ -274,9 +277,8 @@ def measure(
         f"(local), {fig['ratio_dask_to_worker_busy']} (Dask)"
     )
     print(
-        f"  CPU: singles {fig['single_cpu_s']} s; batch (executor start to stop) local "
-        f"{fig['batch_cpu_s']['local']} s, Dask {fig['batch_cpu_s']['dask']} s: ratios "
-        f"{fig['ratio_batch_cpu_to_singles']}"
+        f"  CPU: singles {fig['single_cpu_s']} s; the Dask batch, cluster start to stop, "
+        f"{fig['batch_cpu_s']['dask']} s: ratio {fig['ratio_batch_cpu_to_singles']['dask']}"
     )
     return fig
 
