@@ -14,7 +14,15 @@ import time
 import traceback
 from pathlib import Path
 
-AREAS = ("align", "gps", "export", "multicam", "scrub", "world", "batch")  # "peer" is opt-in: --only peer
+AREAS = (
+    "align",
+    "gps",
+    "export",
+    "multicam",
+    "scrub",
+    "world",
+    "batch",
+)  # "peer" is opt-in: --only peer
 
 
 def main() -> int:
