@@ -29,6 +29,7 @@ lint: venv
 
 sample-data: venv
 	$(PY) scripts/make_sample_data.py
+	$(PY) scripts/make_sample_runs.py
 
 clean:
 	rm -rf out bench/.cache .pytest_cache

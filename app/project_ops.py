@@ -33,6 +33,19 @@ def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str])
     return d
 
 
+def register_run(store: ProjectStore, path: str | os.PathLike[str]) -> str:
+    """Probe ``path`` and add it to the trail's runs; returns the run's name."""
+    from mtbsync_core import VideoOpenError, content_hash, probe_video
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise VideoOpenError(f"No video file at '{p}'. Check the path (it is read on the server).")
+    info = probe_video(p)
+    d = dataclasses.asdict(info)
+    d["fps"] = f"{info.fps.numerator}/{info.fps.denominator}"
+    return store.add_run(str(p.resolve()), content_hash(p), d)
+
+
 def register_markers(
     store: ProjectStore, path: str | os.PathLike[str], start_tc: str | None = None
 ) -> int:
@@ -94,6 +107,9 @@ def _ensure_sample(base: Path | None) -> str | None:
     store = ProjectStore(project_file(SAMPLE_PROJECT, base).with_suffix(".building"))
     register_video(store, "ref", src / "ref.mp4")
     register_video(store, "new", src / "new.mp4")
+    for name in ("run2", "run3"):  # more laps for the Runs page
+        if (src / f"{name}.mp4").is_file():
+            register_run(store, src / f"{name}.mp4")
     if (src / "ref_markers.csv").is_file():
         register_markers(store, src / "ref_markers.csv")
     for role in ("ref", "new"):

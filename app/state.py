@@ -1,6 +1,7 @@
 """Project store (one SQLite file per project) and the session keys the pages share.
 
-A project file holds the videos (by path and content hash), the reference markers, every sync
+A project file holds the videos (by path and content hash), the trail's runs (one reference and
+any number of runs, each with its latest batch outcome), the reference markers, every sync
 result (keyed by the content hashes and parameters that made it), the anchor history and every
 marker decision with its time. WAL mode and short connections let two tabs share one project.
 Nothing here imports Streamlit, so the store is testable on its own.
@@ -44,6 +45,15 @@ CREATE TABLE IF NOT EXISTS decisions (
   decision TEXT NOT NULL, t_new_s REAL, at REAL NOT NULL);
 """
 
+#: Version 2 added the ``runs`` table; a version-1 file (one reference, one new run) is migrated
+#: when it is opened: its new video becomes the project's first run.
+SCHEMA_VERSION = 2
+RUNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  name TEXT PRIMARY KEY, path TEXT NOT NULL, content_hash TEXT NOT NULL,
+  info_json TEXT NOT NULL, outcome_json TEXT, out_dir TEXT, added_at REAL NOT NULL);
+"""
+
 DECISIONS = ("accept", "reject", "nudge", "reset")
 
 
@@ -70,6 +80,11 @@ def list_projects(base: Path | None = None) -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/project.sqlite"))
 
 
+def run_name(path: str | os.PathLike[str]) -> str:
+    """A run's name in a project: its file name without the extension."""
+    return Path(path).stem or "run"
+
+
 def marker_key(name: str, t_ref_s: float) -> str:
     """A stable identity for a reference marker."""
     return f"{name}@{t_ref_s:.3f}"
@@ -86,6 +101,18 @@ class VideoRow:
     proxy_path: str | None
 
 
+@dataclass(frozen=True)
+class RunRow:
+    """A run of the trail, with its latest batch outcome (None before any batch)."""
+
+    name: str
+    path: str
+    content_hash: str
+    info: dict[str, Any]
+    outcome: dict[str, Any] | None
+    out_dir: str | None
+
+
 class ProjectStore:
     """One project's SQLite file. Every call opens a short connection (safe across threads)."""
 
@@ -98,6 +125,29 @@ class ProjectStore:
             cols = {r[1] for r in con.execute("PRAGMA table_info(decisions)")}
             if "undone" not in cols:  # projects made before undo covered decisions
                 con.execute("ALTER TABLE decisions ADD COLUMN undone INTEGER NOT NULL DEFAULT 0")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring an older project file up to :data:`SCHEMA_VERSION` (in one transaction)."""
+        with self._conn() as con:
+            row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = json.loads(row[0]) if row else 1
+            if version >= SCHEMA_VERSION:
+                return
+            con.executescript(RUNS_SCHEMA)
+            new = con.execute(
+                "SELECT path, content_hash, info_json, added_at FROM videos WHERE role='new'"
+            ).fetchone()
+            if new is not None:  # v1: the one new run becomes the trail's first run
+                con.execute(
+                    "INSERT OR IGNORE INTO runs(name, path, content_hash, info_json, added_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (run_name(new[0]), new[0], new[1], new[2], new[3]),
+                )
+            con.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (json.dumps(SCHEMA_VERSION),),
+            )
 
     @property
     def name(self) -> str:
@@ -149,6 +199,8 @@ class ProjectStore:
                 " VALUES (?, ?, ?, ?, NULL, ?)",
                 (role, str(path), content_hash, json.dumps(info), time.time()),
             )
+        if role == "new":  # the pair's new video is one of the trail's runs
+            self.add_run(path, content_hash, info)
 
     def set_proxy(self, role: str, proxy_path: str) -> None:
         """Record the browser proxy made for a video."""
@@ -198,6 +250,46 @@ class ProjectStore:
                 "SELECT name, t_ref_s, colour, comment FROM ref_markers ORDER BY idx"
             ).fetchall()
         return [Marker(r[0], r[1], r[2], r[3]) for r in rows]
+
+    # --- runs of the trail ----------------------------------------------------------------
+    def add_run(self, path: str, content_hash: str, info: dict[str, Any]) -> str:
+        """Add a run (or update the one of that name); returns its name."""
+        name = run_name(path)
+        with self._conn() as con:
+            con.execute(
+                "INSERT INTO runs(name, path, content_hash, info_json, added_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET path=excluded.path,"
+                " content_hash=excluded.content_hash, info_json=excluded.info_json,"
+                " outcome_json=CASE WHEN runs.content_hash=excluded.content_hash"
+                " THEN runs.outcome_json END",
+                (name, str(path), content_hash, json.dumps(info), time.time()),
+            )
+        return name
+
+    def remove_run(self, name: str) -> None:
+        """Forget a run (its files stay on disk)."""
+        with self._conn() as con:
+            con.execute("DELETE FROM runs WHERE name=?", (name,))
+
+    def runs(self) -> list[RunRow]:
+        """The trail's runs in the order they were added."""
+        with self._conn() as con:
+            rows = con.execute(
+                "SELECT name, path, content_hash, info_json, outcome_json, out_dir FROM runs"
+                " ORDER BY added_at, name"
+            ).fetchall()
+        return [
+            RunRow(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]) if r[4] else None, r[5])
+            for r in rows
+        ]
+
+    def set_run_outcome(self, name: str, outcome: dict[str, Any], out_dir: str) -> None:
+        """Record a run's latest batch outcome and the folder holding its outputs."""
+        with self._conn() as con:
+            con.execute(
+                "UPDATE runs SET outcome_json=?, out_dir=? WHERE name=?",
+                (json.dumps(outcome), str(out_dir), name),
+            )
 
     # --- sync results ---------------------------------------------------------------------
     def save_sync(

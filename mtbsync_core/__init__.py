@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from .errors import (
     AudioMissingError,
+    BatchError,
     ExportError,
     FeaturelessVideoError,
     GpsParseError,
@@ -72,6 +73,15 @@ _LAZY: dict[str, str] = {
     "fit_warp": "warp",
     "read_warp": "warp",
     "write_warp": "warp",
+    # many runs against one reference
+    "BatchResult": "batch",
+    "DaskExecutor": "batch",
+    "LocalExecutor": "batch",
+    "RunOutcome": "batch",
+    "compute_splits": "batch",
+    "find_runs": "batch",
+    "make_executor": "batch",
+    "run_batch": "batch",
     # exports / imports
     "edl_to_string": "export",
     "export_to_string": "export",
@@ -137,6 +147,7 @@ __all__ = [
     "__version__",
     # errors
     "AudioMissingError",
+    "BatchError",
     "ExportError",
     "FeaturelessVideoError",
     "GpsParseError",

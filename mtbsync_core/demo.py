@@ -1,4 +1,5 @@
-"""The whole chain on the bundled sample data: index, sync, transfer, exports."""
+"""The whole chain on the bundled sample data: index, sync, transfer, exports, then a batch of
+every sample run (new, run2, run3) against the reference with split times."""
 
 from __future__ import annotations
 
@@ -41,4 +42,26 @@ def run_demo(
             )
     for message in dict.fromkeys(str(w.message) for w in seen):
         warnings.warn(message, stacklevel=2)
+    paths.update(_demo_batch(s, out, index, progress))
     return paths
+
+
+def _demo_batch(s: Path, out: Path, index, progress: ProgressCallback | None) -> dict[str, Path]:
+    """The sample runs (new, run2, run3, whichever exist) in a batch: ``out/batch/summary.csv``."""
+    from .batch import LocalExecutor, run_batch
+
+    runs = [s / f"{n}.mp4" for n in ("new", "run2", "run3") if (s / f"{n}.mp4").is_file()]
+    if len(runs) < 2:
+        return {}
+    with LocalExecutor(min(os.cpu_count() or 1, len(runs))) as ex:
+        result = run_batch(
+            s / "ref.mp4",
+            runs,
+            read_markers_csv(s / "ref_markers.csv"),
+            out / "batch",
+            executor=ex,
+            index=index,
+            force=True,
+            progress=progress,
+        )
+    return {f"batch_{k}": p for k, p in result.paths.items()}

@@ -11,6 +11,7 @@ Exit codes (documented in the README):
 3   an output exists and ``--force`` was not given
 4   no reliable match between the two videos
 5   a reference index does not match the video or parameters
+6   a batch finished, but not every run synced (``mtbsync batch``; see summary.csv)
 ==  ==========================================================
 """
 
@@ -77,6 +78,10 @@ class ImportMarkersError(MtbSyncError):
 
 class MulticamError(MtbSyncError):
     """Simultaneous cameras could not be put on one timeline."""
+
+
+class BatchError(MtbSyncError):
+    """A batch cannot start: no runs found, a bad executor or an unreachable Dask scheduler."""
 
 
 class OutputError(MtbSyncError):

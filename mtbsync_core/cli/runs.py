@@ -267,4 +267,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Demo done. Outputs:")
     for k, p in paths.items():
         print(f"  {k:<14} {p}")
+    if "batch_summary" in paths:
+        from ..batch import read_summary
+
+        print("Sample runs against the reference (total: first to last marker):")
+        for row in read_summary(paths["batch_summary"]):
+            total = f"{float(row['total_s']):6.2f} s" if row["total_s"] else "  (misses a marker)"
+            delta = f"{float(row['delta_ref_s']):+.2f} s" if row["delta_ref_s"] else ""
+            print(f"    {row['run']:<8} {row['status']:<15} {total} {delta}")
     return 0

@@ -157,3 +157,20 @@ def browser():
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def app_server_on(tmp_path_factory: pytest.TempPathFactory):
+    """A factory: ``app_server_on(sample_dir)`` starts the app on another sample folder (stopped
+    at the end of the module)."""
+    servers: list[AppServer] = []
+
+    def make(sample_dir: Path) -> AppServer:
+        require_chromium()
+        d = tmp_path_factory.mktemp("server")
+        servers.append(AppServer(d / "projects", sample_dir, d))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()

@@ -227,8 +227,12 @@ def test_demo_prints_where_its_outputs_are(tmp_path, capsys):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "Demo done. Outputs:"
-    listed = [Path(line.split()[-1]) for line in lines[1:] if line.strip()]
-    assert {p.name for p in listed} >= {"ref_index.npz", "warp.json", "pairs.csv", "report.json", "new_markers.csv"}
+    end = lines.index("Sample runs against the reference (total: first to last marker):")
+    listed = [Path(line.split()[-1]) for line in lines[1:end] if line.strip()]
+    assert {p.name for p in listed} >= {"ref_index.npz", "warp.json", "pairs.csv", "report.json", "new_markers.csv",
+                                        "summary.csv"}
+    compared = {line.split()[0]: line.split()[1] for line in lines[end + 1:]}
+    assert compared == {"new": "ok", "run2": "ok", "run3": "ok"}  # the batch over the three sample runs
     for p in listed:
         assert p.is_file() and p.stat().st_size > 0 and out in p.parents
     again = in_process(capsys, "demo", "--out", out, "--quiet")

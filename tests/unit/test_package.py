@@ -18,6 +18,7 @@ import json, logging, os, sys
 before = sorted(os.listdir("."))
 import mtbsync_core
 import mtbsync_core.pipeline, mtbsync_core.video.stream, mtbsync_core.markers, mtbsync_core.index
+import mtbsync_core.batch, mtbsync_core.cli
 after = sorted(os.listdir("."))
 ui = sorted({m.split(".")[0] for m in sys.modules} & {"streamlit", "rich", "tqdm", "typer", "plotly", "pandas"})
 handlers = {name: [type(h).__name__ for h in lg.handlers]

@@ -1,0 +1,92 @@
+"""The executor contract, on both implementations: a local process pool and a real Dask
+LocalCluster (started and closed here)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from mtbsync_core.batch import DaskExecutor, LocalExecutor, make_executor
+from mtbsync_core.errors import BatchError
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _add(a: int, b: int = 0) -> int:
+    return a + b
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def _sum_of(arr: np.ndarray, scale: float) -> float:
+    return float(arr.sum() * scale)
+
+
+def _boom(x: int) -> int:
+    raise ValueError(f"bad value {x}")
+
+
+def _contract(ex) -> None:
+    assert ex.workers == 2
+    fut = ex.submit(_add, 2, b=40)
+    assert fut.result(timeout=60) == 42
+    assert list(ex.map(_square, range(6))) == [0, 1, 4, 9, 16, 25]  # input order
+    assert list(ex.map(_add, [1, 2], [10, 20])) == [11, 22]
+    futures = [ex.submit(_square, i) for i in range(5)]
+    assert sorted(f.result() for f in ex.as_completed(futures)) == [0, 1, 4, 9, 16]
+    bad = ex.submit(_boom, 7)
+    with pytest.raises(ValueError, match="bad value 7"):
+        bad.result(timeout=60)
+    assert ex.submit(_square, 3).result(timeout=60) == 9  # a failed task leaves the executor usable
+
+
+def test_local_executor_contract_and_scatter():
+    arr = np.arange(1000, dtype=float)
+    with LocalExecutor(2) as ex:
+        handle = ex.scatter(arr)
+        assert [f.result() for f in [ex.submit(_sum_of, handle, 2.0) for _ in range(3)]] == [
+            999000.0
+        ] * 3
+        _contract(ex)
+        pids = set(ex.map(_pid, range(8)))
+        assert os.getpid() not in pids and 1 <= len(pids) <= 2  # separate worker processes
+        second = ex.scatter(arr * 3)  # a second batch on the same executor: workers restart
+        assert ex.submit(_sum_of, second, 1.0).result() == 1498500.0
+        assert ex.submit(_sum_of, handle, 1.0).result() == 499500.0  # the first is still there
+
+
+def test_dask_local_cluster_contract_and_scatter():
+    arr = np.arange(1000, dtype=float)
+    ex = DaskExecutor(workers=2)
+    try:
+        handle = ex.scatter(arr)
+        assert [f.result() for f in [ex.submit(_sum_of, handle, 2.0) for _ in range(3)]] == [
+            999000.0
+        ] * 3
+        _contract(ex)
+        assert os.getpid() not in set(ex.map(_pid, range(4)))
+        assert len(ex.client.scheduler_info()["workers"]) == 2
+    finally:
+        ex.shutdown()
+    assert ex.client.status == "closed"
+
+
+def test_make_executor_choices():
+    ex = make_executor("local", 1)
+    assert isinstance(ex, LocalExecutor) and ex.workers == 1
+    ex.shutdown()
+    with pytest.raises(ValueError, match="local or dask"):
+        make_executor("spark")
+    with pytest.raises(ValueError, match="at least 1"):
+        LocalExecutor(0)
+
+
+def test_unreachable_scheduler_is_one_line_error():
+    with pytest.raises(BatchError, match="dask scheduler"):
+        DaskExecutor("tcp://127.0.0.1:9", timeout_s=2)
