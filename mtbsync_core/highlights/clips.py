@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import HighlightError
 from ..fileio import check_writable
 from ..multicam.media import PtsTable, open_media, read_pts_table
-from ..multicam.trim import _first_frames_ok, _smart_head
+from ..multicam.trim import _first_frames_ok, _reencode, _smart_head
 
 
 @dataclass(frozen=True)
@@ -134,57 +134,6 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
     return n
 
 
-def _reencode_range(src: str, dst: str, tab: PtsTable, i0: int, e: int) -> int:
-    """The whole span re-encoded (H.264 CRF 16), audio copied; frames written."""
-    cut = int(tab.pts[i0])
-    end = int(tab.pts[e]) if e < len(tab.pts) else None
-    with open_media(src) as ic, av.open(dst, "w") as oc:
-        vs = ic.streams.video[0]
-        ov = oc.add_stream("libx264", rate=vs.average_rate or Fraction(30))
-        ov.width, ov.height, ov.pix_fmt = tab.width, tab.height, "yuv420p"
-        ov.codec_context.time_base = vs.time_base
-        ov.options = {"crf": "16", "preset": "veryfast"}
-        aud = ic.streams.audio[0] if ic.streams.audio else None
-        oa = oc.add_stream_from_template(aud) if aud is not None else None
-        n = 0
-        ic.seek(cut, stream=vs, backward=True, any_frame=False)
-        for fr in ic.decode(vs):
-            if fr.pts is None or fr.pts < cut:
-                continue
-            if end is not None and fr.pts >= end:
-                break
-            out = fr.reformat(format="yuv420p")
-            out.pts, out.time_base = fr.pts - cut, vs.time_base
-            for p in ov.encode(out):
-                oc.mux(p)
-            n += 1
-        for p in ov.encode():
-            oc.mux(p)
-        if aud is not None:
-            _copy_audio(ic, oc, vs, aud, oa, cut, end)
-    return n
-
-
-def _copy_audio(ic, oc, vs, aud, oa, cut: int, end: int | None) -> None:
-    """Audio packets from video PTS ``cut`` to ``end`` (None: the end), re-timed to start at 0."""
-    shift = round(Fraction(cut) * vs.time_base / aud.time_base)
-    stop = None if end is None else round(Fraction(end) * vs.time_base / aud.time_base)
-    ic.seek(0)
-    for pkt in ic.demux(aud):
-        if (
-            pkt.pts is None
-            or pkt.size == 0
-            or pkt.pts < shift
-            or (stop is not None and pkt.pts >= stop)
-        ):
-            continue
-        pkt.pts -= shift
-        if pkt.dts is not None:
-            pkt.dts -= shift
-        pkt.stream = oa
-        oc.mux(pkt)
-
-
 def cut_clip(
     src: str | os.PathLike[str],
     dst: str | os.PathLike[str],
@@ -206,13 +155,13 @@ def cut_clip(
         head = _smart_head(str(src), tab, i0, k1) if k1 > i0 else []
         tail = _smart_head(str(src), tab, k2, e) if e > k2 else []
         if head is None or tail is None:
-            mode, n, again = "reencode", _reencode_range(str(src), str(tmp), tab, i0, e), e - i0
+            mode, n, again = "reencode", _reencode(str(src), str(tmp), tab, i0, e), e - i0
         else:
             n = _write(str(src), str(tmp), tab, i0, e, k1, k2, head, tail)
             again = len(head) + len(tail)
             mode = "smart" if again else "copy"
             if n != e - i0 or not _first_frames_ok(str(tmp), min(n, len(head) + 2)):
-                mode, n, again = "reencode", _reencode_range(str(src), str(tmp), tab, i0, e), e - i0
+                mode, n, again = "reencode", _reencode(str(src), str(tmp), tab, i0, e), e - i0
         if n != e - i0:
             raise HighlightError(
                 f"Clip {start_s:.3f}..{end_s:.3f} s of '{src}' got {n} frames, not {e - i0}."

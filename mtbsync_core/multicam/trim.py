@@ -246,8 +246,11 @@ def _write_one(tab: PtsTable, idx: int, tmp: str) -> tuple[str, int, int]:
     return "reencode", n, n
 
 
-def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
+def _reencode(src: str, dst: str, tab: PtsTable, idx: int, end_idx: int | None = None) -> int:
+    """Frames ``idx`` .. ``end_idx - 1`` (None: to the end) re-encoded (H.264 CRF 16) from PTS 0,
+    audio over the same span copied; the number of frames written."""
     cut = int(tab.pts[idx])
+    end = int(tab.pts[end_idx]) if end_idx is not None and end_idx < len(tab.pts) else None
     with open_media(src) as ic, av.open(dst, "w") as oc:
         vs = ic.streams.video[0]
         rate = vs.average_rate or Fraction(30)
@@ -262,6 +265,8 @@ def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
         for fr in ic.decode(vs):
             if fr.pts is None or fr.pts < cut:
                 continue
+            if end is not None and fr.pts >= end:
+                break
             out = fr.reformat(format="yuv420p")
             out.pts, out.time_base = fr.pts - cut, vs.time_base
             for p in ov.encode(out):
@@ -271,8 +276,9 @@ def _reencode(src: str, dst: str, tab: PtsTable, idx: int) -> int:
             oc.mux(p)
         if aud is not None:
             shift = round(Fraction(cut) * vs.time_base / aud.time_base)
+            stop = None if end is None else round(Fraction(end) * vs.time_base / aud.time_base)
             ic.seek(0)
-            _copy_packets(ic, aud, oa, oc, shift)
+            _copy_packets(ic, aud, oa, oc, shift, stop)
     return n
 
 
@@ -347,10 +353,13 @@ def _target_paths(out: Path, sources: dict[str, str]) -> dict[str, Path]:
     return targets
 
 
-def _copy_packets(ic, src, dst, oc, shift: int) -> None:
-    """Mux ``src``'s packets from ``shift`` (in its time base) on into ``dst``, re-timed to start at 0."""
+def _copy_packets(ic, src, dst, oc, shift: int, stop: int | None = None) -> None:
+    """Mux ``src``'s packets from ``shift`` up to ``stop`` (in its time base; None: the end) into
+    ``dst``, re-timed to start at 0."""
     for pkt in ic.demux(src):
         if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
+            continue
+        if stop is not None and pkt.pts >= stop:
             continue
         pkt.pts -= shift
         if pkt.dts is not None:
