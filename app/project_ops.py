@@ -19,8 +19,8 @@ _SAMPLE_LOCK = threading.Lock()
 MARKER_SUFFIXES = (".csv", ".edl", ".fcpxml", ".xml")
 
 
-def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> dict:
-    """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info."""
+def _probed(path: str | os.PathLike[str]) -> tuple[Path, str, dict]:
+    """A video file's resolved path, content hash and probed info (fps as "num/den")."""
     from mtbsync_core import VideoOpenError, content_hash, probe_video
 
     p = Path(path).expanduser()
@@ -29,21 +29,20 @@ def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str])
     info = probe_video(p)
     d = dataclasses.asdict(info)
     d["fps"] = f"{info.fps.numerator}/{info.fps.denominator}"
-    store.set_video(role, str(p.resolve()), content_hash(p), d)
+    return p.resolve(), content_hash(p), d
+
+
+def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> dict:
+    """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info."""
+    p, digest, d = _probed(path)
+    store.set_video(role, str(p), digest, d)
     return d
 
 
 def register_run(store: ProjectStore, path: str | os.PathLike[str]) -> str:
     """Probe ``path`` and add it to the trail's runs; returns the run's name."""
-    from mtbsync_core import VideoOpenError, content_hash, probe_video
-
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise VideoOpenError(f"No video file at '{p}'. Check the path (it is read on the server).")
-    info = probe_video(p)
-    d = dataclasses.asdict(info)
-    d["fps"] = f"{info.fps.numerator}/{info.fps.denominator}"
-    return store.add_run(str(p.resolve()), content_hash(p), d)
+    p, digest, d = _probed(path)
+    return store.add_run(str(p), digest, d)
 
 
 def register_markers(
