@@ -23,7 +23,7 @@ def _workers(text: str) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``batch`` to ``sub``."""
-    from ..sampling import SampleParams
+    from .runs import _rate, _share  # the same checked numbers as `sync`
 
     p = sub.add_parser(
         "batch",
@@ -51,10 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scheduler", help="Dask scheduler address (tcp://HOST:8786): run on that cluster"
     )
+    p.add_argument("--fps", type=_rate, help="most samples per second (default: the sampler's, 15)")
     p.add_argument(
-        "--fps", type=float, default=SampleParams.max_rate_hz, help="most samples per second"
+        "--review-threshold",
+        type=_share,
+        default=0.6,
+        help="below this confidence a marker needs review",
     )
-    p.add_argument("--review-threshold", type=float, default=0.6)
     p.add_argument("--force", action="store_true", help="redo every run and overwrite its outputs")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_batch)
@@ -71,7 +74,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     markers = read_markers_csv(args.markers)
     runs = find_runs(args.runs, args.reference)
-    params = SyncParams(sample=SampleParams(max_rate_hz=args.fps))
+    sample = SampleParams() if args.fps is None else SampleParams(max_rate_hz=args.fps)
+    params = SyncParams(sample=sample)
     workers = args.workers or min(os.cpu_count() or 1, len(runs))
     executor = make_executor(args.executor, workers, args.scheduler)
     where = (
