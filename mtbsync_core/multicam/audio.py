@@ -8,12 +8,15 @@
    the peak interpolated to a fraction of a sample. A robust line fit gives offset and drift.
 3. Accept only when the windows agree (inlier share, residual RMS, peak uniqueness): unrelated or
    repetitive audio comes out ``ambiguous`` rather than confidently wrong.
+4. When the windows cannot place the pair (a few sharp sounds over noise each microphone hears
+   alone), :mod:`.events` tries the shared sharp sounds; its answer replaces an ``ambiguous``
+   one only when it places the pair.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import fft as sfft
@@ -209,7 +212,30 @@ def fine_fit(ref: AudioTrack, cam: AudioTrack, off: float, drift: float, prm: Au
 def estimate_audio_pair(
     ref: AudioTrack, cam: AudioTrack, i: int = 0, j: int = 1, prm: AudioParams = AudioParams()
 ) -> PairEstimate:
-    """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their sound."""
+    """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their sound.
+
+    Windowed whitened correlation first; when it cannot place the pair, the shared sharp sounds
+    (:func:`.events.estimate_event_pair`), whose reason is kept beside the windows' one.
+    """
+    dense = _estimate_windows(ref, cam, i, j, prm)
+    if dense.status == "ok" or ref.rate_hz != cam.rate_hz:
+        return dense
+    from .events import estimate_event_pair
+
+    sparse = estimate_event_pair(ref, cam, i, j)
+    if sparse.status == "ok":
+        return sparse
+    return replace(
+        dense,
+        message=f"{dense.message}; {sparse.message}",
+        extra={**dense.extra, "events": sparse.extra},
+    )
+
+
+def _estimate_windows(
+    ref: AudioTrack, cam: AudioTrack, i: int, j: int, prm: AudioParams
+) -> PairEstimate:
+    """The windowed path (steps 1-3 of the module docstring)."""
 
     def fail(msg: str, status: str = "ambiguous", **kw) -> PairEstimate:
         return PairEstimate(
