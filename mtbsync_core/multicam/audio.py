@@ -217,6 +217,7 @@ def estimate_audio_pair(
     Windowed whitened correlation first; when it cannot place the pair, the shared sharp sounds
     (:func:`.events.estimate_event_pair`), whose reason is kept beside the windows' one.
     """
+    ref, cam = trim_digital_silence(ref), trim_digital_silence(cam)
     dense = _estimate_windows(ref, cam, i, j, prm)
     if dense.status == "ok" or ref.rate_hz != cam.rate_hz:
         return dense
@@ -230,6 +231,16 @@ def estimate_audio_pair(
         message=f"{dense.message}; {sparse.message}",
         extra={**dense.extra, "events": sparse.extra},
     )
+
+
+def trim_digital_silence(track: AudioTrack) -> AudioTrack:
+    """``track`` without leading / trailing exact zeros (codec padding): the step from sound to
+    digital silence is a click in every file that would otherwise line up the files' ends."""
+    nz = np.flatnonzero(track.samples)
+    if not len(nz) or (nz[0] == 0 and nz[-1] == len(track.samples) - 1):
+        return track
+    a, b = int(nz[0]), int(nz[-1]) + 1
+    return AudioTrack(track.samples[a:b], track.rate_hz, track.t0_s + a / track.rate_hz)
 
 
 def _estimate_windows(

@@ -14,7 +14,8 @@ hears only its own wind. Here:
    a sample.
 4. Decision: the candidate whose votes fit one clock best wins when it has at least two votes
    and more than any other candidate; one event alone places the pair with ``low`` confidence
-   only when nothing else competes (both files hold that one sound). Drift is fitted only when
+   only when nothing else competes and neither file holds more than a couple of sounds (one
+   match among many sounds is chance). Drift is fitted only when
    the votes span enough time and the slope is significant; otherwise drift is 0 and the message
    says why.
 """
@@ -48,17 +49,25 @@ class EventParams:
     min_rise_db: float = 9.0
     min_gap_s: float = 0.25
     max_events: int = 40
+    edge_s: float = 0.3  # onsets this close to a file end are not trusted
     pool_s: float = 0.03  # onset differences pooled into one candidate
     max_candidates: int = 8
     seg_before_s: float = 0.05
     seg_after_s: float = 0.35
     search_s: float = 0.04  # how far a verified peak may sit from the candidate
     noise_span_s: float = 0.6  # lag span whose correlation gives the noise level
+    # A vote needs a peak standing out of its correlation noise (z) and the same early waveform
+    # (ncc: normalised correlation, so that one click does not vote for another click); in a
+    # reverberant room the peak is weaker but the waveform still alike, hence two ways in.
     min_z: float = 8.0
-    single_min_z: float = 14.0
-    ncc_s: tuple[float, float] = (0.01, 0.12)  # early sound (before / after onset) for ``min_ncc``
-    min_ncc: float = 0.35  # waveform likeness: the same sound, not just another click
-    single_min_ncc: float = 0.5
+    min_ncc: float = 0.25
+    alike_ncc: float = 0.6
+    alike_min_z: float = 4.5
+    ncc_s: tuple[float, float] = (0.01, 0.12)  # early sound (before / after onset) for ncc
+    single_min_z: float = 14.0  # one shared sound alone: both, stricter
+    single_min_ncc: float = 0.3
+    single_alike_ncc: float = 0.8
+    single_max_events: int = 2  # one match among many sounds is chance, not a shared sound
     inlier_tol_s: float = 0.012  # votes of one clock (acoustic paths differ by up to ~4 m)
     max_drift_ppm: float = 500.0
     drift_min_span_s: float = 8.0
@@ -103,7 +112,10 @@ def detect_events(track: AudioTrack, prm: EventParams = EventParams()) -> Events
         if len(kept) >= prm.max_events:
             break
     t, r = [], []
+    edge = int(prm.edge_s / prm.hop_s)
     for k in kept:
+        if k < edge or k > n - edge:
+            continue  # filter and codec transients at the ends of the file
         on = k
         while on > 0 and k - on < gap and rise[on - 1] > rise[k] / 2:
             on -= 1  # back to where the rise began
@@ -186,6 +198,14 @@ def _ncc(
     return float(a @ b / np.sqrt(float(a @ a) * float(b @ b) + 1e-30))
 
 
+def _votes(
+    z: float, ncc: float, min_z: float, min_ncc: float, prm: EventParams, alike: float = 0.0
+) -> bool:
+    """A significant peak of a like waveform, or a weaker peak of a very like one."""
+    alike = alike or prm.alike_ncc
+    return (z >= min_z and ncc >= min_ncc) or (z >= prm.alike_min_z and ncc >= alike)
+
+
 def _fit(t: np.ndarray, y: np.ndarray, w: np.ndarray, prm: EventParams):
     """Largest set of votes on one clock: (offset at t=0, drift, inlier mask) by consensus."""
     best = (-1.0, 0.0, 0.0, np.zeros(len(t), bool))
@@ -206,7 +226,7 @@ def _verify(ref, cam, sr, t_ref0, t_cam0, ev_cam: Events, d: float, prm: EventPa
     votes = []
     for t in ev_cam.t_s:
         got = _vote(ref, cam, sr, t_ref0, t_cam0, float(t), d, prm)
-        if got is not None and got[1] >= prm.min_z and got[2] >= prm.min_ncc:
+        if got is not None and _votes(got[1], got[2], prm.min_z, prm.min_ncc, prm):
             votes.append((float(t), got[0], got[1], got[2]))
     arr = np.asarray(votes, float).reshape(-1, 4)
     if not len(arr):
@@ -257,8 +277,15 @@ def estimate_event_pair(
     single_ok = (
         n_in == 1
         and second == 0
-        and float(arr[inl, 2].max()) >= prm.single_min_z
-        and float(arr[inl, 3].max()) >= prm.single_min_ncc
+        and max(len(ev_ref.t_s), len(ev_cam.t_s)) <= prm.single_max_events
+        and _votes(
+            float(arr[inl, 2].max()),
+            float(arr[inl, 3].max()),
+            prm.single_min_z,
+            prm.single_min_ncc,
+            prm,
+            prm.single_alike_ncc,
+        )
     )
     if not (n_in >= 2 and n_in > second) and not single_ok:
         off = best[4] if n_in else 0.0
