@@ -29,6 +29,8 @@ class RoomScene:
     arrival_s: np.ndarray  # (device, sound) scene time the sound reaches the device
     emit_s: np.ndarray  # (sound,) scene time each sound starts
     outdoor: bool
+    kinds: tuple[str, ...] = ()
+    audible_db: np.ndarray | None = None  # (device, sound) early-sound rise over the background
 
 
 def _room(outdoor: bool, rng: np.random.Generator):
@@ -62,7 +64,7 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
         room.add_source(list(np.asarray(s.pos_m) + lo), signal=s.wave, delay=s.t_s)
     mics = rng.uniform(centre - [1.5, 1.5, 0.5], centre + [1.5, 1.5, 0.5], (n_devices, 3))
     room.add_microphone_array(pra.MicrophoneArray(mics.T, SCENE_RATE_HZ))
-    room.simulate()
+    premix = room.simulate(return_premix=True)
     sig = room.mic_array.signals
     n = int((duration_s + 6) * SCENE_RATE_HZ)
     sig = np.pad(sig, ((0, 0), (0, max(0, n - sig.shape[1]))))[:, :n]
@@ -70,11 +72,14 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
     amb_db = rng.uniform(-46, -34)
     devices, paths = [], []
     folder.mkdir(parents=True, exist_ok=True)
+    emit = np.array([s.t_s for s in src])
+    audible = np.zeros((n_devices, len(src)))
     for k in range(n_devices):
-        heard = sig[k] / peak * 0.7
-        heard = heard + 10 ** (amb_db / 20) * diffuse_noise(
-            n, SCENE_RATE_HZ, 100_000 + seed * 16 + k
-        )
+        noise = 10 ** (amb_db / 20) * diffuse_noise(n, SCENE_RATE_HZ, 100_000 + seed * 16 + k)
+        heard = sig[k] / peak * 0.7 + noise
+        for q in range(len(src)):
+            early = np.pad(premix[q, k], (0, max(0, n - premix.shape[2])))[:n]
+            audible[k, q] = _early_rise_db(early / peak * 0.7, noise, float(emit[q]))
         dev = Device(
             tuple(float(v) for v in mics[k]),  # type: ignore[arg-type]
             float(rng.uniform(0.2, 4.0)),
@@ -92,5 +97,56 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
     delays = np.array(
         [[np.linalg.norm(np.asarray(s.pos_m) + lo - m) / 343.0 for s in src] for m in mics]
     )
-    emit = np.array([s.t_s for s in src])
-    return RoomScene(tuple(paths), tuple(devices), emit[None, :] + delays, emit, outdoor)
+    kinds = tuple(s.kind for s in src)
+    return RoomScene(
+        tuple(paths), tuple(devices), emit[None, :] + delays, emit, outdoor, kinds, audible
+    )
+
+
+def _early_rise_db(alone: np.ndarray, noise: np.ndarray, emit_s: float) -> float:
+    """Loudest 8 ms of a sound's first 0.3 s at a device over the background's mean (band, dB)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(4, [150, 3800], btype="band", fs=SCENE_RATE_HZ, output="sos")
+    k0 = int(emit_s * SCENE_RATE_HZ)
+    seg = sosfiltfilt(sos, alone[k0 : k0 + int(0.35 * SCENE_RATE_HZ)])
+    hop = int(0.008 * SCENE_RATE_HZ)
+    m = len(seg) // hop
+    if m == 0:
+        return -np.inf
+    e = (seg[: m * hop].reshape(m, hop) ** 2).mean(1).max()
+    bg = float(np.mean(sosfiltfilt(sos, noise[: 10 * SCENE_RATE_HZ]) ** 2))
+    return float(10 * np.log10(e / bg + 1e-12))
+
+
+def pair_truth(sc: RoomScene, i: int, j: int, edge_s: float = 0.5, min_db: float = -np.inf):
+    """Device ``j`` on device ``i``'s clock: (offset, rate), the shared sounds' arrival times on
+    ``j``'s clock and their path differences (i minus j, seconds of ``i``'s clock).
+
+    A sound is shared when it reaches both devices while they record (``edge_s`` from the ends)
+    and its early sound rises ``min_db`` over the background at both.
+    """
+    di, dj = sc.devices[i], sc.devices[j]
+    ri, rj = 1 + di.drift_ppm * 1e-6, 1 + dj.drift_ppm * 1e-6
+    ai = (sc.arrival_s[i] - di.offset_s) / ri
+    aj = (sc.arrival_s[j] - dj.offset_s) / rj
+    shared = (
+        (ai > edge_s)
+        & (ai < di.duration_s - edge_s)
+        & (aj > edge_s)
+        & (aj < dj.duration_s - edge_s)
+    )
+    if sc.audible_db is not None:
+        shared &= (sc.audible_db[i] >= min_db) & (sc.audible_db[j] >= min_db)
+    pd = (sc.arrival_s[i] - sc.arrival_s[j]) / ri
+    return ((dj.offset_s - di.offset_s) / ri, rj / ri), aj[shared], pd[shared]
+
+
+def error_beyond_path_s(est_offset_s: float, est_drift_ppm: float, truth, t_j: np.ndarray, pd):
+    """Worst distance, over the shared sounds, of the found clock from the true clock plus the
+    range of the sounds' path differences (0 when it lies inside that range at every sound)."""
+    (off, rate) = truth
+    got = est_offset_s + (1 + est_drift_ppm * 1e-6) * t_j
+    clock = off + rate * t_j
+    lo, hi = clock + float(np.min(pd)), clock + float(np.max(pd))
+    return float(np.max(np.maximum(0.0, np.maximum(lo - got, got - hi))))

@@ -67,6 +67,7 @@ class Source:
     t_s: float
     pos_m: tuple[float, float, float]
     wave: np.ndarray  # at the scene rate
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,9 @@ def random_sources(
     out = []
     for t in sorted(times):
         pos = tuple(float(v) for v in rng.uniform(0.3, np.asarray(box_m) - 0.3))
-        wave = impulsive_sound(KINDS[int(rng.integers(len(KINDS)))], rate_hz, rng)
-        out.append(Source(t, pos, wave * rng.uniform(0.4, 1.0)))  # type: ignore[arg-type]
+        kind = KINDS[int(rng.integers(len(KINDS)))]
+        wave = impulsive_sound(kind, rate_hz, rng)
+        out.append(Source(t, pos, wave * rng.uniform(0.4, 1.0), kind))  # type: ignore[arg-type]
     return out
 
 
