@@ -150,3 +150,62 @@ def error_beyond_path_s(est_offset_s: float, est_drift_ppm: float, truth, t_j: n
     clock = off + rate * t_j
     lo, hi = clock + float(np.min(pd)), clock + float(np.max(pd))
     return float(np.max(np.maximum(0.0, np.maximum(lo - got, got - hi))))
+
+
+def _whole_gcc_offset(a, b) -> float:
+    """The baseline: one GCC-PHAT over both whole tracks, its peak (ref-minus-cam seconds)."""
+    from scipy import fft as sfft
+
+    x, y = a.samples.astype(np.float64), b.samples.astype(np.float64)
+    n = sfft.next_fast_len(len(x) + len(y))
+    cross = sfft.rfft(x, n) * np.conj(sfft.rfft(y, n))
+    r = sfft.irfft(cross / (np.abs(cross) + 1e-12), n)
+    k = int(np.argmax(r))
+    return a.t0_s + (k if k < len(x) else k - n) / a.rate_hz - b.t0_s
+
+
+def bench_rooms(seeds: range, folder: Path, min_db: float = 10.0) -> dict:
+    """Sparse-sound pairs (3 devices a scene) and unrelated pairs across scenes.
+
+    A pair counts when at least one sound is shared and audible (``min_db`` over the background
+    at both devices); its error is :func:`error_beyond_path_s` over those sounds.
+    """
+    from mtbsync_core.multicam.audio import estimate_audio_pair
+    from mtbsync_core.multicam.media import decode_audio
+
+    errs, base_errs, n_amb, n_pairs, n_unrel, n_unrel_amb = [], [], 0, 0, 0, 0
+    low, scenes = 0, [make_scene(folder, s) for s in seeds]
+    for k, sc in enumerate(scenes):
+        tracks = [decode_audio(p) for p in sc.paths]
+        for i, j in ((0, 1), (0, 2), (1, 2)):
+            truth, t_j, pd = pair_truth(sc, i, j, min_db=min_db)
+            if not len(t_j):
+                continue
+            n_pairs += 1
+            est = estimate_audio_pair(tracks[i], tracks[j])
+            base = _whole_gcc_offset(tracks[i], tracks[j])
+            base_errs.append(error_beyond_path_s(base, 0.0, truth, t_j, pd))
+            if est.status != "ok":
+                n_amb += 1
+                continue
+            low += est.confidence <= 0.25
+            errs.append(error_beyond_path_s(est.offset_s, est.drift_ppm, truth, t_j, pd))
+        other = decode_audio(scenes[(k + 1) % len(scenes)].paths[1])
+        n_unrel += 1
+        n_unrel_amb += estimate_audio_pair(tracks[0], other).status == "ambiguous"
+    e = np.asarray(errs) * 1e3
+    return {
+        "scenes": len(scenes),
+        "pairs_with_shared_sound": n_pairs,
+        "ok": len(errs),
+        "ok_low_confidence": int(low),
+        "ambiguous": n_amb,
+        "within_1ms": int(np.sum(e <= 1.0)),
+        "share_within_1ms": float(np.sum(e <= 1.0) / max(n_pairs, 1)),
+        "wrong_over_1ms": int(np.sum(e > 1.0)),
+        "wrong_over_5ms": int(np.sum(e > 5.0)),
+        "err_ms_median_ok": float(np.median(e)) if len(e) else float("nan"),
+        "baseline_share_within_1ms": float(np.mean(np.asarray(base_errs) <= 1e-3)),
+        "unrelated": n_unrel,
+        "unrelated_ambiguous": n_unrel_amb,
+    }

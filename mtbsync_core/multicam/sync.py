@@ -1,7 +1,9 @@
 """``sync_cameras``: put N simultaneous cameras on the timeline of one master camera.
 
-Order of evidence for ``method="auto"``: sound (whitened windowed correlation with a drift fit),
-then a flash / LED cue for cameras the sound could not place, then start timecode. Manual
+Order of evidence for ``method="auto"``: sound (whitened windowed correlation with a drift fit,
+or a few shared sharp sounds) and, for files that carry GoPro telemetry, the gyroscopes; then a
+flash / LED cue for cameras those could not place, then start timecode. Where several methods
+place the same pair, ``params["agreement"]`` says how far apart their offsets are. Manual
 offsets (``manual_offsets``) override whatever was found for the cameras they name.
 """
 
@@ -106,6 +108,37 @@ def _audio_pairs(
     return out
 
 
+def _read_imu_or_none(path: str, strict: bool):
+    from ..errors import GpsParseError
+    from ..gps.read import read_imu
+
+    try:
+        return read_imu(path)
+    except GpsParseError as err:
+        if strict:
+            raise MulticamError(
+                f"'{path}' has no gyroscope telemetry ({err}) so --method imu cannot place it. "
+                "Use --method audio, flash or timecode, or give --offset."
+            ) from err
+        log.info("no IMU in %s: %s", path, err)
+        return None
+
+
+def _imu_pairs(paths: list[str], strict: bool, progress) -> list[PairEstimate]:
+    from .imu import estimate_imu_pair
+
+    imus = {}
+    for k, p in enumerate(paths):
+        got = _read_imu_or_none(p, strict)
+        if got is not None and (len(got.t_gyro_s) or len(got.t_accl_s)):
+            imus[k] = got
+        report(progress, "imu", k + 1, len(paths), "files")
+    keys = sorted(imus)
+    return [
+        estimate_imu_pair(imus[a], imus[b], a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]
+    ]
+
+
 def _flash_pairs(paths: list[str], wanted: set[int], flash: tuple, progress) -> list[PairEstimate]:
     roi, exposure = flash
     events: dict[int, FlashEvents] = {}
@@ -166,6 +199,8 @@ def _estimate(
     pairs: list[PairEstimate] = []
     if method in ("audio", "auto"):
         pairs += _audio_pairs(paths, tables, method == "audio", rate_hz, prm, progress, executor)
+    if method in ("imu", "auto"):
+        pairs += _imu_pairs(paths, method == "imu", progress)
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
@@ -191,8 +226,8 @@ def sync_cameras(
 ) -> MulticamResult:
     """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model).
 
-    ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
-    or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
+    ``method``: ``auto`` (sound and gyroscopes, then flash, then start clocks), ``audio``,
+    ``imu`` (GoPro gyroscopes), ``flash``, ``timecode`` or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
     are named by file stem unless ``camera_ids`` are given. ``roi`` (x, y, w, h) limits the flash
     search to a box; ``flash_exposure`` is the share of the frame period the shutters are open
     (None: estimate it from the events). ``executor`` (any
@@ -221,6 +256,7 @@ def sync_cameras(
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
     params = _params(method, audio_rate_hz, roi, flash_exposure, sol, ids, pairs)
     params["clock_check"] = clock_check(paths_s, tables, ids, m, sol)
+    params["agreement"] = method_agreement(pairs, ids)
     return MulticamResult(tuple(_check_overlap(cams, m)), ids[m], method, params)
 
 
@@ -245,6 +281,32 @@ def _params(
         },
         "pairs": [_pair_summary(p, ids) for p in pairs],
     }
+
+
+def method_agreement(pairs: list[PairEstimate], ids: list[str]) -> list[dict]:
+    """Per camera pair placed by more than one method: each method's offset and the spread (ms).
+
+    Offsets are compared at the middle of the evidence's usual range (camera time 0 and 60 s
+    differ only by the drift), so the spread is that of the offsets at camera time 0.
+    """
+    by_pair: dict[tuple[int, int], list[PairEstimate]] = {}
+    for p in pairs:
+        if p.usable:
+            by_pair.setdefault((p.i, p.j), []).append(p)
+    out = []
+    for (i, j), ps in sorted(by_pair.items()):
+        if len({p.method for p in ps}) < 2:
+            continue
+        offs = {p.method: round(p.offset_s, 6) for p in ps}
+        out.append(
+            {
+                "a": ids[i],
+                "b": ids[j],
+                "offsets_s": offs,
+                "spread_ms": round((max(offs.values()) - min(offs.values())) * 1e3, 3),
+            }
+        )
+    return out
 
 
 def _check_inputs(paths: list[str], method: str, ids: list[str], manual: dict[str, float]) -> None:
@@ -331,7 +393,7 @@ def _camera(
             method=best.method,
             status="ok",
             residuals_s=best.residuals_s,
-            message=best.message + notes,
+            message=_evidence(best, mine) + notes,
             **base,
         )
     direct = [p for p in mine if {p.i, p.j} == {k, m} and p.status == "ambiguous"]
@@ -348,6 +410,18 @@ def _camera(
         f"--offset {ids[k]}=SECONDS.{notes}",
         **base,
     )
+
+
+def _evidence(best: PairEstimate, mine: list[PairEstimate]) -> str:
+    """Which method placed the camera, and how the other methods on the same pair agree."""
+    out = f"placed by {best.method}" + (f": {best.message}" if best.message else "")
+    same = [p for p in mine if p is not best and (p.i, p.j) == (best.i, best.j)]
+    for p in same:
+        if p.usable:
+            out += f"; {p.method} agrees within {abs(p.offset_s - best.offset_s) * 1e3:.2f} ms"
+        else:
+            out += f"; {p.method} {p.status}"
+    return out
 
 
 def _ambiguous(
