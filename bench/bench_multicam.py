@@ -18,6 +18,7 @@ Sets (generated deterministically, cached under bench/.cache/multicam/):
   image-source rooms and outdoor scenes, three recorders each with its own clock (+-200 ppm),
   rate (8-48 kHz) and AAC; error beyond the sounds' acoustic path differences. Tuned on seeds
   0-29; seeds 100-129 held out. Baseline: one whole-file GCC-PHAT (no drift, no decision).
+- imu: a real GoPro ride's gyroscope and a derived second mount (see bench/multicam_imu.py).
 - lookup: three encoded cameras (30 fps; 25 fps with drops; 60 fps VFR): every returned frame
   compared with the true nearest frame, by index and decoded pixels.
 """
@@ -305,7 +306,10 @@ def bench_rooms(quick: bool) -> dict:
 
 def run(quick: bool = False) -> dict:
     """Run every multi-camera benchmark; print and return the figures."""
+    from bench.multicam_imu import bench_imu
+
     out = {
+        "imu": bench_imu(4 if quick else 20),
         "rooms": bench_rooms(quick),
         "audio": bench_audio(6 if quick else 24),
         "long_10min": bench_long(),
@@ -340,6 +344,15 @@ def run(quick: bool = False) -> dict:
         f"{f['offset_err_ms']:.2f} ms, drift error {f['drift_err_ppm']:.1f} ppm from {f['matched_events']} events"
     )
     print(f"multicam lookup: {lk['lookups']} frames checked, {lk['wrong_frames']} wrong")
+    im = out["imu"]
+    if not im.get("skipped"):
+        print(
+            f"multicam imu: {im['within_1ms']}/{im['cases']} within 1 ms over the recording "
+            f"({im['ok']} ok; error median {im['err_ms_median']:.2f} ms, max {im['err_ms_max']:.2f} ms); "
+            f"baseline (sample index / nominal rate, no drift) {im['baseline_within_1ms']}/{im['cases']} "
+            f"(median {im['baseline_err_ms_median']:.1f} ms); different rides "
+            f"{im['different_rides_ambiguous']}/{im['different_rides']} ambiguous"
+        )
     for name, r in out["rooms"].items():
         print(
             f"multicam rooms ({name}, {r['scenes']} scenes): {r['within_1ms']}/{r['pairs_with_shared_sound']} "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import fft as sfft
+from scipy.interpolate import CubicSpline
 from scipy.ndimage import uniform_filter1d
 
 from ..gps.track import Imu
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 class ImuParams:
     """Tuning of :func:`estimate_imu_pair` (seconds, Hz, ppm)."""
 
-    rate_hz: float = 400.0
+    rate_hz: float = 1000.0
     detrend_s: float = 0.5
     min_z: float = 8.0
     min_ratio: float = 1.3
@@ -63,8 +64,10 @@ def gyro_signal(imu: Imu, prm: ImuParams = ImuParams()) -> tuple[np.ndarray, np.
     t, w = _source(imu)
     if len(t) < 16:
         return np.zeros(0), np.zeros((0, 3)), 0.0
+    keep = np.concatenate([[True], np.diff(t) > 1e-6])  # a spline needs rising times
+    t, w = t[keep], w[keep]
     grid = np.arange(t[0], t[-1], 1.0 / prm.rate_hz)
-    axes = np.stack([np.interp(grid, t, w[:, k]) for k in range(3)], 1)
+    axes = CubicSpline(t, w[:, :3], axis=0)(grid)  # linear would bend fractional delays
     size = max(3, int(prm.detrend_s * prm.rate_hz))
     mag = np.linalg.norm(axes, axis=1)
     mag = mag - uniform_filter1d(mag, size, mode="nearest")
@@ -184,7 +187,7 @@ def estimate_imu_pair(
     span = float(t[inl].max() - t[inl].min()) if inl.any() else 0.0
     drift, why = 0.0, f"drift set to 0: the IMU windows span only {span:.1f} s"
     if inl.sum() >= 3 and span >= prm.drift_min_span_s:
-        drift, a = np.polyfit(t[inl], o[inl], 1)
+        drift, a = np.polyfit(t[inl], o[inl], 1, w=np.sqrt(np.clip(rows[inl, 2], 1e-9, None)))
         drift = float(np.clip(drift, -prm.max_drift_ppm * 1e-6, prm.max_drift_ppm * 1e-6))
         why = ""
         inl = np.abs(o - a - drift * t) < prm.inlier_tol_s
