@@ -19,6 +19,8 @@ Sets (generated deterministically, cached under bench/.cache/multicam/):
   rate (8-48 kHz) and AAC; error beyond the sounds' acoustic path differences. Tuned on seeds
   0-29; seeds 100-129 held out. Baseline: one whole-file GCC-PHAT (no drift, no decision).
 - imu: a real GoPro ride's gyroscope and a derived second mount (see bench/multicam_imu.py).
+- motion: silent cameras rendered watching one action at 25/30/60 fps, half on one shaking
+  mount (see bench/multicam_motion.py).
 - lookup: three encoded cameras (30 fps; 25 fps with drops; 60 fps VFR): every returned frame
   compared with the true nearest frame, by index and decoded pixels.
 """
@@ -307,9 +309,11 @@ def bench_rooms(quick: bool) -> dict:
 def run(quick: bool = False) -> dict:
     """Run every multi-camera benchmark; print and return the figures."""
     from bench.multicam_imu import bench_imu
+    from bench.multicam_motion import bench_motion
 
     out = {
         "imu": bench_imu(4 if quick else 20),
+        "motion": bench_motion(4 if quick else 12, CACHE / "motion"),
         "rooms": bench_rooms(quick),
         "audio": bench_audio(6 if quick else 24),
         "long_10min": bench_long(),
@@ -353,6 +357,12 @@ def run(quick: bool = False) -> dict:
             f"(median {im['baseline_err_ms_median']:.1f} ms); different rides "
             f"{im['different_rides_ambiguous']}/{im['different_rides']} ambiguous"
         )
+    mo = out["motion"]
+    print(
+        f"multicam motion: {mo['within_quarter_frame']}/{mo['pairs']} within 1/4 frame "
+        f"({mo['ok']} ok; error median {mo['err_frames_median']:.3f}, max {mo['err_frames_max']:.3f} "
+        f"frames); different scenes {mo['different_scenes_ambiguous']}/{mo['different_scenes']} ambiguous"
+    )
     for name, r in out["rooms"].items():
         print(
             f"multicam rooms ({name}, {r['scenes']} scenes): {r['within_1ms']}/{r['pairs_with_shared_sound']} "

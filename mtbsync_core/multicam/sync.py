@@ -2,7 +2,8 @@
 
 Order of evidence for ``method="auto"``: sound (whitened windowed correlation with a drift fit,
 or a few shared sharp sounds) and, for files that carry GoPro telemetry, the gyroscopes; then a
-flash / LED cue for cameras those could not place, then start timecode. Where several methods
+flash / LED cue for cameras those could not place, then start timecode. Motion (frame
+differences and shake) runs only when asked for (``method="motion"``). Where several methods
 place the same pair, ``params["agreement"]`` says how far apart their offsets are. Manual
 offsets (``manual_offsets``) override whatever was found for the cameras they name.
 """
@@ -139,6 +140,21 @@ def _imu_pairs(paths: list[str], strict: bool, progress) -> list[PairEstimate]:
     ]
 
 
+def _motion_pairs(paths: list[str], wanted: set[int], progress) -> list[PairEstimate]:
+    from .motion import estimate_motion_pair, read_motion
+
+    sigs = {}
+    for n, k in enumerate(sorted(wanted)):
+        sigs[k] = read_motion(paths[k])
+        report(progress, "motion", n + 1, len(wanted), "files")
+    keys = sorted(sigs)
+    return [
+        estimate_motion_pair(sigs[a], sigs[b], a, b)
+        for x, a in enumerate(keys)
+        for b in keys[x + 1 :]
+    ]
+
+
 def _flash_pairs(paths: list[str], wanted: set[int], flash: tuple, progress) -> list[PairEstimate]:
     roi, exposure = flash
     events: dict[int, FlashEvents] = {}
@@ -205,6 +221,9 @@ def _estimate(
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
         pairs += _flash_pairs(paths, {k for k in wanted if tables[k].has_video}, flash, progress)
+    if method == "motion":  # not in auto: see the motion module's docstring
+        videos = {k for k in every if tables[k].has_video}
+        pairs += _motion_pairs(paths, videos, progress)
     if method == "timecode" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         pairs += _clock_pairs(paths, tables, every)
     return pairs
@@ -226,8 +245,9 @@ def sync_cameras(
 ) -> MulticamResult:
     """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model).
 
-    ``method``: ``auto`` (sound and gyroscopes, then flash, then start clocks), ``audio``,
-    ``imu`` (GoPro gyroscopes), ``flash``, ``timecode`` or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
+    ``method``: ``auto`` (sound and gyroscopes, then flash, then start clocks),
+    ``audio``, ``imu`` (GoPro gyroscopes), ``motion`` (silent cameras: frame differences and
+    shake), ``flash``, ``timecode`` or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
     are named by file stem unless ``camera_ids`` are given. ``roi`` (x, y, w, h) limits the flash
     search to a box; ``flash_exposure`` is the share of the frame period the shutters are open
     (None: estimate it from the events). ``executor`` (any
