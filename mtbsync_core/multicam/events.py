@@ -70,8 +70,15 @@ class EventParams:
     min_ratio: float = 1.25  # best candidate's stack over any other's
     single_min_z: float = 12.0  # one shared sound alone: a strong, unique peak
     single_min_unique: float = 2.0
+    ncc_s: tuple[float, float] = (0.03, 0.15)  # early sound (before / after onset) for likeness
+    # one supporting sound among many: the stack must stand out and the waveform be alike
+    lone_min_stack_z: float = 10.0
+    lone_min_ratio: float = 2.0
+    lone_min_ncc: float = 0.5
     single_max_events: int = 2
     drift_min_span_s: float = 8.0
+    path_scatter_s: float = 0.002  # spread of path differences between sounds (metres / c)
+    prior_drift_ppm: float = 150.0  # spread of two recorders' relative drift
 
 
 @dataclass(frozen=True)
@@ -240,17 +247,42 @@ def _support(ts, zs, w, sr, d0, k_c, drift, t_mid, prm: EventParams) -> np.ndarr
         if unique < prm.support_unique:
             continue
         rows.append((float(t), d0 + (kf - w) / sr, zk, unique))
-    return np.asarray(rows, float).reshape(-1, 4)
+    kept: list[tuple] = []
+    for r in sorted(rows, key=lambda r: -r[2]):  # one sound, one vote (bounces, re-triggers)
+        if all(abs(r[0] - q[0]) > prm.min_gap_s for q in kept):
+            kept.append(r)
+    return np.asarray(sorted(kept), float).reshape(-1, 4)
+
+
+def _likeness(x, y, sr: int, dt0: float, t_cam: float, off: float, prm: EventParams) -> float:
+    """Normalised correlation of the early sound (``ncc_s`` around the onset) at the found lag:
+    near 1 for the same sound heard twice, low for two different clicks."""
+    c0 = int(round((t_cam - prm.ncc_s[0]) * sr))
+    r0 = int(round((t_cam + off - dt0 - prm.ncc_s[0]) * sr))
+    n = int(sum(prm.ncc_s) * sr)
+    if c0 < 0 or r0 < 0 or c0 + n > len(y) or r0 + n > len(x):
+        return 0.0
+    a, b = y[c0 : c0 + n], x[r0 : r0 + n]
+    return float(a @ b / np.sqrt(float(a @ a) * float(b @ b) + 1e-30))
 
 
 def _clock(arr: np.ndarray, prm: EventParams) -> tuple[float, float, str]:
-    """(offset at cam time 0, drift, reason drift is 0 or '') from the supporting sounds."""
+    """(offset at cam time 0, drift, reason drift is 0 or '') from the supporting sounds.
+
+    Sounds from different places reach two recorders with different path differences (a few
+    ms), which a line through few sounds would read as drift. The fitted drift is therefore
+    shrunk towards 0 by how well the sounds' spread in time can tell the two apart
+    (``path_scatter_s`` against the prior spread of clock drifts, ``prior_drift_ppm``).
+    """
     t, y, w = arr[:, 0], arr[:, 1], np.clip(arr[:, 2], 1e-3, None)
     span = float(t.max() - t.min()) if len(t) else 0.0
     if len(t) >= 2 and span >= prm.drift_min_span_s:
         a_mat = np.stack([np.ones(len(t)), t], 1)
         coef, *_ = np.linalg.lstsq(a_mat * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)
-        b = float(np.clip(coef[1], -prm.max_drift_ppm * 1e-6, prm.max_drift_ppm * 1e-6))
+        var_b = prm.path_scatter_s**2 / float(((t - t.mean()) ** 2).sum())
+        prior = (prm.prior_drift_ppm * 1e-6) ** 2
+        b = float(coef[1]) * prior / (prior + var_b)
+        b = float(np.clip(b, -prm.max_drift_ppm * 1e-6, prm.max_drift_ppm * 1e-6))
         return _weighted_median(y - b * t, w), b, ""
     why = f"drift set to 0: the shared sounds span only {span:.1f} s"
     if len(t) < 2:
@@ -267,9 +299,11 @@ def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
 def _assess(x, y, sr, dt0, ev_cam: Events, d: float, prm: EventParams) -> dict:
     ts, zs, d0, w = _curves(x, y, sr, dt0, ev_cam.t_s, d, prm)
     if not len(ts):
-        return {"d": d, "stack": 0.0, "z": 0.0, "rows": np.zeros((0, 4))}
+        return {"d": d, "stack": 0.0, "z": 0.0, "rows": np.zeros((0, 5))}
     s, k_c, drift, t_mid = _stack(ts, zs, w, sr, prm)
     rows = _support(ts, zs, w, sr, d0, k_c, drift, t_mid, prm)
+    like = np.array([_likeness(x, y, sr, dt0, r[0], r[1], prm) for r in rows])
+    rows = np.column_stack([rows, like]) if len(rows) else np.zeros((0, 5))
     return {"d": d0 + (k_c - w) / sr, "stack": s, "z": s / np.sqrt(len(ts)), "rows": rows}
 
 
@@ -313,6 +347,13 @@ def estimate_event_pair(
         and rows[0, 2] >= prm.single_min_z
         and rows[0, 3] >= prm.single_min_unique
     )
+    lone_ok = (
+        n_in == 1
+        and best["z"] >= prm.lone_min_stack_z
+        and ratio >= prm.lone_min_ratio
+        and rows[0, 4] >= prm.lone_min_ncc
+    )
+    single_ok = single_ok or lone_ok
     multi_ok = n_in >= 2 and best["z"] >= prm.min_stack_z
     if not ((multi_ok or single_ok) and ratio >= prm.min_ratio):
         return PairEstimate(
