@@ -91,3 +91,15 @@ def test_sync_cameras_by_imu_without_telemetry_names_the_file(tmp_path):
     )
     with pytest.raises(MulticamError, match="no gyroscope telemetry"):
         sync_cameras([t.path for t in truths], method="imu")
+
+
+def test_cli_method_imu_on_two_real_rides_exits_4_with_the_reason(tmp_path, capsys):
+    from mtbsync_core.cli import main
+
+    karma, mx = GOPRO / "karma.mp4", GOPRO / "max-heromode.mp4"
+    if not karma.exists():
+        pytest.skip(f"real GoPro sample {karma} is absent (shared data not mounted)")
+    rc = main(["multicam", "sync", str(karma), str(mx), "--method", "imu", "--out", str(tmp_path)])
+    assert rc == 4
+    assert "gyroscopes do not agree" in capsys.readouterr().err
+    assert (tmp_path / "multicam.json").exists()
