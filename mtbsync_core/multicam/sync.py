@@ -24,6 +24,7 @@ from .audio import AudioParams, estimate_audio_pair
 from .flash import FlashEvents, estimate_flash_pair, read_flash_events
 from .io import METHODS, CameraSync, MulticamResult
 from .media import AudioTrack, PtsTable, decode_audio, read_pts_table
+from .sensors import imu_pairs, method_agreement, motion_pairs
 from .solve import PairEstimate, Solution, solve_joint
 from .timecode import estimate_clock_pair, read_start_clocks
 
@@ -109,52 +110,6 @@ def _audio_pairs(
     return out
 
 
-def _read_imu_or_none(path: str, strict: bool):
-    from ..errors import GpsParseError
-    from ..gps.read import read_imu
-
-    try:
-        return read_imu(path)
-    except GpsParseError as err:
-        if strict:
-            raise MulticamError(
-                f"'{path}' has no gyroscope telemetry ({err}) so --method imu cannot place it. "
-                "Use --method audio, flash or timecode, or give --offset."
-            ) from err
-        log.info("no IMU in %s: %s", path, err)
-        return None
-
-
-def _imu_pairs(paths: list[str], strict: bool, progress) -> list[PairEstimate]:
-    from .imu import estimate_imu_pair
-
-    imus = {}
-    for k, p in enumerate(paths):
-        got = _read_imu_or_none(p, strict)
-        if got is not None and (len(got.t_gyro_s) or len(got.t_accl_s)):
-            imus[k] = got
-        report(progress, "imu", k + 1, len(paths), "files")
-    keys = sorted(imus)
-    return [
-        estimate_imu_pair(imus[a], imus[b], a, b) for x, a in enumerate(keys) for b in keys[x + 1 :]
-    ]
-
-
-def _motion_pairs(paths: list[str], wanted: set[int], progress) -> list[PairEstimate]:
-    from .motion import estimate_motion_pair, read_motion
-
-    sigs = {}
-    for n, k in enumerate(sorted(wanted)):
-        sigs[k] = read_motion(paths[k])
-        report(progress, "motion", n + 1, len(wanted), "files")
-    keys = sorted(sigs)
-    return [
-        estimate_motion_pair(sigs[a], sigs[b], a, b)
-        for x, a in enumerate(keys)
-        for b in keys[x + 1 :]
-    ]
-
-
 def _flash_pairs(paths: list[str], wanted: set[int], flash: tuple, progress) -> list[PairEstimate]:
     roi, exposure = flash
     events: dict[int, FlashEvents] = {}
@@ -216,14 +171,14 @@ def _estimate(
     if method in ("audio", "auto"):
         pairs += _audio_pairs(paths, tables, method == "audio", rate_hz, prm, progress, executor)
     if method in ("imu", "auto"):
-        pairs += _imu_pairs(paths, method == "imu", progress)
+        pairs += imu_pairs(paths, method == "imu", progress)
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
         pairs += _flash_pairs(paths, {k for k in wanted if tables[k].has_video}, flash, progress)
     if method == "motion":  # not in auto: see the motion module's docstring
         videos = {k for k in every if tables[k].has_video}
-        pairs += _motion_pairs(paths, videos, progress)
+        pairs += motion_pairs(paths, videos, progress)
     if method == "timecode" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         pairs += _clock_pairs(paths, tables, every)
     return pairs
@@ -301,32 +256,6 @@ def _params(
         },
         "pairs": [_pair_summary(p, ids) for p in pairs],
     }
-
-
-def method_agreement(pairs: list[PairEstimate], ids: list[str]) -> list[dict]:
-    """Per camera pair placed by more than one method: each method's offset and the spread (ms).
-
-    Offsets are compared at the middle of the evidence's usual range (camera time 0 and 60 s
-    differ only by the drift), so the spread is that of the offsets at camera time 0.
-    """
-    by_pair: dict[tuple[int, int], list[PairEstimate]] = {}
-    for p in pairs:
-        if p.usable:
-            by_pair.setdefault((p.i, p.j), []).append(p)
-    out = []
-    for (i, j), ps in sorted(by_pair.items()):
-        if len({p.method for p in ps}) < 2:
-            continue
-        offs = {p.method: round(p.offset_s, 6) for p in ps}
-        out.append(
-            {
-                "a": ids[i],
-                "b": ids[j],
-                "offsets_s": offs,
-                "spread_ms": round((max(offs.values()) - min(offs.values())) * 1e3, 3),
-            }
-        )
-    return out
 
 
 def _check_inputs(paths: list[str], method: str, ids: list[str], manual: dict[str, float]) -> None:
