@@ -14,6 +14,13 @@ Sets (generated deterministically, cached under bench/.cache/multicam/):
 - unrelated: many cheap 20 s pairs from different recordings; must come out ``ambiguous``.
 - flash: 90 s tiny videos at 30 and 25 fps with a 300 ppm clock; rise/fall timing vs truth in
   frames, drift fitted from the events.
+- rooms: sparse sharp sounds (clap, beep, shout, dropped bike, knock) in pyroomacoustics
+  image-source rooms and outdoor scenes, three recorders each with its own clock (+-200 ppm),
+  rate (8-48 kHz) and AAC; error beyond the sounds' acoustic path differences. Tuned on seeds
+  0-29; seeds 100-129 held out. Baseline: one whole-file GCC-PHAT (no drift, no decision).
+- imu: a real GoPro ride's gyroscope and a derived second mount (see bench/multicam_imu.py).
+- motion: silent cameras rendered watching one action at 25/30/60 fps, half on one shaking
+  mount (see bench/multicam_motion.py).
 - lookup: three encoded cameras (30 fps; 25 fps with drops; 60 fps VFR): every returned frame
   compared with the true nearest frame, by index and decoded pixels.
 """
@@ -288,9 +295,26 @@ def bench_e2e() -> dict:
     return out
 
 
+def bench_rooms(quick: bool) -> dict:
+    """Sparse-sound room scenes: tuning seeds and held-out seeds side by side."""
+    from bench.multicam_rooms import bench_rooms as rooms
+
+    n = 8 if quick else 30
+    return {
+        "tuned": rooms(range(0, n), CACHE / "rooms"),
+        "held_out": rooms(range(100, 100 + n), CACHE / "rooms"),
+    }
+
+
 def run(quick: bool = False) -> dict:
     """Run every multi-camera benchmark; print and return the figures."""
+    from bench.multicam_imu import bench_imu
+    from bench.multicam_motion import bench_motion
+
     out = {
+        "imu": bench_imu(4 if quick else 20),
+        "motion": bench_motion(4 if quick else 12, CACHE / "motion"),
+        "rooms": bench_rooms(quick),
         "audio": bench_audio(6 if quick else 24),
         "long_10min": bench_long(),
         "unrelated": bench_unrelated(60 if quick else 200),
@@ -324,6 +348,30 @@ def run(quick: bool = False) -> dict:
         f"{f['offset_err_ms']:.2f} ms, drift error {f['drift_err_ppm']:.1f} ppm from {f['matched_events']} events"
     )
     print(f"multicam lookup: {lk['lookups']} frames checked, {lk['wrong_frames']} wrong")
+    im = out["imu"]
+    if not im.get("skipped"):
+        print(
+            f"multicam imu: {im['within_1ms']}/{im['cases']} within 1 ms over the recording "
+            f"({im['ok']} ok; error median {im['err_ms_median']:.2f} ms, max {im['err_ms_max']:.2f} ms); "
+            f"baseline (sample index / nominal rate, no drift) {im['baseline_within_1ms']}/{im['cases']} "
+            f"(median {im['baseline_err_ms_median']:.1f} ms); different rides "
+            f"{im['different_rides_ambiguous']}/{im['different_rides']} ambiguous"
+        )
+    mo = out["motion"]
+    print(
+        f"multicam motion: {mo['within_quarter_frame']}/{mo['pairs']} within 1/4 frame "
+        f"({mo['ok']} ok; error median {mo['err_frames_median']:.3f}, max {mo['err_frames_max']:.3f} "
+        f"frames); different scenes {mo['different_scenes_ambiguous']}/{mo['different_scenes']} ambiguous"
+    )
+    for name, r in out["rooms"].items():
+        print(
+            f"multicam rooms ({name}, {r['scenes']} scenes): {r['within_1ms']}/{r['pairs_with_shared_sound']} "
+            f"pairs within 1 ms beyond path difference ({100 * r['share_within_1ms']:.0f} %; "
+            f"baseline whole-file GCC-PHAT {100 * r['baseline_share_within_1ms']:.0f} %), "
+            f"{r['ambiguous']} ambiguous, {r['wrong_over_1ms']} placed > 1 ms off "
+            f"({r['wrong_over_5ms']} > 5 ms), {r['ok_low_confidence']} low confidence; "
+            f"unrelated {r['unrelated_ambiguous']}/{r['unrelated']} ambiguous"
+        )
     for m, e in out["e2e"].items():
         print(
             f"multicam 3 encoded cameras by {m}: all ok {e['all_ok']}, offset error max {e['offset_err_ms_max']:.3f} ms, "

@@ -50,7 +50,8 @@ def _exposure(text: str) -> float | None:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``multicam`` with its ``sync`` and ``trim`` subcommands to ``sub``."""
     mc = sub.add_parser(
-        "multicam", help="put simultaneous cameras on one timeline (sound, flash, timecode)"
+        "multicam",
+        help="put simultaneous cameras on one timeline (sound, gyro, motion, flash, timecode)",
     )
     msub = mc.add_subparsers(dest="multicam_command", metavar="ACTION", required=True)
     p = msub.add_parser(
@@ -67,7 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--method",
         choices=multicam.METHODS,
         default="auto",
-        help="evidence to use (default %(default)s)",
+        help="evidence to use: imu = GoPro gyroscopes of cameras on one bike or rider; motion = "
+        "frame differences and shake of silent cameras, only when asked for (default "
+        "%(default)s: sound and gyroscopes, then flash, then timecode)",
     )
     p.add_argument(
         "--offset",

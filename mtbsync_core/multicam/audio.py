@@ -8,12 +8,15 @@
    the peak interpolated to a fraction of a sample. A robust line fit gives offset and drift.
 3. Accept only when the windows agree (inlier share, residual RMS, peak uniqueness): unrelated or
    repetitive audio comes out ``ambiguous`` rather than confidently wrong.
+4. When the windows cannot place the pair (a few sharp sounds over noise each microphone hears
+   alone), :mod:`.events` tries the shared sharp sounds; its answer replaces an ``ambiguous``
+   one only when it places the pair.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import fft as sfft
@@ -209,7 +212,41 @@ def fine_fit(ref: AudioTrack, cam: AudioTrack, off: float, drift: float, prm: Au
 def estimate_audio_pair(
     ref: AudioTrack, cam: AudioTrack, i: int = 0, j: int = 1, prm: AudioParams = AudioParams()
 ) -> PairEstimate:
-    """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their sound."""
+    """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their sound.
+
+    Windowed whitened correlation first; when it cannot place the pair, the shared sharp sounds
+    (:func:`.events.estimate_event_pair`), whose reason is kept beside the windows' one.
+    """
+    ref, cam = trim_digital_silence(ref), trim_digital_silence(cam)
+    dense = _estimate_windows(ref, cam, i, j, prm)
+    if dense.status == "ok" or ref.rate_hz != cam.rate_hz:
+        return dense
+    from .events import estimate_event_pair
+
+    sparse = estimate_event_pair(ref, cam, i, j)
+    if sparse.status == "ok":
+        return sparse
+    return replace(
+        dense,
+        message=f"{dense.message}; {sparse.message}",
+        extra={**dense.extra, "events": sparse.extra},
+    )
+
+
+def trim_digital_silence(track: AudioTrack) -> AudioTrack:
+    """``track`` without leading / trailing exact zeros (codec padding): the step from sound to
+    digital silence is a click in every file that would otherwise line up the files' ends."""
+    nz = np.flatnonzero(track.samples)
+    if not len(nz) or (nz[0] == 0 and nz[-1] == len(track.samples) - 1):
+        return track
+    a, b = int(nz[0]), int(nz[-1]) + 1
+    return AudioTrack(track.samples[a:b], track.rate_hz, track.t0_s + a / track.rate_hz)
+
+
+def _estimate_windows(
+    ref: AudioTrack, cam: AudioTrack, i: int, j: int, prm: AudioParams
+) -> PairEstimate:
+    """The windowed path (steps 1-3 of the module docstring)."""
 
     def fail(msg: str, status: str = "ambiguous", **kw) -> PairEstimate:
         return PairEstimate(

@@ -17,7 +17,7 @@ from ..errors import MulticamError
 from ..fileio import write_text_atomic
 
 #: Evidence ``sync_cameras`` can use, in the order ``auto`` tries it (manual offsets always win).
-METHODS = ("auto", "audio", "flash", "timecode", "manual")
+METHODS = ("auto", "audio", "imu", "motion", "flash", "timecode", "manual")
 
 FORMAT = "mtbsync.multicam"
 VERSION = 1
@@ -33,7 +33,7 @@ class CameraSync:
     offset_s: float
     drift_ppm: float
     confidence: float  # 0..1
-    method: str  # audio | flash | timecode | manual | master
+    method: str  # audio | imu | motion | flash | timecode | manual | master
     status: str  # ok | ambiguous | failed
     residuals_s: tuple[float, ...] = ()  # per-window fit residuals (seconds)
     message: str = ""

@@ -1,7 +1,10 @@
 """``sync_cameras``: put N simultaneous cameras on the timeline of one master camera.
 
-Order of evidence for ``method="auto"``: sound (whitened windowed correlation with a drift fit),
-then a flash / LED cue for cameras the sound could not place, then start timecode. Manual
+Order of evidence for ``method="auto"``: sound (whitened windowed correlation with a drift fit,
+or a few shared sharp sounds) and, for files that carry GoPro telemetry, the gyroscopes; then a
+flash / LED cue for cameras those could not place, then start timecode. Motion (frame
+differences and shake) runs only when asked for (``method="motion"``). Where several methods
+place the same pair, ``params["agreement"]`` says how far apart their offsets are. Manual
 offsets (``manual_offsets``) override whatever was found for the cameras they name.
 """
 
@@ -21,6 +24,7 @@ from .audio import AudioParams, estimate_audio_pair
 from .flash import FlashEvents, estimate_flash_pair, read_flash_events
 from .io import METHODS, CameraSync, MulticamResult
 from .media import AudioTrack, PtsTable, decode_audio, read_pts_table
+from .sensors import imu_pairs, method_agreement, motion_pairs
 from .solve import PairEstimate, Solution, solve_joint
 from .timecode import estimate_clock_pair, read_start_clocks
 
@@ -167,10 +171,15 @@ def _estimate(
     pairs: list[PairEstimate] = []
     if method in ("audio", "auto"):
         pairs += _audio_pairs(paths, tables, method == "audio", rate_hz, prm, progress, executor)
+    if method in ("imu", "auto"):
+        pairs += imu_pairs(paths, method == "imu", progress)
     if method == "flash" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         missing = every - _reached(n, pairs, master)
         wanted = every if method == "flash" else missing | {master} | _reached(n, pairs, master)
         pairs += _flash_pairs(paths, {k for k in wanted if tables[k].has_video}, flash, progress)
+    if method == "motion":  # not in auto: see the motion module's docstring
+        videos = {k for k in every if tables[k].has_video}
+        pairs += motion_pairs(paths, videos, progress)
     if method == "timecode" or (method == "auto" and len(_reached(n, pairs, master)) < n):
         pairs += _clock_pairs(paths, tables, every)
     return pairs
@@ -192,8 +201,9 @@ def sync_cameras(
 ) -> MulticamResult:
     """Offsets and drifts of every camera against the master (see :mod:`.io` for the clock model).
 
-    ``method``: ``auto`` (sound, then flash, then start clocks), ``audio``, ``flash``, ``timecode``
-    or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
+    ``method``: ``auto`` (sound and gyroscopes, then flash, then start clocks),
+    ``audio``, ``imu`` (GoPro gyroscopes), ``motion`` (silent cameras: frame differences and
+    shake), ``flash``, ``timecode`` or ``manual``; ``manual_offsets`` (camera id -> master seconds) override any method. Cameras
     are named by file stem unless ``camera_ids`` are given. ``roi`` (x, y, w, h) limits the flash
     search to a box (one for every camera, or a dict camera id -> box; a camera left out of
     the dict is searched whole); ``flash_exposure`` is the share of the frame period the shutters are open
@@ -223,6 +233,7 @@ def sync_cameras(
     cams = [_camera(k, m, ids, tables, pairs, sol, manual) for k in range(len(paths_s))]
     params = _params(method, audio_rate_hz, roi, flash_exposure, sol, ids, pairs)
     params["clock_check"] = clock_check(paths_s, tables, ids, m, sol)
+    params["agreement"] = method_agreement(pairs, ids)
     return MulticamResult(tuple(_check_overlap(cams, m)), ids[m], method, params)
 
 
@@ -335,7 +346,7 @@ def _camera(
             method=best.method,
             status="ok",
             residuals_s=best.residuals_s,
-            message=best.message + notes,
+            message=_evidence(best, mine) + notes,
             **base,
         )
     direct = [p for p in mine if {p.i, p.j} == {k, m} and p.status == "ambiguous"]
@@ -356,11 +367,21 @@ def _camera(
 def _next_step(mine: list[PairEstimate], camera_id: str) -> str:
     """What to try next, never a method that just failed."""
     tried = {p.method for p in mine}
-    untried = [m for m in ("audio", "flash", "timecode") if m not in tried]
+    untried = [m for m in ("audio", "imu", "flash", "motion", "timecode") if m not in tried]
     box = "a box (--roi X,Y,W,H) around the light" if "flash" in tried else ""
     options = [f"--method {m}" for m in untried] + ([box] if box else [])
     first = f"Try {' or '.join(options)}, or " if options else "Give "
     return f"{first}--offset {camera_id}=SECONDS."
+def _evidence(best: PairEstimate, mine: list[PairEstimate]) -> str:
+    """Which method placed the camera, and how the other methods on the same pair agree."""
+    out = f"placed by {best.method}" + (f": {best.message}" if best.message else "")
+    same = [p for p in mine if p is not best and (p.i, p.j) == (best.i, best.j)]
+    for p in same:
+        if p.usable:
+            out += f"; {p.method} agrees within {abs(p.offset_s - best.offset_s) * 1e3:.2f} ms"
+        else:
+            out += f"; {p.method} {p.status}"
+    return out
 
 
 def _ambiguous(

@@ -1,0 +1,157 @@
+"""Motion sync of silent cameras: per-frame motion energy and shake, correlated across cameras.
+
+Cameras that watch the same action, or ride on the same bike, see motion change at the same
+moments (a rider passing, a jump, a bump shaking the mount), whatever their angle. Per camera,
+from decoded low-resolution luma:
+
+* motion energy: the mean absolute difference of consecutive frames;
+* shake: the size of the global image shift between consecutive frames (phase correlation).
+
+Each value belongs to the middle of its two frames' presentation times (PTS, so variable frame
+rates and drops keep their place); differences into a keyframe are left out (they measure the
+encoder's refresh, not motion). Both signals are put on a fine uniform grid, their slow part
+removed, and cross-correlated together; the peak must stand out of the correlation's own noise
+and above any other peak, else ``ambiguous``. The peak is interpolated on the fine grid, which
+places the offset to a fraction of a frame. Drift is not fitted (frame timing is too coarse over
+a short clip); the message says so.
+
+Not used by ``auto``: two cameras of one model share the encoder's frame-type rhythm, and two
+rides at one pace share their motion's rhythm, so motion can agree where the cameras do not;
+ask for it with ``--method motion`` and check the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import fft as sfft
+from scipy.ndimage import uniform_filter1d
+
+from .media import open_media
+from .solve import PairEstimate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MotionParams:
+    """Tuning of :func:`estimate_motion_pair` (seconds, Hz, pixels)."""
+
+    width_px: int = 96
+    rate_hz: float = 1000.0
+    detrend_s: float = 1.0
+    min_z: float = 5.0
+    min_ratio: float = 1.5
+    exclude_s: float = 0.3
+    min_overlap_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class MotionSignal:
+    """Per pair of consecutive frames: time of their middle (camera s), energy and shake."""
+
+    t_s: np.ndarray
+    energy: np.ndarray
+    shake_px: np.ndarray
+    fps: float
+
+
+def read_motion(path: str | os.PathLike[str], prm: MotionParams = MotionParams()) -> MotionSignal:
+    """Decode ``path``'s video at low resolution and measure motion between frames."""
+    p = os.fspath(path)
+    ts, energy, shake = [], [], []
+    prev, t_prev, t_first = None, 0.0, None
+    with open_media(p) as c:
+        st = c.streams.video[0]
+        st.thread_type = "AUTO"
+        for frame in c.decode(st):
+            if frame.pts is None:
+                continue
+            t = float(frame.pts * frame.time_base)
+            t_first = t if t_first is None else t_first
+            g = frame.to_ndarray(format="gray")
+            h = max(8, round(g.shape[0] * prm.width_px / g.shape[1]))
+            g = cv2.resize(g, (prm.width_px, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+            if prev is not None and not frame.key_frame:
+                # (a keyframe's difference holds the encoder's refresh, not motion)
+                (dx, dy), _ = cv2.phaseCorrelate(prev, g)
+                ts.append((t + t_prev) / 2 - t_first)
+                energy.append(float(np.mean(np.abs(g - prev))))
+                shake.append(float(np.hypot(dx, dy)))
+            prev, t_prev = g, t
+    t_arr = np.asarray(ts)
+    order = np.argsort(t_arr, kind="stable")
+    fps = (len(t_arr) / (t_arr[-1] - t_arr[0])) if len(t_arr) > 1 else 0.0
+    return MotionSignal(
+        t_arr[order], np.asarray(energy)[order], np.asarray(shake)[order], float(fps)
+    )
+
+
+def _grid(sig: MotionSignal, prm: MotionParams) -> tuple[np.ndarray, float]:
+    """(2, n) normalised energy and shake on a uniform grid, and the grid's start (s)."""
+    grid = np.arange(sig.t_s[0], sig.t_s[-1], 1.0 / prm.rate_hz)
+    out = []
+    for v in (sig.energy, sig.shake_px):
+        x = np.interp(grid, sig.t_s, v)
+        x = x - uniform_filter1d(x, max(3, int(prm.detrend_s * prm.rate_hz)), mode="nearest")
+        s = float(np.std(x))
+        out.append(x / s if s > 1e-9 else np.zeros_like(x))
+    return np.asarray(out), float(grid[0])
+
+
+def _xcorr(x: np.ndarray, y: np.ndarray, min_overlap: int):
+    """Summed normalised correlation of the channels over all lags, weighted by overlap."""
+    n = sfft.next_fast_len(x.shape[1] + y.shape[1])
+    r = sfft.irfft(sfft.rfft(x, n, axis=1) * np.conj(sfft.rfft(y, n, axis=1)), n, axis=1).sum(0)
+    r = np.concatenate([r[n - y.shape[1] + 1 :], r[: x.shape[1]]])
+    cnt = np.convolve(np.ones(x.shape[1]), np.ones(y.shape[1]))
+    score = r / np.maximum(cnt, 1.0) * np.sqrt(cnt)
+    score[cnt < min_overlap] = np.nan
+    return score
+
+
+def estimate_motion_pair(
+    ref: MotionSignal, cam: MotionSignal, i: int = 0, j: int = 1, prm: MotionParams = MotionParams()
+) -> PairEstimate:
+    """Camera ``j`` (``cam``) on camera ``i``'s (``ref``) clock from their motion."""
+
+    def fail(msg: str, off: float = 0.0) -> PairEstimate:
+        return PairEstimate(i, j, off, 0.0, 0.0, "ambiguous", "motion", message=msg)
+
+    if len(ref.t_s) < 8 or len(cam.t_s) < 8:
+        return fail("too few frames to measure motion")
+    x, x0 = _grid(ref, prm)
+    y, y0 = _grid(cam, prm)
+    min_overlap = int(min(prm.min_overlap_s * prm.rate_hz, 0.75 * min(x.shape[1], y.shape[1])))
+    score = _xcorr(x, y, min_overlap)
+    k = int(np.nanargmax(score))
+    excl = int(prm.exclude_s * prm.rate_hz)
+    rest = score.copy()
+    rest[max(0, k - excl) : k + excl + 1] = np.nan
+    valid = rest[np.isfinite(rest)]
+    med = float(np.median(valid)) if len(valid) else 0.0
+    sigma = 1.4826 * float(np.median(np.abs(valid - med))) + 1e-12 if len(valid) else 1.0
+    z = (score[k] - med) / sigma
+    ratio = (score[k] - med) / max(float(valid.max()) - med, 1e-12) if len(valid) else np.inf
+    kf = float(k)
+    if 0 < k < len(score) - 1 and np.isfinite(score[k - 1]) and np.isfinite(score[k + 1]):
+        a, b, c = score[k - 1], score[k], score[k + 1]
+        den = a - 2 * b + c
+        kf = k + 0.5 * (a - c) / den if den < 0 else kf
+    off = x0 + (kf - (y.shape[1] - 1)) / prm.rate_hz - y0
+    if z < prm.min_z or ratio < prm.min_ratio:
+        return fail(
+            f"motion does not agree (peak z {z:.1f}, {ratio:.2f}x the next): different scenes, "
+            "or too little shared motion",
+            off,
+        )
+    conf = float(np.clip(min(1.0, (ratio - 1.0) / 1.0) * min(1.0, z / 20), 0.0, 1.0))
+    return PairEstimate(
+        i, j, off, 0.0, conf, "ok", "motion",
+        message="placed on shared motion (drift set to 0: not measured from frames)",
+        extra={"z": round(float(z), 2), "ratio": round(float(ratio), 2)},
+    )  # fmt: skip
