@@ -79,6 +79,14 @@ class MulticamError(MtbSyncError):
     """Simultaneous cameras could not be put on one timeline."""
 
 
+class StitchError(MtbSyncError):
+    """Copies of one recording cannot be stitched (other sizes or rates, no overlap, bad metadata)."""
+
+
+class ChapterError(MtbSyncError):
+    """Chapter files cannot be joined (not one set, a gap, a seam that loses or doubles a frame)."""
+
+
 class OutputError(MtbSyncError):
     """An output cannot be written there (a file where a folder should be, no permission)."""
 

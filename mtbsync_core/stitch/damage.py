@@ -1,0 +1,208 @@
+"""The damage detector: which copies of one frame are damaged, judged by comparing the copies.
+
+Each candidate is the luma plane of one copy's version of a frame, reduced to half size. The
+picture is cut into blocks; in each block the copies vote: copies that agree with each other
+(mean absolute difference under a threshold) support each other, and the largest agreeing group
+wins. Transmission damage is independent between copies, so two damaged copies almost never
+agree; where they could (black padding, green or grey decoder fill: flat blocks; a frame
+repeated from the previous one: frozen), the flat or frozen copy gets no vote wherever another
+copy shows texture or motion there. Where no two copies agree, the copy that is neither flat nor
+frozen and has the least unexplained edge energy in that block is taken (damage adds torn rows,
+block edges and check-pattern noise far more often than it removes detail; this is a decision
+between copies that disagree, never a preference for blur). A lone copy is judged on its own:
+flat fill, black rows at the bottom and check-pattern noise.
+
+No image is kept: the result per candidate is a handful of numbers (:class:`CandidateScore`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DamageParams:
+    """Thresholds of the detector (grey levels on the half-size luma plane)."""
+
+    block_px: int = 8  # block side on the half-size plane (16 px at full size)
+    agree_level: float = 4.0  # blocks whose mean |difference| is under this agree (at least)
+    noise_factor: float = 3.0  # ... or under this times the copies' typical difference (lossy copies)
+    flat_std: float = 1.0  # a block with less spread than this is flat (fill or padding)
+    textured_std: float = 3.0  # a block with more spread than this is textured
+    frozen_level: float = 1.0  # a frame no block of which moved this much from its copy's previous is still ...
+    moving_level: float = 4.0  # ... and frozen when some block of another copy differs this much
+    noise_ratio: float = 2.5  # a lone copy's block with this x the frame's median edge energy is noise
+    min_bad_blocks: int = 1  # a candidate with this many bad blocks is damaged
+
+
+@dataclass(frozen=True)
+class CandidateScore:
+    """The detector's verdict on one copy's version of one frame."""
+
+    copy: int
+    bad_blocks: int  # blocks judged damaged
+    bad_fraction: float  # bad_blocks / all blocks
+    flat_blocks: int  # flat where another copy is textured (fill, padding)
+    frozen: bool  # identical to its previous frame where another copy moved
+    noise_blocks: int  # lone-copy check: blocks with noise-like edge energy
+    disagreement: float  # mean |difference| to the other copies, grey levels
+    damaged: bool
+    kind: str  # "", "frozen", "flat", "noise", "disagrees"
+
+
+def half_luma(luma: np.ndarray) -> np.ndarray:
+    """The luma plane at half size (2x2 means), float32, cropped to whole blocks of 16 px."""
+    h, w = luma.shape
+    luma = luma[: h - h % 16, : w - w % 16]
+    return cv2.resize(luma, (luma.shape[1] // 2, luma.shape[0] // 2), interpolation=cv2.INTER_AREA).astype(
+        np.float32
+    )
+
+
+def _block_mean(img: np.ndarray, b: int) -> np.ndarray:
+    h, w = img.shape
+    return img[: h - h % b, : w - w % b].reshape(h // b, b, w // b, b).mean(axis=(1, 3))
+
+
+def _block_std(img: np.ndarray, b: int) -> np.ndarray:
+    m = _block_mean(img, b)
+    m2 = _block_mean(img * img, b)
+    return np.sqrt(np.maximum(m2 - m * m, 0.0))
+
+
+def _edge_energy(img: np.ndarray, b: int) -> np.ndarray:
+    lap = np.abs(cv2.Laplacian(img, cv2.CV_32F, ksize=1))
+    return _block_mean(lap, b)
+
+
+def score_candidates(
+    lumas: list[np.ndarray],
+    prevs: list[np.ndarray | None],
+    params: DamageParams | None = None,
+    prev_out: np.ndarray | None = None,
+) -> list[CandidateScore]:
+    """Judge each copy's version of one frame (half-size luma from :func:`half_luma`).
+
+    ``prevs[i]`` is copy ``i``'s previous decoded frame (half size) or None; ``prev_out`` the
+    frame chosen just before (half size), used where no two copies agree: the picture that
+    changed least since then is trusted there (motion between frames is small, damage is not).
+    Returns one :class:`CandidateScore` per candidate, in order.
+    """
+    p = params or DamageParams()
+    k = len(lumas)
+    if k == 0:
+        return []
+    b = p.block_px
+    stds = [_block_std(x, b) for x in lumas]
+    means = [_block_mean(x, b) for x in lumas]
+    if k == 1:
+        return [_lone(lumas[0], stds[0], p)]
+    diffs = {
+        (i, j): _block_mean(np.abs(lumas[i] - lumas[j]), b) for i in range(k) for j in range(i + 1, k)
+    }
+    frozen = _frozen(lumas, prevs, diffs, p)
+    typical = float(np.median(np.minimum.reduce(list(diffs.values()))))
+    tau = max(p.agree_level, p.noise_factor * typical)
+    fill = np.stack([_fill_like(s, m, p) for s, m in zip(stds, means)])
+    textured_any = np.any(np.stack([s > p.textured_std for s in stds]), axis=0)
+    # A copy may vote in a block unless it shows decoder fill where another copy shows texture,
+    # or it is a frozen repeat while another copy is not.
+    voter = ~(fill & textured_any[None])
+    for i in range(k):
+        if frozen[i] and not all(frozen):
+            voter[i] = False
+    support = np.zeros((k, *stds[0].shape), np.int32)
+    for (i, j), d in diffs.items():
+        agree = (d < tau) & voter[i] & voter[j]
+        support[i] += agree
+        support[j] += agree
+    best = support.max(axis=0)
+    good = voter & (support == best[None]) & (best[None] > 0)
+    undecided = best == 0
+    if undecided.any():  # no two voting copies agree here: the least suspicious voter wins
+        decided_bad = ((~good) & ~undecided[None]).sum(axis=(1, 2))
+        pick = _pick(lumas, voter, fill, undecided, decided_bad, b, prev_out)
+        good |= pick[None] == np.arange(k)[:, None, None]
+    n_blocks = int(best.size)
+    out = []
+    for i in range(k):
+        bad = int((~good[i]).sum())
+        n_flat = int((fill[i] & textured_any).sum())
+        dis = float(np.mean([diffs[min(i, j), max(i, j)].mean() for j in range(k) if j != i]))
+        is_frozen = bool(frozen[i] and not all(frozen))
+        damaged = bad >= p.min_bad_blocks or is_frozen
+        kind = _kind(is_frozen, n_flat, bad)
+        out.append(CandidateScore(i, bad, bad / n_blocks, n_flat, is_frozen, 0, dis, damaged, kind))
+    return out
+
+
+def _kind(frozen: bool, n_flat: int, bad: int) -> str:
+    if frozen:
+        return "frozen"
+    if n_flat:
+        return "flat"
+    return "disagrees" if bad else ""
+
+
+def _fill_like(std: np.ndarray, mean: np.ndarray, p: DamageParams) -> np.ndarray:
+    """Blocks of one exact value where decoders and recorders put fill: black, green (0) or grey."""
+    return (std < p.flat_std) & ((mean < 20) | (np.abs(mean - 128) < 3))
+
+
+def _frozen(
+    lumas: list[np.ndarray], prevs: list[np.ndarray | None], diffs: dict, p: DamageParams
+) -> list[bool]:
+    """Per copy: its frame repeats its previous one (no block changed) where another copy differs."""
+    b = p.block_px
+    still = [
+        q is not None and float(_block_mean(np.abs(x - q), b).max()) < p.frozen_level
+        for x, q in zip(lumas, prevs)
+    ]
+    out = []
+    for i in range(len(lumas)):
+        others = [
+            diffs[min(i, j), max(i, j)] for j in range(len(lumas)) if j != i and not still[j]
+        ]
+        out.append(bool(still[i] and any(float(d.max()) > p.moving_level for d in others)))
+    return out
+
+
+def _pick(
+    lumas: list[np.ndarray],
+    voter: np.ndarray,
+    fill: np.ndarray,
+    undecided: np.ndarray,
+    decided_bad: np.ndarray,
+    b: int,
+    prev_out: np.ndarray | None,
+) -> np.ndarray:
+    """Per undecided block, the voting copy to trust: fewest bad blocks elsewhere, no fill, least
+    change since the previous chosen frame (else least edge energy) (index; -1 where decided or
+    no copy votes)."""
+    if prev_out is not None and prev_out.shape == lumas[0].shape:
+        edges = np.stack([_block_mean(np.abs(x - prev_out), b) for x in lumas])
+    else:
+        edges = np.stack([_edge_energy(x, b) for x in lumas])
+    cost = decided_bad[:, None, None] * 1e6 + fill * 1e5 + edges
+    cost = np.where(voter, cost, np.inf)
+    pick = np.argmin(cost, axis=0)
+    pick[~undecided | ~np.isfinite(cost.min(axis=0))] = -1
+    return pick
+
+
+def _lone(luma: np.ndarray, std: np.ndarray, p: DamageParams) -> CandidateScore:
+    """A copy with no other copy to compare with: flat fill, black bottom rows, noise."""
+    b = p.block_px
+    mean = _block_mean(luma, b)
+    fill = (std < p.flat_std * 0.5) & ((mean < 20) | (np.abs(mean - 128) < 3))
+    # Fill counts only where it does not cover the whole frame (a black frame is a black frame).
+    n_fill = int(fill.sum()) if fill.mean() < 0.95 else 0
+    edges = _edge_energy(luma, b)
+    med = float(np.median(edges)) + 1.0
+    noise = int((edges > p.noise_ratio * med + 20).sum())
+    bad = n_fill + noise
+    kind = "flat" if n_fill else ("noise" if noise else "")
+    return CandidateScore(0, bad, bad / std.size, n_fill, False, noise, 0.0, bad >= p.min_bad_blocks, kind)
