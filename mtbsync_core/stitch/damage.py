@@ -110,7 +110,7 @@ def score_candidates(
     textured_any = np.any(np.stack([s > p.textured_std for s in stds]), axis=0)
     # A copy may vote in a block unless it shows decoder fill where another copy shows texture,
     # or it is a frozen repeat while another copy is not.
-    voter = ~(fill & textured_any[None])
+    voter = ~(fill & textured_any[None] & _fill_suspect(lumas, stds, fill, prev_out, p))
     for i in range(k):
         if frozen[i] and not all(frozen):
             voter[i] = False
@@ -150,6 +150,21 @@ def _kind(frozen: bool, n_flat: int, bad: int) -> str:
 def _fill_like(std: np.ndarray, mean: np.ndarray, p: DamageParams) -> np.ndarray:
     """Blocks of one exact value where decoders and recorders put fill: black, green (0) or grey."""
     return (std < p.flat_std) & ((mean < 20) | (np.abs(mean - 128) < 3))
+
+
+def _fill_suspect(
+    lumas: list[np.ndarray], stds: list[np.ndarray], fill: np.ndarray, prev_out: np.ndarray | None,
+    p: DamageParams,
+) -> np.ndarray:
+    """Fill blocks that are suspect: a textured copy there changed less since the previous chosen
+    frame (natural flat areas stay flat; noise over them changes a lot). All, without a previous."""
+    if prev_out is None or prev_out.shape != lumas[0].shape:
+        return np.ones_like(fill)
+    b = p.block_px
+    change = np.stack([_block_mean(np.abs(x - prev_out), b) for x in lumas])
+    textured = np.stack([s > p.textured_std for s in stds])
+    best_textured = np.where(textured, change, np.inf).min(axis=0)
+    return change > best_textured[None]
 
 
 def _frozen(
