@@ -1,7 +1,7 @@
 """``mtbsync``: the command line over :mod:`mtbsync_core`. The only place that prints and exits.
 
 Each area registers its subcommands from its own module (``runs``, ``export``, ``gps``,
-``multicam``). Errors the user can act on print one line and exit with the code documented in
+``multicam``, ``stitch``). Errors the user can act on print one line and exit with the code documented in
 :mod:`mtbsync_core.errors`; ``--debug`` re-raises them with a traceback instead.
 """
 
@@ -14,9 +14,9 @@ import warnings
 from collections.abc import Sequence
 
 from ..errors import MtbSyncError
-from . import export, gps, multicam, runs
+from . import export, gps, multicam, runs, stitch
 
-_AREAS = (runs, export, gps, multicam)
+_AREAS = (runs, export, gps, multicam, stitch)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -125,6 +125,9 @@ def score_candidates(
     if undecided.any():  # no two voting copies agree here: the least suspicious voter wins
         decided_bad = ((~good) & ~undecided[None]).sum(axis=(1, 2))
         pick = _pick(lumas, voter, fill, undecided, decided_bad, b, prev_out)
+        # Damage is one-sided: the copy that lost more contested blocks loses them all.
+        lost = decided_bad + ((pick[None] != np.arange(k)[:, None, None]) & undecided[None]).sum(axis=(1, 2))
+        pick = _pick(lumas, voter, fill, undecided, lost, b, prev_out)
         good |= pick[None] == np.arange(k)[:, None, None]
     n_blocks = int(best.size)
     out = []
