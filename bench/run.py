@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, each printing its figures against a baseline measured in the
 same run and against ground truth. Results go to bench/results/latest.json.
 
-    python -m bench.run [--quick] [--only align,gps,export,multicam,scrub,peer]
+    python -m bench.run [--quick] [--only align,gps,export,multicam,scrub,stitch,peer]
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
-AREAS = ("align", "gps", "export", "multicam", "scrub", "world")  # "peer" is opt-in: --only peer
+AREAS = ("align", "gps", "export", "multicam", "scrub", "world", "stitch")  # "peer" is opt-in: --only peer
 
 
 def main() -> int:
