@@ -33,17 +33,49 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="For each frame, keep the copy the damage detector finds intact (copies are "
         "compared with each other); write stitched video, frames.csv and missing.csv into --out.",
     )
-    p.add_argument("recordings", nargs="+", metavar="REC", help="copies of one recording (two or more)")
+    p.add_argument(
+        "recordings", nargs="+", metavar="REC", help="copies of one recording (two or more)"
+    )
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--metadata", nargs="+", metavar="CSV", help="one per-frame metadata CSV per copy, in order (mio format)")
-    p.add_argument("--metadata-columns", metavar="MAP", help="other column names, e.g. frame_num=frame_id,padding=pad_px")
-    p.add_argument("--align", choices=("auto", "metadata", "pts", "content"), default="auto",
-                   help="how frames are matched across copies (default: metadata if given, else PTS)")
-    p.add_argument("--crop", type=_crop, metavar="START:END", help="keep frame numbers START <= n < END")
-    p.add_argument("--codec", choices=("ffv1", "h264", "h264-lossless"), default="ffv1",
-                   help="stitched video: lossless FFV1 in Matroska (default), H.264 MP4, lossless H.264")
-    p.add_argument("--debug", "--debug-video", dest="debug_video", action="store_true",
-                   help="also write a side-by-side video of the copies with the chosen one outlined")
+    p.add_argument(
+        "--metadata",
+        nargs="+",
+        metavar="CSV",
+        help="one per-frame metadata CSV per copy, in order (mio format)",
+    )
+    p.add_argument(
+        "--metadata-columns",
+        metavar="MAP",
+        help="other column names, e.g. frame_num=frame_id,padding=pad_px",
+    )
+    p.add_argument(
+        "--align",
+        choices=("auto", "metadata", "pts", "content"),
+        default="auto",
+        help="how frames are matched across copies (default: metadata if given, else PTS)",
+    )
+    p.add_argument(
+        "--crop", type=_crop, metavar="START:END", help="keep frame numbers START <= n < END"
+    )
+    p.add_argument(
+        "--codec",
+        choices=("ffv1", "h264", "h264-lossless"),
+        default="ffv1",
+        help="stitched video: lossless FFV1 in Matroska (default), H.264 MP4, lossless H.264",
+    )
+    p.add_argument(
+        "--debug",
+        "--debug-video",
+        dest="debug_video",
+        action="store_true",
+        help="also write a side-by-side video of the copies with the chosen one outlined",
+    )
+    p.add_argument(
+        "--no-video",
+        dest="no_video",
+        action="store_true",
+        help="write only frames.csv and missing.csv (which copy is good where), no stitched video",
+    )
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_stitch)
@@ -51,7 +83,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser("chapters", help="GoPro chapter files: list sets, join a set into one file")
     csub = c.add_subparsers(dest="chapters_command", metavar="ACTION", required=True)
     j = csub.add_parser("join", help="join one chapter set losslessly (video, audio, telemetry)")
-    j.add_argument("inputs", nargs="+", metavar="DIR_OR_FILES", help="a folder with one chapter set, or its files")
+    j.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="DIR_OR_FILES",
+        help="a folder with one chapter set, or its files",
+    )
     j.add_argument("--out", required=True, help="joined MP4")
     j.add_argument("--force", action="store_true", help="overwrite an existing output")
     j.set_defaults(func=cmd_join)
@@ -64,6 +101,9 @@ def cmd_stitch(args: argparse.Namespace) -> int:
     """Run a stitch and print a summary."""
     from ..stitch import parse_column_map, stitch_recordings
 
+    if len(args.recordings) < 2:
+        print("mtbsync: error: stitch needs two or more copies of the recording", file=sys.stderr)
+        return 2
     try:
         columns = parse_column_map(args.metadata_columns)
     except ValueError as err:
@@ -76,14 +116,15 @@ def cmd_stitch(args: argparse.Namespace) -> int:
         metadata_columns=columns,
         align=args.align,
         crop=args.crop,
-        codec=args.codec,
+        codec=None if args.no_video else args.codec,
         debug=args.debug_video,
         force=args.force,
         progress=progress_for(args),
     )
     replaced = int((res.source_copy != 0).sum())
+    verb = "checked" if args.no_video else "stitched"
     print(
-        f"stitched {res.n_frames} frames from {len(res.copies)} copies (aligned by {res.align}); "
+        f"{verb} {res.n_frames} frames from {len(res.copies)} copies (aligned by {res.align}); "
         f"{replaced} taken from a copy other than the first; {len(res.missing)} missing and "
         f"{len(res.damaged_everywhere)} damaged in every copy (listed in {res.files['missing'].name})"
     )

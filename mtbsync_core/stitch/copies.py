@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import StitchError, VideoOpenError
+from ..timebase import snap_fps
 from ..video.stream import probe_video
 from .metadata import FrameMetadata, trim_to_frames
 
@@ -48,9 +49,20 @@ def probe_copies(paths: list[str], metas: list[FrameMetadata | None]) -> list[Co
         with av.open(path) as c:
             st = c.streams.video[0]
             pts = [p.pts for p in c.demux(st) if p.pts is not None and p.size]
-        first = float(min(pts) * st.time_base) if pts else 0.0
-        last = float(max(pts) * st.time_base) if pts else 0.0
-        infos.append(CopyInfo(path, info.width, info.height, info.fps, len(pts), first, last))
+            tb = st.time_base
+            rates = [float(r) for r in (st.base_rate, st.guessed_rate, st.average_rate) if r]
+        t = np.sort(np.asarray(pts, np.float64)) * float(tb)
+        first = float(t[0]) if t.size else 0.0
+        last = float(t[-1]) if t.size else 0.0
+        # the container's rate nearest the median frame interval: a copy with dropped frames
+        # has a lower average rate but the same frame interval
+        step = float(np.median(np.diff(t))) if t.size > 2 else 0.0
+        fps = (
+            snap_fps(min(rates, key=lambda r: abs(r - 1.0 / step)))
+            if step > 0 and rates
+            else info.fps
+        )
+        infos.append(CopyInfo(path, info.width, info.height, fps, len(pts), first, last))
     ref = infos[0]
     for ci in infos[1:]:
         if (ci.width, ci.height) != (ref.width, ref.height):
@@ -63,7 +75,7 @@ def probe_copies(paths: list[str], metas: list[FrameMetadata | None]) -> list[Co
                 f"Copy '{ci.path}' runs at {float(ci.fps):.3f} fps but '{ref.path}' at "
                 f"{float(ref.fps):.3f} fps. Stitch only copies of the same stream."
             )
-    for ci, meta in zip(infos, metas):
+    for ci, meta in zip(infos, metas, strict=False):
         if meta is not None:
             trim_to_frames(meta, ci.n_frames, ci.path)
     return infos
@@ -88,7 +100,9 @@ class Numbering:
         return idx + self.offset
 
 
-def content_offsets(paths: list[str], max_frames: int = 450, size: tuple[int, int] = (32, 18)) -> list[int]:
+def content_offsets(
+    paths: list[str], max_frames: int = 450, size: tuple[int, int] = (32, 18)
+) -> list[int]:
     """Frame offset of each copy against the first, from tiny thumbnails of their first frames.
 
     Copies of one stream show identical pictures at the same moment, so the offset with the
@@ -97,7 +111,7 @@ def content_offsets(paths: list[str], max_frames: int = 450, size: tuple[int, in
     thumbs = [_thumbs(p, max_frames, size) for p in paths]
     base = thumbs[0]
     out = [0]
-    for path, t in zip(paths[1:], thumbs[1:]):
+    for path, t in zip(paths[1:], thumbs[1:], strict=False):
         best, best_err = None, np.inf
         for off in range(-len(t) + 10, len(base) - 9):
             a0, b0 = max(0, off), max(0, -off)

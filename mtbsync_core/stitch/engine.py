@@ -29,9 +29,17 @@ from .copies import (
     iter_copy,
     probe_copies,
 )
-from .damage import CandidateScore, DamageParams, half_luma, score_candidates
+from .damage import CandidateScore, DamageParams, reduce_luma, score_candidates
 from .metadata import FrameMetadata, read_frame_metadata, trim_to_frames
-from .outputs import CODECS, CsvWriter, VideoWriter, output_names, side_by_side, staging
+from .outputs import (
+    CODECS,
+    CsvWriter,
+    ThreadedWriter,
+    VideoWriter,
+    output_names,
+    side_by_side,
+    staging,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +75,7 @@ def stitch_recordings(
     metadata_columns: dict[str, str] | None = None,
     align: str = "auto",
     crop: tuple[int, int | None] | None = None,
-    codec: str = "ffv1",
+    codec: str | None = "ffv1",
     debug: bool = False,
     force: bool = False,
     params: DamageParams | None = None,
@@ -77,7 +85,8 @@ def stitch_recordings(
 
     ``metadata`` is one CSV per copy (see :mod:`.metadata`); ``align`` is ``auto`` (metadata
     when given, else PTS), ``metadata``, ``pts`` or ``content``; ``crop`` keeps frame numbers
-    ``START <= n < END`` (END None: to the end). Raises :class:`StitchError` for copies that do
+    ``START <= n < END`` (END None: to the end); ``codec`` None writes no video, only the
+    decisions (``frames.csv``, ``missing.csv``): a quick look at which copy is good where. Raises :class:`StitchError` for copies that do
     not fit together and :class:`OutputExistsError` for existing outputs without ``force``.
     """
     t_start = time.perf_counter()
@@ -88,14 +97,25 @@ def stitch_recordings(
     mode = ("metadata" if metas[0] is not None else "pts") if align == "auto" else align
     if mode == "metadata" and metas[0] is None:
         raise StitchError("--align metadata needs a metadata CSV per copy. Pass --metadata.")
-    metas = [None if m is None else trim_to_frames(m, ci.n_frames, ci.path) for m, ci in zip(metas, infos)]
+    metas = [
+        None if m is None else trim_to_frames(m, ci.n_frames, ci.path)
+        for m, ci in zip(metas, infos, strict=False)
+    ]
     numberings = _numberings(mode, infos, metas, paths)
-    check_overlap(paths, [_range(n, ci, m) for n, ci, m in zip(numberings, infos, metas)])
+    check_overlap(
+        paths, [_range(n, ci, m) for n, ci, m in zip(numberings, infos, metas, strict=False)]
+    )
     names = output_names(codec, debug, metas[0] is not None)
     out = Path(out_dir)
     with staging(out, names, force) as tmp:
-        run = _Run(paths, infos, metas, numberings, tmp, names, codec, params or DamageParams(), progress)
-        run.loop(crop)
+        run = _Run(
+            paths, infos, metas, numberings, tmp, names, codec, params or DamageParams(), progress
+        )
+        try:
+            run.loop(crop)
+        except BaseException:
+            run.abort()
+            raise
         run.close()
     files = {role: out / name for role, name in names.items()}
     return run.result(out, files, mode, time.perf_counter() - t_start)
@@ -106,7 +126,7 @@ def _check_args(paths, metadata, align, codec, crop) -> None:
         raise ValueError("stitching needs at least two copies of the recording")
     if align not in ALIGN_MODES:
         raise ValueError(f"align must be one of {ALIGN_MODES}, got {align!r}")
-    if codec not in CODECS:
+    if codec is not None and codec not in CODECS:
         raise ValueError(f"codec must be one of {sorted(CODECS)}, got {codec!r}")
     if metadata is not None and len(metadata) != len(paths):
         raise StitchError(
@@ -143,18 +163,29 @@ def _range(num: Numbering, ci: CopyInfo, meta: FrameMetadata | None) -> tuple[in
 class _Run:
     """The lockstep loop and its writers (one instance per stitch)."""
 
-    def __init__(self, paths, infos, metas, numberings, tmp, names, codec, params, progress) -> None:
+    def __init__(
+        self, paths, infos, metas, numberings, tmp, names, codec, params, progress
+    ) -> None:
         self.paths, self.metas, self.params, self.progress = paths, metas, params, progress
         self.k = len(paths)
         self.total = max(ci.n_frames for ci in infos)
         self.fps = infos[0].fps
-        self.iters = [iter_copy(p, n) for p, n in zip(paths, numberings)]
-        self.video = VideoWriter(tmp / names["video"], codec, self.fps, infos[0].width, infos[0].height)
+        self.iters = [iter_copy(p, n) for p, n in zip(paths, numberings, strict=False)]
+        self.video = None
+        if "video" in names:
+            self.video = ThreadedWriter(
+                VideoWriter(tmp / names["video"], codec, self.fps, infos[0].width, infos[0].height)
+            )
         self.debug = None
         if "debug" in names:
-            self.debug = VideoWriter(tmp / names["debug"], "h264", self.fps, 320 * self.k, _even(320 * infos[0].height / infos[0].width))
-        self.frames_csv = CsvWriter(tmp / names["frames"], _frames_fields(self.k, metas[0] is not None))
-        self.missing_csv = CsvWriter(tmp / names["missing"], ["frame_number", "status", "copies_present"])
+            size = (320 * self.k, _even(320 * infos[0].height / infos[0].width))
+            self.debug = ThreadedWriter(VideoWriter(tmp / names["debug"], "h264", self.fps, *size))
+        self.frames_csv = CsvWriter(
+            tmp / names["frames"], _frames_fields(self.k, metas[0] is not None)
+        )
+        self.missing_csv = CsvWriter(
+            tmp / names["missing"], ["frame_number", "status", "copies_present"]
+        )
         self.meta_csv = None
         if "metadata" in names:
             fields = [*metas[0].fieldnames, "stitched_frame_index", "source_copy"]
@@ -175,7 +206,7 @@ class _Run:
             cands = [i for i, h in enumerate(heads) if h is not None and h[0] == n]
             if end is not None and n >= end:
                 break
-            halves = {i: half_luma(_luma(heads[i][2])) for i in cands}
+            halves = {i: reduce_luma(_luma(heads[i][2])) for i in cands}
             if start is None or n >= start:
                 first = n if first is None else first
                 if last is not None:
@@ -189,7 +220,9 @@ class _Run:
             if done % 25 == 0:
                 report(self.progress, "stitch", done, self.total)
         if first is None:
-            raise StitchError("No frame of the copies lies in the crop range. Check --crop START:END.")
+            raise StitchError(
+                "No frame of the copies lies in the crop range. Check --crop START:END."
+            )
         report(self.progress, "stitch", self.total, self.total)
 
     def _missing_between(self, last: int, n: int) -> None:
@@ -205,29 +238,46 @@ class _Run:
         meta_bad = self._meta_bad(heads)
         order = sorted(
             range(len(cands)),
-            key=lambda j: (meta_bad.get(cands[j], 0), scores[j].damaged, scores[j].bad_blocks, scores[j].disagreement, j),
+            key=lambda j: (
+                meta_bad.get(cands[j], 0),
+                scores[j].damaged,
+                scores[j].bad_blocks,
+                scores[j].disagreement,
+                j,
+            ),
         )
         best = cands[order[0]]
         self.prev_out = halves[best]
         frame = heads[best][2]
-        self.video.write(frame, pts)
+        if self.video is not None:
+            self.video.write(frame, pts)
         damaged = np.zeros(self.k, bool)
         present = np.zeros(self.k, bool)
-        for c, s in zip(cands, scores):
+        for c, s in zip(cands, scores, strict=False):
             damaged[c] = s.damaged or meta_bad.get(c, 0) > 0
             present[c] = True
         all_bad = bool(damaged[present].all())
         if all_bad:
             self.damaged_everywhere.append(n)
             self.missing_csv.write(
-                {"frame_number": n, "status": "damaged", "copies_present": " ".join(map(str, cands))}
+                {
+                    "frame_number": n,
+                    "status": "damaged",
+                    "copies_present": " ".join(map(str, cands)),
+                }
             )
         why = _why(cands, scores, meta_bad, best, all_bad)
         self.rows.append((n, best, damaged, present))
-        self.frames_csv.write(self._frame_row(len(self.rows) - 1, n, best, heads, scores, cands, meta_bad, why, all_bad))
+        self.frames_csv.write(
+            self._frame_row(
+                len(self.rows) - 1, n, best, heads, scores, cands, meta_bad, why, all_bad
+            )
+        )
         if self.meta_csv is not None:
             for row in self.metas[best].rows[heads[best][1]]:
-                self.meta_csv.write({**row, "stitched_frame_index": len(self.rows) - 1, "source_copy": best})
+                self.meta_csv.write(
+                    {**row, "stitched_frame_index": len(self.rows) - 1, "source_copy": best}
+                )
         if self.debug is not None:
             panels = [heads[i][2] if i in heads else None for i in range(self.k)]
             self.debug.write_bgr(side_by_side(panels, best, list(damaged)), pts)
@@ -247,10 +297,12 @@ class _Run:
             "frame_number": n,
             "source_copy": best,
             "source_frame_index": heads[best][1],
-            "decision": "least_damaged" if all_bad else ("only_copy" if len(cands) == 1 else "clean"),
+            "decision": "least_damaged"
+            if all_bad
+            else ("only_copy" if len(cands) == 1 else "clean"),
             "why": why,
         }
-        for c, s in zip(cands, scores):
+        for c, s in zip(cands, scores, strict=False):
             row.update(_score_cols(c, s))
             if self.metas[0] is not None:
                 row[f"c{c}_meta_buffers"] = int(self.metas[c].buffers[heads[c][1]])
@@ -261,14 +313,17 @@ class _Run:
 
     def close(self) -> None:
         """Finish every writer."""
-        self.video.close()
+        if self.video is not None:
+            self.video.close()
         if self.debug is not None:
             self.debug.close()
         for w in (self.frames_csv, self.missing_csv, self.meta_csv):
             if w is not None:
                 w.close()
 
-    def result(self, out: Path, files: dict[str, Path], mode: str, elapsed_s: float) -> StitchResult:
+    def result(
+        self, out: Path, files: dict[str, Path], mode: str, elapsed_s: float
+    ) -> StitchResult:
         """The :class:`StitchResult` of this run."""
         rows = self.rows
         return StitchResult(
@@ -300,7 +355,18 @@ def _even(x: float) -> int:
 def _frames_fields(k: int, meta: bool) -> list[str]:
     fields = ["out_index", "frame_number", "source_copy", "source_frame_index", "decision", "why"]
     for c in range(k):
-        fields += [f"c{c}_{x}" for x in ("present", "damaged", "kind", "bad_blocks", "flat_blocks", "frozen", "disagreement")]
+        fields += [
+            f"c{c}_{x}"
+            for x in (
+                "present",
+                "damaged",
+                "kind",
+                "bad_blocks",
+                "flat_blocks",
+                "frozen",
+                "disagreement",
+            )
+        ]
         if meta:
             fields += [f"c{c}_meta_buffers", f"c{c}_meta_padding_px"]
     return fields
@@ -321,8 +387,14 @@ def _score_cols(c: int, s: CandidateScore) -> dict:
 def _why(cands, scores, meta_bad, best, all_bad) -> str:
     parts = []
     if meta_bad and any(meta_bad.values()):
-        parts.append("metadata: " + ", ".join(f"copy {c} incomplete" for c in cands if meta_bad.get(c)))
-    bad = [f"copy {c} {s.kind or 'damaged'} ({s.bad_blocks} blocks)" for c, s in zip(cands, scores) if s.damaged]
+        parts.append(
+            "metadata: " + ", ".join(f"copy {c} incomplete" for c in cands if meta_bad.get(c))
+        )
+    bad = [
+        f"copy {c} {s.kind or 'damaged'} ({s.bad_blocks} blocks)"
+        for c, s in zip(cands, scores, strict=False)
+        if s.damaged
+    ]
     if bad:
         parts.append("picture: " + ", ".join(bad))
     if all_bad:

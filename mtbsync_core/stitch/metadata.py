@@ -88,7 +88,9 @@ def read_frame_metadata(
                     order.append(key)
                 groups[key].append(row)
     except OSError as err:
-        raise StitchError(f"Cannot read metadata '{p}' ({err.strerror or err}). Check the path.") from err
+        raise StitchError(
+            f"Cannot read metadata '{p}' ({err.strerror or err}). Check the path."
+        ) from err
     keys = sorted(order) if cols["frame_index"] in fieldnames else order
     frames = [groups[k] for k in keys]
     return FrameMetadata(
@@ -103,7 +105,9 @@ def read_frame_metadata(
     )
 
 
-def _frame_key(row: dict[str, str], cols: dict[str, str], p: Path, line: int, order: list[int]) -> int:
+def _frame_key(
+    row: dict[str, str], cols: dict[str, str], p: Path, line: int, order: list[int]
+) -> int:
     """The video frame a row belongs to: its frame index column, else its frame number."""
     col = cols["frame_index"] if cols["frame_index"] in row else cols["frame_num"]
     try:
@@ -129,7 +133,11 @@ def trim_to_frames(meta: FrameMetadata, n_frames: int, video: str) -> FrameMetad
         return meta
     if n == n_frames + 1:
         return FrameMetadata(
-            meta.path, meta.frame_num[:-1], meta.buffers[:-1], meta.padding_px[:-1], meta.rows[:-1],
+            meta.path,
+            meta.frame_num[:-1],
+            meta.buffers[:-1],
+            meta.padding_px[:-1],
+            meta.rows[:-1],
             meta.fieldnames,
         )
     raise StitchError(

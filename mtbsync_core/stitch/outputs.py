@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -24,20 +26,18 @@ from ..fileio import check_writable
 
 #: Output codecs: name -> (PyAV encoder, container suffix, encoder options).
 CODECS = {
-    "ffv1": ("ffv1", ".mkv", {"slices": "4", "threads": "2"}),
+    "ffv1": ("ffv1", ".mkv", {"slices": "4"}),
     "h264": ("libx264", ".mp4", {"crf": "16", "preset": "veryfast"}),
     "h264-lossless": ("libx264", ".mkv", {"qp": "0", "preset": "ultrafast"}),
 }
 _LOSSLESS_FORMATS = {"yuvj420p": "yuv420p", "yuvj422p": "yuv422p", "yuvj444p": "yuv444p"}
 
 
-def output_names(codec: str, debug: bool, metadata: bool) -> dict[str, str]:
-    """File names the stitch writes, by role."""
-    names = {
-        "video": "stitched" + CODECS[codec][1],
-        "frames": "frames.csv",
-        "missing": "missing.csv",
-    }
+def output_names(codec: str | None, debug: bool, metadata: bool) -> dict[str, str]:
+    """File names the stitch writes, by role (no video when ``codec`` is None)."""
+    names = {"frames": "frames.csv", "missing": "missing.csv"}
+    if codec is not None:
+        names["video"] = "stitched" + CODECS[codec][1]
     if metadata:
         names["metadata"] = "stitched_metadata.csv"
     if debug:
@@ -76,6 +76,8 @@ class VideoWriter:
         self._stream.pix_fmt = "yuv420p"
         self._tb = Fraction(1) / fps  # the stream's time base changes once the header is written
         self._stream.codec_context.options = dict(options)
+        if name == "ffv1":
+            self._stream.codec_context.thread_type = "SLICE"  # FFV1 encodes its slices in parallel
         self._pix_fmt: str | None = None
 
     def write(self, frame: av.VideoFrame, pts: int) -> None:
@@ -102,6 +104,55 @@ class VideoWriter:
         self._container.close()
 
 
+class ThreadedWriter:
+    """Runs a :class:`VideoWriter` on its own thread (encoding overlaps decoding and scoring).
+
+    Frames are handed over through a short queue; an encoder error is raised again by the next
+    :meth:`write` or by :meth:`close`.
+    """
+
+    def __init__(self, writer: VideoWriter, depth: int = 8) -> None:
+        self._writer = writer
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="stitch-encoder", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue
+            try:
+                method, frame, pts = item
+                getattr(self._writer, method)(frame, pts)
+            except BaseException as err:  # noqa: BLE001 - handed back to the caller's thread
+                self._error = err
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def write(self, frame: av.VideoFrame, pts: int) -> None:
+        """Queue ``frame`` for encoding at ``pts``."""
+        self._check()
+        self._queue.put(("write", frame, pts))
+
+    def write_bgr(self, img: np.ndarray, pts: int) -> None:
+        """Queue a BGR image for encoding."""
+        self._check()
+        self._queue.put(("write_bgr", img, pts))
+
+    def close(self) -> None:
+        """Finish encoding, close the file, raise an encoder error if there was one."""
+        self._queue.put(None)
+        self._thread.join()
+        self._check()
+        self._writer.close()
+
+
 def side_by_side(
     frames: Sequence[av.VideoFrame | None], chosen: int, damaged: Sequence[bool], width: int = 320
 ) -> np.ndarray:
@@ -117,9 +168,19 @@ def side_by_side(
     for i, f in enumerate(frames):
         if f is None:
             panel = np.full((height, width, 3), 40, np.uint8)
-            cv2.putText(panel, "missing", (10, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (200, 200, 200), 1)
+            cv2.putText(
+                panel,
+                "missing",
+                (10, height // 2),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.6,
+                (200, 200, 200),
+                1,
+            )
         else:
-            panel = np.ascontiguousarray(f.reformat(width=width, height=height, format="bgr24").to_ndarray())
+            panel = np.ascontiguousarray(
+                f.reformat(width=width, height=height, format="bgr24").to_ndarray()
+            )
             if i == chosen:
                 cv2.rectangle(panel, (1, 1), (width - 2, height - 2), (0, 255, 0), 4)
             elif damaged[i]:

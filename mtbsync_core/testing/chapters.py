@@ -15,10 +15,14 @@ import av
 def _keyframe_times(path: Path) -> list[float]:
     with av.open(str(path)) as c:
         st = c.streams.video[0]
-        return [float(p.pts * st.time_base) for p in c.demux(st) if p.is_keyframe and p.pts is not None]
+        return [
+            float(p.pts * st.time_base) for p in c.demux(st) if p.is_keyframe and p.pts is not None
+        ]
 
 
-def split_at_keyframes(src: str | Path, out_dir: str | Path, chapters: int = 3, number: int = 42) -> list[Path]:
+def split_at_keyframes(
+    src: str | Path, out_dir: str | Path, chapters: int = 3, number: int = 42
+) -> list[Path]:
     """Write ``chapters`` GoPro-named chapter files (``GH01NNNN.MP4`` ...) of ``src`` into ``out_dir``.
 
     Cuts fall on the keyframes nearest to equal shares of the duration. Returns the paths.
@@ -28,11 +32,17 @@ def split_at_keyframes(src: str | Path, out_dir: str | Path, chapters: int = 3, 
     out.mkdir(parents=True, exist_ok=True)
     keys = _keyframe_times(src)
     total = keys[-1]
-    cuts = sorted({min(keys, key=lambda k: abs(k - total * i / chapters)) for i in range(1, chapters)})
+    cuts = sorted(
+        {min(keys, key=lambda k: abs(k - total * i / chapters)) for i in range(1, chapters)}
+    )
     bounds = [0.0, *cuts, float("inf")]
     paths = [out / f"GH{i + 1:02d}{number:04d}.MP4" for i in range(len(bounds) - 1)]
     with av.open(str(src)) as c:
-        streams = [s for s in c.streams if s.type in ("video", "audio") or "MET" in s.metadata.get("handler_name", "")]
+        streams = [
+            s
+            for s in c.streams
+            if s.type in ("video", "audio") or "MET" in s.metadata.get("handler_name", "")
+        ]
         dsts = [av.open(str(p), "w", format="mp4") for p in paths]
         outs = [[d.add_stream_from_template(s) for s in streams] for d in dsts]
         firsts: list[dict[int, int]] = [{} for _ in dsts]
@@ -45,7 +55,11 @@ def split_at_keyframes(src: str | Path, out_dir: str | Path, chapters: int = 3, 
             if pkt.stream.type == "video":
                 # the video switches chapter at the cut's keyframe, in decoding order
                 t_pts = float((pkt.pts if pkt.pts is not None else ts) * pkt.time_base)
-                if pkt.is_keyframe and video_k + 1 < len(paths) and t_pts >= bounds[video_k + 1] - 1e-6:
+                if (
+                    pkt.is_keyframe
+                    and video_k + 1 < len(paths)
+                    and t_pts >= bounds[video_k + 1] - 1e-6
+                ):
                     video_k += 1
                 k = video_k
             else:

@@ -38,7 +38,9 @@ class DamagedCopy:
     truth: list[str]  # "" clean, else the kind
 
 
-def read_yuv_frames(path: str | Path, max_frames: int | None = None) -> tuple[list[np.ndarray], Fraction]:
+def read_yuv_frames(
+    path: str | Path, max_frames: int | None = None
+) -> tuple[list[np.ndarray], Fraction]:
     """Decode a video into yuv420p planes (exact, no range conversion) and its frame rate."""
     out = []
     with av.open(str(path)) as c:
@@ -61,7 +63,9 @@ def _visible(a: np.ndarray, b: np.ndarray, h: int) -> bool:
     return float(blocks.max()) >= VISIBLE_LEVEL
 
 
-def damage_frame(frame: np.ndarray, prev: np.ndarray | None, kind: str, rng: np.random.Generator) -> np.ndarray | None:
+def damage_frame(
+    frame: np.ndarray, prev: np.ndarray | None, kind: str, rng: np.random.Generator
+) -> np.ndarray | None:
     """One damaged version of ``frame`` (yuv420p stack), or None if that damage would not show."""
     h = frame.shape[0] * 2 // 3
     w = frame.shape[1]
@@ -84,7 +88,9 @@ def damage_frame(frame: np.ndarray, prev: np.ndarray | None, kind: str, rng: np.
             y0, x0 = int(rng.integers(0, h - ph)), int(rng.integers(0, w - pw))
             yy, xx = np.mgrid[0:ph, 0:pw]
             check = np.where((yy + xx) % 2 == 0, 45, -45) + rng.normal(0, 12, (ph, pw))
-            out[y0 : y0 + ph, x0 : x0 + pw] = np.clip(out[y0 : y0 + ph, x0 : x0 + pw] + check, 0, 255)
+            out[y0 : y0 + ph, x0 : x0 + pw] = np.clip(
+                out[y0 : y0 + ph, x0 : x0 + pw] + check, 0, 255
+            )
         elif kind == "padding":
             y0 = h - int(rng.integers(h // 20, h * 2 // 5))
             _set_rows(out, y0, h, 16, 128, 128)
@@ -138,7 +144,9 @@ def damage_copy(
     return DamagedCopy(out, truth)
 
 
-def write_copy(path: str | Path, frames: Sequence[np.ndarray | None], fps: Fraction, codec: str = "ffv1") -> None:
+def write_copy(
+    path: str | Path, frames: Sequence[np.ndarray | None], fps: Fraction, codec: str = "ffv1"
+) -> None:
     """Encode a copy, each frame at its own frame number as PTS (dropped frames leave a gap)."""
     with av.open(str(path), "w") as c:
         st = c.add_stream(codec, rate=fps)

@@ -58,7 +58,9 @@ def chapter_key(name: str) -> tuple[str, int] | None:
     return None
 
 
-def find_chapter_sets(paths: list[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[ChapterSet]:
+def find_chapter_sets(
+    paths: list[str | os.PathLike[str]] | str | os.PathLike[str],
+) -> list[ChapterSet]:
     """Group GoPro files (a folder, or a list of files) into chapter sets, each in order.
 
     Files whose names are not GoPro chapter names are ignored. A set whose chapters disagree on
@@ -88,7 +90,10 @@ def _signature(path: Path) -> tuple:
                 return ("no video",)
             v = c.streams.video[0]
             return (
-                v.codec_context.name, v.width, v.height, str(v.average_rate),
+                v.codec_context.name,
+                v.width,
+                v.height,
+                str(v.average_rate),
                 c.metadata.get("firmware", ""),
             )
     except (av.error.FFmpegError, OSError):
@@ -128,7 +133,9 @@ def join_chapters(
     """
     paths = [Path(f) for f in files]
     if len(paths) < 2:
-        raise ChapterError(f"Joining needs two or more chapters, got {len(paths)}. Pass every chapter file.")
+        raise ChapterError(
+            f"Joining needs two or more chapters, got {len(paths)}. Pass every chapter file."
+        )
     target = check_writable(out, force)
     tmp = target.with_name(f".{target.name}.part{target.suffix}")
     try:
@@ -215,11 +222,14 @@ def verify_join(chapters: list[Path], joined: Path) -> SeamCheck:
     got, times = digests(joined)
     if got != want:
         lost = len(want) - len(got)
-        where = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+        where = next(
+            (i for i, (a, b) in enumerate(zip(want, got, strict=False)) if a != b),
+            min(len(want), len(got)),
+        )
         raise ChapterError(
             f"Joined '{joined.name}' differs from its chapters at frame {where} "
             f"({'lost' if lost > 0 else 'doubled'} {abs(lost)} frames). Check the chapters are complete."
         )
-    if any(b <= a for a, b in zip(times, times[1:])):
+    if any(b <= a for a, b in zip(times, times[1:], strict=False)):
         raise ChapterError(f"Joined '{joined.name}' has timestamps that do not rise across a seam.")
     return SeamCheck(len(want), len(got), tuple(times[i] for i in seams))

@@ -9,7 +9,7 @@ import pytest
 
 from mtbsync_core.errors import StitchError
 from mtbsync_core.stitch import parse_column_map, read_frame_metadata, score_candidates
-from mtbsync_core.stitch.damage import half_luma
+from mtbsync_core.stitch.damage import reduce_luma
 from mtbsync_core.stitch.metadata import trim_to_frames
 from mtbsync_core.testing.damage import KINDS, damage_frame, read_yuv_frames
 from mtbsync_core.video.chapters import chapter_key
@@ -24,7 +24,7 @@ def frames() -> list[np.ndarray]:
 
 
 def _half(f: np.ndarray) -> np.ndarray:
-    return half_luma(f[: f.shape[0] * 2 // 3])
+    return reduce_luma(f[: f.shape[0] * 2 // 3])
 
 
 @pytest.mark.parametrize("kind", [k for k in KINDS if k != "drop"])
