@@ -71,3 +71,34 @@ def test_sets_are_found_by_name_and_a_lone_chapter_is_refused(tmp_path):
         join_chapters(parts[:1], tmp_path / "one.mp4")
     assert main(["chapters", "join", str(parts[0]), "--out", str(tmp_path / "x.mp4")]) == 1
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_chapter_folder_opens_as_one_continuous_video(tmp_path):
+    from mtbsync_core.errors import VideoOpenError
+    from mtbsync_core.fileio import content_hash
+    from mtbsync_core.video.stream import open_video, probe_video
+
+    src = _need("karma.mp4")
+    split_at_keyframes(src, tmp_path / "card", chapters=3)
+    with open_video(src) as whole, open_video(tmp_path / "card") as joined:
+        assert joined.info.frame_count == whole.info.frame_count
+        assert abs(joined.info.duration_s - whole.info.duration_s) < 1e-6
+        assert np.allclose(joined.frame_times(), whole.frame_times(), atol=1e-9)
+        a = list(whole.iter_gray("all", 160))
+        b = list(joined.iter_gray("all", 160))
+        assert [round(t, 6) for t, _ in a] == [round(t, 6) for t, _ in b]
+        assert all(np.array_equal(x, y) for (_, x), (_, y) in zip(a, b, strict=True))
+        seams = joined.offsets_s[1:]
+        for t in [*seams, *(seams - 0.01), 11.9]:
+            assert np.array_equal(whole.frame_at(float(t)), joined.frame_at(float(t)))
+        keys_a = [round(t, 6) for t, _ in whole.iter_gray("key", 96, start_s=2.0, end_s=9.0)]
+        keys_b = [round(t, 6) for t, _ in joined.iter_gray("key", 96, start_s=2.0, end_s=9.0)]
+        assert keys_a == keys_b
+    assert probe_video(tmp_path / "card").frame_count == whole.info.frame_count
+    assert content_hash(tmp_path / "card") != content_hash(tmp_path / "card" / "GH010042.MP4")
+    split_at_keyframes(src, tmp_path / "card", chapters=2, number=43)
+    with pytest.raises(ChapterError, match="should hold one GoPro chapter set"):
+        open_video(tmp_path / "card")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises((ChapterError, VideoOpenError)):
+        probe_video(tmp_path / "empty")
