@@ -69,6 +69,7 @@ pages = [
     st.Page(PAGES / "warp.py", title="Warp", icon=":material/show_chart:", url_path="warp"),
     st.Page(PAGES / "review.py", title="Review", icon=":material/movie:", url_path="review"),
     st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
+    st.Page(PAGES / "stitch.py", title="Stitch", icon=":material/call_merge:", url_path="stitch"),
 ]
 if (PAGES / "multicam.py").exists():
     pages.append(

@@ -147,15 +147,21 @@ def damage_copy(
 def write_copy(
     path: str | Path, frames: Sequence[np.ndarray | None], fps: Fraction, codec: str = "ffv1"
 ) -> None:
-    """Encode a copy, each frame at its own frame number as PTS (dropped frames leave a gap)."""
+    """Encode a copy, each frame at its own frame number as PTS (dropped frames leave a gap).
+
+    ``codec``: ``ffv1`` (lossless), ``x264-lossless`` (lossless, faster) or ``libx264`` (lossy,
+    as a DVR would record).
+    """
     with av.open(str(path), "w") as c:
-        st = c.add_stream(codec, rate=fps)
+        st = c.add_stream("libx264" if codec == "x264-lossless" else codec, rate=fps)
         first = next(f for f in frames if f is not None)
         st.height, st.width = first.shape[0] * 2 // 3, first.shape[1]
         st.pix_fmt = "yuv420p"
         tb = Fraction(1) / fps  # the stream's own time base changes once the header is written
         if codec == "libx264":
             st.codec_context.options = {"crf": "18", "preset": "veryfast", "bf": "0"}
+        elif codec == "x264-lossless":
+            st.codec_context.options = {"qp": "0", "preset": "ultrafast"}
         for i, f in enumerate(frames):
             if f is None:
                 continue
