@@ -29,18 +29,11 @@ class DamageParams:
 
     block_px: int = 4  # block side on the sampled plane (16 px at full size)
     agree_level: float = 4.0  # blocks whose mean |difference| is under this agree (at least)
-    noise_factor: float = (
-        3.0  # ... or under this times the copies' typical difference (lossy copies)
-    )
+    noise_factor: float = 3.0  # ... or under this x the copies' typical difference (lossy copies)
     flat_std: float = 1.0  # a block with less spread than this is flat (fill or padding)
-    textured_std: float = 3.0  # a block with more spread than this is textured
-    frozen_level: float = (
-        1.0  # a frame no block of which moved this much from its copy's previous is still ...
-    )
+    frozen_level: float = 1.0  # a frame no block of which moved this much is still ...
     moving_level: float = 4.0  # ... and frozen when some block of another copy differs this much
-    noise_ratio: float = (
-        2.5  # a lone copy's block with this x the frame's median edge energy is noise
-    )
+    checker_level: float = 100.0  # a lone copy's block with this much 2x2 check pattern is noise
     min_bad_blocks: int = 1  # a candidate with this many bad blocks is damaged
 
 
@@ -51,7 +44,7 @@ class CandidateScore:
     copy: int
     bad_blocks: int  # blocks judged damaged
     bad_fraction: float  # bad_blocks / all blocks
-    flat_blocks: int  # flat where another copy is textured (fill, padding)
+    flat_blocks: int  # decoder fill or padding where another copy shows picture
     frozen: bool  # identical to its previous frame where another copy moved
     noise_blocks: int  # lone-copy check: blocks with noise-like edge energy
     disagreement: float  # mean |difference| to the other copies, grey levels
@@ -98,13 +91,16 @@ def score_candidates(
     prevs: list[np.ndarray | None],
     params: DamageParams | None = None,
     prev_out: np.ndarray | None = None,
+    full_luma: np.ndarray | None = None,
 ) -> list[CandidateScore]:
     """Judge each copy's version of one frame (sampled luma from :func:`reduce_luma`).
 
     ``prevs[i]`` is copy ``i``'s previous decoded frame (reduced) or None; ``prev_out`` the
     frame chosen just before (reduced), used where no two copies agree: the picture that
     changed least since then is trusted there (motion between frames is small, damage is not).
-    Returns one :class:`CandidateScore` per candidate, in order.
+    ``full_luma`` is the full-size luma plane of a lone candidate (one copy only), for the
+    check-pattern test that sampling cannot see. Returns one :class:`CandidateScore` per
+    candidate, in order.
     """
     p = params or DamageParams()
     k = len(lumas)
@@ -114,7 +110,7 @@ def score_candidates(
     stds = [_block_std(x, b) for x in lumas]
     means = [_block_mean(x, b) for x in lumas]
     if k == 1:
-        return [_lone(lumas[0], stds[0], p)]
+        return [_lone(lumas[0], stds[0], p, full_luma)]
     diffs = {
         (i, j): _absdiff_blocks(lumas[i], lumas[j], b) for i in range(k) for j in range(i + 1, k)
     }
@@ -122,13 +118,13 @@ def score_candidates(
     typical = float(np.median(np.minimum.reduce(list(diffs.values()))))
     tau = max(p.agree_level, p.noise_factor * typical)
     fill = np.stack([_fill_like(s, m, p) for s, m in zip(stds, means, strict=False)])
-    textured_any = np.any(np.stack([s > p.textured_std for s in stds]), axis=0)
-    # A copy may vote in a block unless it shows decoder fill where another copy shows texture,
+    live = np.array([not f or all(frozen) for f in frozen])  # frozen repeats show no picture
+    picture = ~fill & live[:, None, None]
+    textured_any = np.any(picture, axis=0)  # some live copy shows picture, not fill, here
+    # A copy may vote in a block unless it shows decoder fill where another copy shows picture,
     # or it is a frozen repeat while another copy is not.
-    voter = ~(fill & textured_any[None] & _fill_suspect(lumas, stds, fill, prev_out, p))
-    for i in range(k):
-        if frozen[i] and not all(frozen):
-            voter[i] = False
+    voter = ~(fill & textured_any[None] & _fill_suspect(lumas, picture, prev_out, p))
+    voter &= live[:, None, None]
     support = np.zeros((k, *stds[0].shape), np.int32)
     for (i, j), d in diffs.items():
         agree = (d < tau) & voter[i] & voter[j]
@@ -139,11 +135,11 @@ def score_candidates(
     undecided = best == 0
     if undecided.any():  # no two voting copies agree here: the least suspicious voter wins
         decided_bad = ((~good) & ~undecided[None]).sum(axis=(1, 2))
-        pick = _pick(lumas, voter, fill, undecided, decided_bad, b, prev_out)
-        # Damage is one-sided: the copy that lost more contested blocks loses them all.
-        lost = decided_bad + ((pick[None] != np.arange(k)[:, None, None]) & undecided[None]).sum(
-            axis=(1, 2)
-        )
+        pick = _pick(lumas, voter, fill, undecided, np.zeros(k, np.int64), b, prev_out)
+        # Damage is one-sided: the copy that lost more blocks (contested or not) loses them all.
+        lost = decided_bad + (
+            (pick[None] != np.arange(k)[:, None, None]) & undecided[None] & voter
+        ).sum(axis=(1, 2))
         pick = _pick(lumas, voter, fill, undecided, lost, b, prev_out)
         good |= pick[None] == np.arange(k)[:, None, None]
     n_blocks = int(best.size)
@@ -173,21 +169,16 @@ def _fill_like(std: np.ndarray, mean: np.ndarray, p: DamageParams) -> np.ndarray
 
 
 def _fill_suspect(
-    lumas: list[np.ndarray],
-    stds: list[np.ndarray],
-    fill: np.ndarray,
-    prev_out: np.ndarray | None,
-    p: DamageParams,
+    lumas: list[np.ndarray], picture: np.ndarray, prev_out: np.ndarray | None, p: DamageParams
 ) -> np.ndarray:
-    """Fill blocks that are suspect: a textured copy there changed less since the previous chosen
-    frame (natural flat areas stay flat; noise over them changes a lot). All, without a previous."""
+    """Fill blocks that are suspect: a copy showing picture there changed less since the previous
+    chosen frame (a natural flat area stays flat; noise over it changes a lot). All, without one."""
     if prev_out is None or prev_out.shape != lumas[0].shape:
-        return np.ones_like(fill)
+        return np.ones_like(picture)
     b = p.block_px
     change = np.stack([_absdiff_blocks(x, prev_out, b) for x in lumas])
-    textured = np.stack([s > p.textured_std for s in stds])
-    best_textured = np.where(textured, change, np.inf).min(axis=0)
-    return change > best_textured[None]
+    best_picture = np.where(picture, change, np.inf).min(axis=0)
+    return change > best_picture[None]
 
 
 def _frozen(
@@ -229,18 +220,27 @@ def _pick(
     return pick
 
 
-def _lone(luma: np.ndarray, std: np.ndarray, p: DamageParams) -> CandidateScore:
-    """A copy with no other copy to compare with: flat fill, black bottom rows, noise."""
+def _lone(
+    luma: np.ndarray, std: np.ndarray, p: DamageParams, full_luma: np.ndarray | None
+) -> CandidateScore:
+    """A copy with no other copy to compare with: flat fill, black bottom rows, check-pattern noise."""
     b = p.block_px
     mean = _block_mean(luma, b)
     fill = (std < p.flat_std * 0.5) & ((mean < 20) | (np.abs(mean - 128) < 3))
     # Fill counts only where it does not cover the whole frame (a black frame is a black frame).
     n_fill = int(fill.sum()) if fill.mean() < 0.95 else 0
-    edges = _edge_energy(luma, b)
-    med = float(np.median(edges)) + 1.0
-    noise = int((edges > p.noise_ratio * med + 20).sum())
+    noise = 0 if full_luma is None else int((_checker_blocks(full_luma) > p.checker_level).sum())
     bad = n_fill + noise
     kind = "flat" if n_fill else ("noise" if noise else "")
     return CandidateScore(
         0, bad, bad / std.size, n_fill, False, noise, 0.0, bad >= p.min_bad_blocks, kind
     )
+
+
+def _checker_blocks(luma: np.ndarray) -> np.ndarray:
+    """Per 16 px block, the mean strength of the 2x2 check pattern (+ - / - +), the finest detail
+    a picture can hold: camera images have little of it, corrupt residuals a lot."""
+    h, w = luma.shape
+    x = luma[: h - h % 16, : w - w % 16].astype(np.int16)
+    c = np.abs(x[0::2, 0::2] - x[0::2, 1::2] - x[1::2, 0::2] + x[1::2, 1::2]).astype(np.float32)
+    return _block_mean(c, 8)

@@ -232,8 +232,13 @@ class _Run:
 
     def _decide(self, n: int, pts: int, heads: dict, halves: dict) -> None:
         cands = sorted(heads)
+        full = _luma(heads[cands[0]][2]) if len(cands) == 1 else None
         scores = score_candidates(
-            [halves[i] for i in cands], [self.prev[i] for i in cands], self.params, self.prev_out
+            [halves[i] for i in cands],
+            [self.prev[i] for i in cands],
+            self.params,
+            self.prev_out,
+            full,
         )
         meta_bad = self._meta_bad(heads)
         order = sorted(

@@ -138,7 +138,9 @@ def damage_copy(
             out.append(None)
             truth.append("drop")
             continue
-        d = damage_frame(f, frames[i - 1], kind, rng)
+        # a repeat shows what this copy showed last (a DVR re-showing its last frame)
+        shown_last = next((x for x in reversed(out) if x is not None), frames[i - 1])
+        d = damage_frame(f, shown_last, kind, rng)
         out.append(f if d is None else d)
         truth.append("" if d is None else kind)
     return DamagedCopy(out, truth)
