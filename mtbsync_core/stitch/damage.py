@@ -17,7 +17,7 @@ No image is kept: the result per candidate is a handful of numbers (:class:`Cand
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -92,6 +92,7 @@ def score_candidates(
     params: DamageParams | None = None,
     prev_out: np.ndarray | None = None,
     full_luma: np.ndarray | None = None,
+    motion_before: float | None = None,
 ) -> list[CandidateScore]:
     """Judge each copy's version of one frame (sampled luma from :func:`reduce_luma`).
 
@@ -99,7 +100,9 @@ def score_candidates(
     frame chosen just before (reduced), used where no two copies agree: the picture that
     changed least since then is trusted there (motion between frames is small, damage is not).
     ``full_luma`` is the full-size luma plane of a lone candidate (one copy only), for the
-    check-pattern test that sampling cannot see. Returns one :class:`CandidateScore` per
+    check-pattern test that sampling cannot see; ``motion_before`` how much the picture last
+    changed between chosen frames (largest block change), so that a frame every copy repeats
+    while the video moves is found too. Returns one :class:`CandidateScore` per
     candidate, in order.
     """
     p = params or DamageParams()
@@ -110,11 +113,18 @@ def score_candidates(
     stds = [_block_std(x, b) for x in lumas]
     means = [_block_mean(x, b) for x in lumas]
     if k == 1:
-        return [_lone(lumas[0], stds[0], p, full_luma)]
+        lone = _lone(lumas[0], stds[0], p, full_luma)
+        q = prevs[0]
+        if q is not None and motion_before is not None and motion_before > 2 * p.moving_level:
+            if float(_absdiff_blocks(lumas[0], q, b).max()) < p.frozen_level:
+                lone = replace(lone, frozen=True, damaged=True, kind="frozen")
+        return [lone]
     diffs = {
         (i, j): _absdiff_blocks(lumas[i], lumas[j], b) for i in range(k) for j in range(i + 1, k)
     }
-    frozen = _frozen(lumas, prevs, diffs, p)
+    still, frozen = _frozen(lumas, prevs, diffs, p)
+    # every copy repeats its last frame while the video was moving: a repeat everywhere
+    everywhere = all(still) and motion_before is not None and motion_before > 2 * p.moving_level
     typical = float(np.median(np.minimum.reduce(list(diffs.values()))))
     tau = max(p.agree_level, p.noise_factor * typical)
     fill = np.stack([_fill_like(s, m, p) for s, m in zip(stds, means, strict=False)])
@@ -148,7 +158,7 @@ def score_candidates(
         bad = int((~good[i]).sum())
         n_flat = int((fill[i] & textured_any).sum())
         dis = float(np.mean([diffs[min(i, j), max(i, j)].mean() for j in range(k) if j != i]))
-        is_frozen = bool(frozen[i] and not all(frozen))
+        is_frozen = bool(frozen[i] and not all(frozen)) or everywhere
         damaged = bad >= p.min_bad_blocks or is_frozen
         kind = _kind(is_frozen, n_flat, bad)
         out.append(CandidateScore(i, bad, bad / n_blocks, n_flat, is_frozen, 0, dis, damaged, kind))
@@ -161,6 +171,11 @@ def _kind(frozen: bool, n_flat: int, bad: int) -> str:
     if n_flat:
         return "flat"
     return "disagrees" if bad else ""
+
+
+def block_change(a: np.ndarray, b_img: np.ndarray, block_px: int) -> float:
+    """The largest mean |difference| of any block between two sampled luma planes."""
+    return float(_absdiff_blocks(a, b_img, block_px).max())
 
 
 def _fill_like(std: np.ndarray, mean: np.ndarray, p: DamageParams) -> np.ndarray:
@@ -183,8 +198,9 @@ def _fill_suspect(
 
 def _frozen(
     lumas: list[np.ndarray], prevs: list[np.ndarray | None], diffs: dict, p: DamageParams
-) -> list[bool]:
-    """Per copy: its frame repeats its previous one (no block changed) where another copy differs."""
+) -> tuple[list[bool], list[bool]]:
+    """Per copy: still (no block changed since its previous frame), and frozen (still where
+    another copy differs)."""
     b = p.block_px
     still = [
         q is not None and float(_absdiff_blocks(x, q, b).max()) < p.frozen_level
@@ -194,7 +210,7 @@ def _frozen(
     for i in range(len(lumas)):
         others = [diffs[min(i, j), max(i, j)] for j in range(len(lumas)) if j != i and not still[j]]
         out.append(bool(still[i] and any(float(d.max()) > p.moving_level for d in others)))
-    return out
+    return still, out
 
 
 def _pick(
@@ -227,8 +243,11 @@ def _lone(
     b = p.block_px
     mean = _block_mean(luma, b)
     fill = (std < p.flat_std * 0.5) & ((mean < 20) | (np.abs(mean - 128) < 3))
-    # Fill counts only where it does not cover the whole frame (a black frame is a black frame).
-    n_fill = int(fill.sum()) if fill.mean() < 0.95 else 0
+    # Fill counts when it spans at least half a row of blocks (decoders fill to the end of a
+    # slice; a few flat blocks are a flat wall or sky) and not the whole frame (a black frame).
+    n_fill = int(fill.sum())
+    if n_fill < max(4, fill.shape[1] // 2) or fill.mean() >= 0.95:
+        n_fill = 0
     noise = 0 if full_luma is None else int((_checker_blocks(full_luma) > p.checker_level).sum())
     bad = n_fill + noise
     kind = "flat" if n_fill else ("noise" if noise else "")

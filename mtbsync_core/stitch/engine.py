@@ -29,7 +29,7 @@ from .copies import (
     iter_copy,
     probe_copies,
 )
-from .damage import CandidateScore, DamageParams, reduce_luma, score_candidates
+from .damage import CandidateScore, DamageParams, block_change, reduce_luma, score_candidates
 from .metadata import FrameMetadata, read_frame_metadata, trim_to_frames
 from .outputs import (
     CODECS,
@@ -195,6 +195,7 @@ class _Run:
         self.damaged_everywhere: list[int] = []
         self.prev: list[np.ndarray | None] = [None] * self.k
         self.prev_out: np.ndarray | None = None
+        self.motion_before: float | None = None
 
     def loop(self, crop: tuple[int, int | None] | None) -> None:
         heads = [next(it, None) for it in self.iters]
@@ -239,6 +240,7 @@ class _Run:
             self.params,
             self.prev_out,
             full,
+            self.motion_before,
         )
         meta_bad = self._meta_bad(heads)
         order = sorted(
@@ -252,6 +254,10 @@ class _Run:
             ),
         )
         best = cands[order[0]]
+        if self.prev_out is not None:
+            moved = float(block_change(halves[best], self.prev_out, self.params.block_px))
+            if moved >= self.params.frozen_level:  # a repeat keeps the motion seen before it
+                self.motion_before = moved
         self.prev_out = halves[best]
         frame = heads[best][2]
         if self.video is not None:
