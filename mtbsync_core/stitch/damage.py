@@ -115,9 +115,9 @@ def score_candidates(
     if k == 1:
         lone = _lone(lumas[0], stds[0], p, full_luma)
         q = prevs[0]
-        if q is not None and motion_before is not None and motion_before > 2 * p.moving_level:
-            if float(_absdiff_blocks(lumas[0], q, b).max()) < p.frozen_level:
-                lone = replace(lone, frozen=True, damaged=True, kind="frozen")
+        moving = motion_before is not None and motion_before > 2 * p.moving_level
+        if moving and q is not None and block_change(lumas[0], q, b) < p.frozen_level:
+            lone = replace(lone, frozen=True, damaged=True, kind="frozen")
         return [lone]
     diffs = {
         (i, j): _absdiff_blocks(lumas[i], lumas[j], b) for i in range(k) for j in range(i + 1, k)
