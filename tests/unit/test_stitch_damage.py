@@ -104,3 +104,14 @@ def test_metadata_column_mapping(tmp_path):
 )
 def test_chapter_names(name, key):
     assert chapter_key(name) == key
+
+
+def test_a_frame_every_copy_repeats_is_found_only_while_the_video_moves(frames):
+    prev, cur = _half(frames[9]), _half(frames[10])
+    moving = score_candidates([prev, prev, prev], [prev] * 3, motion_before=30.0)
+    assert all(s.damaged and s.kind == "frozen" for s in moving)
+    unknown = score_candidates([prev, prev, prev], [prev] * 3)
+    assert not any(s.damaged for s in unknown)
+    lone = score_candidates([prev], [prev], motion_before=30.0)
+    assert lone[0].damaged and lone[0].kind == "frozen"
+    assert not score_candidates([cur], [prev], motion_before=30.0)[0].damaged
