@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -110,6 +111,9 @@ def test_bad_input_is_refused_and_nothing_is_written(source, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(StitchError, match="small.mkv' is 320x180 but"):
         stitch_recordings([tmp_path / "a.mkv", tmp_path / "small.mkv"], out)
+    write_copy(tmp_path / "pal.mkv", frames[:10], Fraction(25))
+    with pytest.raises(StitchError, match="runs at 25.000 fps but"):
+        stitch_recordings([tmp_path / "a.mkv", tmp_path / "pal.mkv"], out)
     (tmp_path / "m.csv").write_text("frame_num\n1\n2\n3\n")
     with pytest.raises(StitchError, match="describes 3 frames but video"):
         stitch_recordings(
