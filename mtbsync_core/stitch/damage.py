@@ -30,7 +30,7 @@ class DamageParams:
     block_px: int = 4  # block side on the sampled plane (16 px at full size)
     agree_level: float = 4.0  # blocks whose mean |difference| is under this agree (at least)
     noise_factor: float = 3.0  # ... or under this x the copies' typical difference (lossy copies)
-    flat_std: float = 1.0  # a block with less spread than this is flat (fill or padding)
+    fill_std: float = 0.3  # fill and padding are one exact value; a flat sky still varies more
     frozen_level: float = 1.0  # a frame no block of which moved this much is still ...
     moving_level: float = 4.0  # ... and frozen when some block of another copy differs this much
     checker_level: float = 100.0  # a lone copy's block with this much 2x2 check pattern is noise
@@ -131,9 +131,9 @@ def score_candidates(
     live = np.array([not f or all(frozen) for f in frozen])  # frozen repeats show no picture
     picture = ~fill & live[:, None, None]
     textured_any = np.any(picture, axis=0)  # some live copy shows picture, not fill, here
-    # A copy may vote in a block unless it shows decoder fill where another copy shows picture,
+    # A copy may vote in a block unless it shows decoder fill that another live copy contradicts,
     # or it is a frozen repeat while another copy is not.
-    voter = ~(fill & textured_any[None] & _fill_suspect(lumas, picture, prev_out, p))
+    voter = ~(fill & _fill_suspect(lumas, fill, live, diffs, tau, prev_out, p))
     voter &= live[:, None, None]
     support = np.zeros((k, *stds[0].shape), np.int32)
     for (i, j), d in diffs.items():
@@ -180,20 +180,43 @@ def block_change(a: np.ndarray, b_img: np.ndarray, block_px: int) -> float:
 
 def _fill_like(std: np.ndarray, mean: np.ndarray, p: DamageParams) -> np.ndarray:
     """Blocks of one exact value where decoders and recorders put fill: black, green (0) or grey."""
-    return (std < p.flat_std) & ((mean < 20) | (np.abs(mean - 128) < 3))
+    return (std < p.fill_std) & ((mean < 20) | (np.abs(mean - 128) < 3))
 
 
 def _fill_suspect(
-    lumas: list[np.ndarray], picture: np.ndarray, prev_out: np.ndarray | None, p: DamageParams
+    lumas: list[np.ndarray],
+    fill: np.ndarray,
+    live: np.ndarray,
+    diffs: dict,
+    tau: float,
+    prev_out: np.ndarray | None,
+    p: DamageParams,
 ) -> np.ndarray:
-    """Fill blocks that are suspect: a copy showing picture there changed less since the previous
-    chosen frame (a natural flat area stays flat; noise over it changes a lot). All, without one."""
-    if prev_out is None or prev_out.shape != lumas[0].shape:
-        return np.ones_like(picture)
+    """Fill blocks that another live copy contradicts: it shows something else there and changed
+    less since the previous chosen frame (a natural flat area stays as it was; padding and fill
+    come and go). Without a previous frame, any copy showing picture there contradicts."""
+    k = len(lumas)
     b = p.block_px
+    # Padding and decoder fill run across whole rows of blocks: a copy filled across (nearly) a
+    # whole row where another live copy is not, is suspect along that row.
+    row_fill = fill.mean(axis=2) >= 0.9
+    out = np.zeros_like(fill)
+    for i in range(k):
+        others = [j for j in range(k) if j != i and live[j]]
+        if others:
+            contradicted = np.any(~row_fill[others], axis=0)
+            out[i] = fill[i] & (row_fill[i] & contradicted)[:, None]
+    if prev_out is None or prev_out.shape != lumas[0].shape:
+        picture = ~fill & live[:, None, None]
+        return out | np.broadcast_to(picture.any(axis=0), fill.shape)
     change = np.stack([_absdiff_blocks(x, prev_out, b) for x in lumas])
-    best_picture = np.where(picture, change, np.inf).min(axis=0)
-    return change > best_picture[None]
+    for i in range(k):
+        for j in range(k):
+            if j == i or not live[j]:
+                continue
+            d = diffs[min(i, j), max(i, j)]
+            out[i] |= (d >= tau) & (change[j] < change[i])
+    return out
 
 
 def _frozen(
@@ -242,7 +265,7 @@ def _lone(
     """A copy with no other copy to compare with: flat fill, black bottom rows, check-pattern noise."""
     b = p.block_px
     mean = _block_mean(luma, b)
-    fill = (std < p.flat_std * 0.5) & ((mean < 20) | (np.abs(mean - 128) < 3))
+    fill = _fill_like(std, mean, p)
     # Fill counts when it spans at least half a row of blocks (decoders fill to the end of a
     # slice; a few flat blocks are a flat wall or sky) and not the whole frame (a black frame).
     n_fill = int(fill.sum())
