@@ -9,6 +9,8 @@ read in lockstep by frame number, a k-way merge of sorted streams: linear in the
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -165,6 +167,49 @@ def iter_copy(path: str, numbering: Numbering) -> Iterator[tuple[int, int, av.Vi
         raise VideoOpenError(
             f"Decoding '{path}' failed ({err}). The copy may be truncated; stitch the others."
         ) from err
+
+
+def prefetch(items: Iterator, depth: int = 4) -> Iterator:
+    """Run ``items`` on its own thread, ``depth`` ahead (PyAV decodes without holding the GIL,
+    so copies decode in parallel while frames are scored); errors are raised here. Closing the
+    returned generator stops the thread and closes ``items``."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as err:  # noqa: BLE001 - handed to the consuming thread
+            put(err)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=work, name="stitch-decoder", daemon=True).start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def check_overlap(paths: list[str], ranges: list[tuple[int, int]]) -> None:

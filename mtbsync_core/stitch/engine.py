@@ -27,6 +27,7 @@ from .copies import (
     check_overlap,
     content_offsets,
     iter_copy,
+    prefetch,
     probe_copies,
 )
 from .damage import CandidateScore, DamageParams, block_change, reduce_luma, score_candidates
@@ -170,7 +171,7 @@ class _Run:
         self.k = len(paths)
         self.total = max(ci.n_frames for ci in infos)
         self.fps = infos[0].fps
-        self.iters = [iter_copy(p, n) for p, n in zip(paths, numberings, strict=False)]
+        self.iters = [prefetch(iter_copy(p, n)) for p, n in zip(paths, numberings, strict=False)]
         self.video = None
         if "video" in names:
             self.video = ThreadedWriter(
@@ -323,7 +324,9 @@ class _Run:
         return row
 
     def close(self) -> None:
-        """Finish every writer."""
+        """Stop the decoders and finish every writer."""
+        for it in self.iters:
+            it.close()
         if self.video is not None:
             self.video.close()
         if self.debug is not None:
