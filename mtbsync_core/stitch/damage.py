@@ -1,16 +1,16 @@
 """The damage detector: which copies of one frame are damaged, judged by comparing the copies.
 
-Each candidate is the luma plane of one copy's version of a frame, sampled at every fourth pixel. The
-picture is cut into blocks; in each block the copies vote: copies that agree with each other
+Each candidate is the luma plane of one copy's version of a frame, sampled at every fourth
+pixel. The picture is cut into 16 px blocks; in each block the copies vote: copies that agree
 (mean absolute difference under a threshold) support each other, and the largest agreeing group
 wins. Transmission damage is independent between copies, so two damaged copies almost never
-agree; where they could (black padding, green or grey decoder fill: flat blocks; a frame
-repeated from the previous one: frozen), the flat or frozen copy gets no vote wherever another
-copy shows texture or motion there. Where no two copies agree, the copy that is neither flat nor
-frozen and has the least unexplained edge energy in that block is taken (damage adds torn rows,
-block edges and check-pattern noise far more often than it removes detail; this is a decision
-between copies that disagree, never a preference for blur). A lone copy is judged on its own:
-flat fill, black rows at the bottom and check-pattern noise.
+agree; where they could (black padding, green or grey decoder fill: one exact value; a frame
+repeated from the copy's previous one: frozen), the fill or frozen copy loses its vote wherever
+another live copy contradicts it. Where no two copies agree, the copy that changed least since
+the last chosen frame wins the block (motion between frames is small, damage is not), and the
+copy that lost more blocks loses all contested ones (damage is one-sided). This is a decision
+between copies that disagree, never a preference for blur. A lone copy is judged on its own:
+fill across rows, 2x2 check-pattern noise at full size, and a repeat while the video moves.
 
 No image is kept: the result per candidate is a handful of numbers (:class:`CandidateScore`).
 """
