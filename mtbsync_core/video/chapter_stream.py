@@ -16,19 +16,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import ChapterError
+from ..errors import VideoOpenError
 from ..model import VideoInfo
 from .chapters import ChapterSet, find_chapter_sets
 
 
 def chapter_set_in(folder: str | os.PathLike[str]) -> ChapterSet:
-    """The one chapter set (two or more files) in ``folder``; :class:`ChapterError` otherwise."""
+    """The one chapter set (two or more files) in ``folder``; :class:`VideoOpenError` otherwise."""
     sets = [s for s in find_chapter_sets(folder) if len(s) >= 2]
     if len(sets) != 1:
         found = ", ".join(f"{s.key} ({len(s)} files)" for s in sets) or "none"
-        raise ChapterError(
-            f"Folder '{folder}' should hold one GoPro chapter set to open as one video; found: "
-            f"{found}. Pass a single video file, or a folder with one set's chapters."
+        raise VideoOpenError(
+            f"'{folder}' is a folder, not a video file; to open as one video it must hold one "
+            f"GoPro chapter set (found: {found}). Pass a video file, or a folder with one set."
         )
     return sets[0]
 
