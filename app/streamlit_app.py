@@ -76,6 +76,7 @@ pages = [
     st.Page(PAGES / "review.py", title="Review", icon=":material/movie:", url_path="review"),
     st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
     st.Page(PAGES / "runs.py", title="Runs", icon=":material/leaderboard:", url_path="runs"),
+    st.Page(PAGES / "stitch.py", title="Stitch", icon=":material/call_merge:", url_path="stitch"),
 ]
 if (PAGES / "multicam.py").exists():
     pages.append(

@@ -1,7 +1,7 @@
 """``make bench``: every benchmark, each printing its figures against a baseline measured in the
 same run and against ground truth. Results go to bench/results/latest.json.
 
-    python -m bench.run [--quick] [--only align,gps,export,multicam,scrub,world,cli,highlights,batch,peer]
+    python -m bench.run [--quick] [--only align,gps,export,multicam,scrub,world,cli,highlights,batch,stitch,peer]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ AREAS = (
     "cli",
     "highlights",
     "batch",
+    "stitch",
 )  # "peer" is opt-in: --only peer
 
 

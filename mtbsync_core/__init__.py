@@ -124,6 +124,13 @@ _LAZY: dict[str, str] = {
     "sync_cameras": "multicam",
     "trim_cameras": "multicam",
     "write_multicam": "multicam",
+    # chapters and redundant recordings
+    "StitchResult": "stitch",
+    "stitch_recordings": "stitch",
+    "find_chapter_sets": "video.chapters",
+    "join_chapters": "video.chapters",
+    "StitchError": "errors",
+    "ChapterError": "errors",
 }
 
 

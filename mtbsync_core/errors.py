@@ -84,6 +84,14 @@ class BatchError(MtbSyncError):
     """A batch cannot start: no runs found, a bad executor or an unreachable Dask scheduler."""
 
 
+class StitchError(MtbSyncError):
+    """Copies of one recording cannot be stitched (other sizes or rates, no overlap, bad metadata)."""
+
+
+class ChapterError(MtbSyncError):
+    """Chapter files cannot be joined (not one set, a gap, a seam that loses or doubles a frame)."""
+
+
 class OutputError(MtbSyncError):
     """An output cannot be written there (a file where a folder should be, no permission)."""
 

@@ -103,6 +103,13 @@ def content_hash(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
     gigabytes. Prefixed ``q1:`` so a full hash could be added later.
     """
     p = Path(path)
+    if p.is_dir():  # a chapter set opened as one video: the fingerprints of its files, in order
+        parts = [
+            content_hash(f)
+            for f in sorted(p.iterdir())
+            if f.is_file() and f.suffix.lower() in (".mp4", ".mov")
+        ]
+        return "q1:" + hashlib.sha256("".join(parts).encode()).hexdigest()[:32]
     size = p.stat().st_size
     h = hashlib.sha256(str(size).encode())
     with p.open("rb") as fh:

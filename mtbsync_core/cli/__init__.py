@@ -1,7 +1,7 @@
 """``mtbsync``: the command line over :mod:`mtbsync_core`. The only place that prints and exits.
 
 Each area registers its subcommands from its own module (``runs``, ``batch``, ``export``,
-``gps``, ``multicam``, ``highlights``). Errors the user can act on print one line and exit with the code documented in
+``gps``, ``multicam``, ``highlights``, ``stitch``). Errors the user can act on print one line and exit with the code documented in
 :mod:`mtbsync_core.errors`; ``--debug`` re-raises them with a traceback instead.
 """
 
@@ -14,9 +14,9 @@ import warnings
 from collections.abc import Sequence
 
 from ..errors import MtbSyncError
-from . import batch, export, gps, highlights, multicam, runs
+from . import batch, export, gps, highlights, multicam, runs, stitch
 
-_AREAS = (runs, batch, export, gps, multicam, highlights)
+_AREAS = (runs, batch, export, gps, multicam, highlights, stitch)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,7 +33,10 @@ def _open_container(path: str | os.PathLike[str]) -> av.container.InputContainer
     if not p.exists():
         raise VideoOpenError(f"Video '{p}' does not exist. Check the path.")
     if p.is_dir():
-        raise VideoOpenError(f"'{p}' is a folder, not a video file. Pass a video file.")
+        raise VideoOpenError(
+            f"'{p}' is a folder, not a video file. Pass a video file, or a folder holding one "
+            "GoPro chapter set."
+        )
     if p.stat().st_size == 0:
         raise VideoOpenError(
             f"Video '{p}' is empty (0 bytes). Copy the file from the camera again."
@@ -83,7 +86,12 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     """Read what a video is without decoding it all (decodes the first frame to prove it works).
 
     Raises :class:`VideoOpenError` for a missing, empty, non-video, audio-only or undecodable file.
+    A folder holding one GoPro chapter set is probed as one video (see :mod:`.chapter_stream`).
     """
+    if Path(path).is_dir():
+        from .chapter_stream import probe_chapter_set
+
+        return probe_chapter_set(path)
     path = str(path)
     with _open_container(path) as c:
         st = c.streams.video[0]
@@ -313,5 +321,13 @@ class VideoStream:
 
 
 def open_video(path: str | os.PathLike[str], threads: bool = True) -> VideoStream:
-    """Open ``path`` for sampling and random access (raises :class:`VideoOpenError`)."""
+    """Open ``path`` for sampling and random access (raises :class:`VideoOpenError`).
+
+    A folder holding one GoPro chapter set opens as one continuous video (a
+    :class:`~mtbsync_core.video.chapter_stream.ChapterStream`, same methods).
+    """
+    if Path(path).is_dir():
+        from .chapter_stream import ChapterStream
+
+        return ChapterStream(path, threads=threads)  # type: ignore[return-value]
     return VideoStream(path, threads=threads)
