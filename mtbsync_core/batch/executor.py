@@ -13,6 +13,8 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import sys
+import types
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -85,6 +87,26 @@ def _worker_env() -> Iterator[None]:
                 os.environ[k] = v
 
 
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """Start worker processes from a bare ``__main__`` when Streamlit runs in this process.
+
+    A spawned worker (and the fork server) first re-runs the parent's ``__main__`` from its file.
+    Inside the app, or its AppTest, that is the app script: it would run in every worker (and in a
+    fresh checkout fail there, taking the worker with it). The tasks are engine functions, found
+    by module, so the workers need no ``__main__``. Elsewhere ``__main__`` is left as it is.
+    """
+    main = sys.modules.get("__main__")
+    if "streamlit" not in sys.modules or main is None:
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 #: Imported once by the fork server, so that each worker starts with the engine loaded.
 _PRELOAD = ["mtbsync_core.pipeline", "mtbsync_core.batch.run"]
 
@@ -125,7 +147,7 @@ class LocalExecutor:
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
         """Run ``fn`` in a worker process."""
-        with _worker_env():
+        with _worker_env(), _plain_main():
             if self._pool is None:
                 self._pool = cf.ProcessPoolExecutor(
                     self.workers, _context(), initializer=_init_worker, initargs=(self._objs,)
@@ -199,7 +221,7 @@ class DaskExecutor:
                 "distributed.admin.system-monitor.gil.enabled": False,
                 "distributed.nanny.pre-spawn-environ": dict(_WORKER_ENV),
             }
-            with dask.config.set(settings):
+            with dask.config.set(settings), _plain_main():
                 self._cluster = LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
                 )

@@ -90,3 +90,26 @@ def test_make_executor_choices():
 def test_unreachable_scheduler_is_one_line_error():
     with pytest.raises(BatchError, match="dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", timeout_s=2)
+
+
+@pytest.mark.parametrize("kind", ["local", "dask"])
+def test_workers_do_not_rerun_an_app_script_that_is_main(kind, tmp_path, monkeypatch):
+    """Inside Streamlit (the app, or AppTest earlier in the same test run) ``__main__`` is the app
+    script; a spawned worker re-runs it first. Here that script fails, as the app does in a fresh
+    checkout: the workers must start without it."""
+    import sys
+    import types
+
+    import streamlit  # noqa: F401 - the condition under which workers start from a bare main
+
+    script = tmp_path / "app_script.py"
+    script.write_text("raise SystemExit('the app script ran in a worker')\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    ex = make_executor(kind, workers=1)
+    try:
+        assert ex.submit(_square, 7).result(timeout=120) == 49
+    finally:
+        ex.shutdown()
+    assert sys.modules["__main__"] is fake  # given back
