@@ -195,7 +195,6 @@ def run_batch(
     params = params or SyncParams()
     reference, markers = str(reference), tuple(markers)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     paths = [Path(r) for r in runs]
     names = _run_names(paths)
     try:
@@ -204,6 +203,10 @@ def run_batch(
         raise BatchError(
             f"Cannot read the reference '{reference}' ({err.strerror or err}). Check the path."
         ) from err
+    from ..video import probe_video
+
+    probe_video(reference)  # a reference that is no video stops the batch before any output
+    out.mkdir(parents=True, exist_ok=True)
     done, todo = _plan(paths, names, out, ref_hash, params, markers, review_threshold, force)
     total = len(paths)
     for i, (name, o) in enumerate(done.items(), 1):

@@ -73,7 +73,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not getattr(args, "verbose", False):  # Dask logs every worker start at INFO
         os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     markers = read_markers_csv(args.markers)
+    from ..video import probe_video
+
     runs = find_runs(args.runs, args.reference)
+    probe_video(args.reference)  # before any worker starts: a bad reference is one line at once
     sample = SampleParams() if args.fps is None else SampleParams(max_rate_hz=args.fps)
     params = SyncParams(sample=sample)
     workers = args.workers or min(os.cpu_count() or 1, len(runs))

@@ -233,3 +233,21 @@ def test_bad_batch_arguments_are_one_line_errors(season, tmp_path, capsys):
             ]
         )
     assert exc.value.code == 2 and "--workers" in capsys.readouterr().err
+
+
+def test_a_reference_that_is_no_video_is_one_line_and_leaves_no_folder(season, tmp_path, capsys):
+    from mtbsync_core.batch import run_batch
+    from mtbsync_core.cli import main
+    from mtbsync_core.errors import VideoOpenError
+
+    d, _ = season
+    bad = tmp_path / "ref.mp4"
+    bad.write_bytes(b"")
+    args = ["--runs", str(d / "runs"), "--markers", str(d / "markers.csv")]
+    code = main(["batch", "--reference", str(bad), *args, "--out", str(tmp_path / "b")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "empty" in err[-1] and str(bad) in err[-1]
+    assert not (tmp_path / "b").exists()
+    with pytest.raises(VideoOpenError, match="empty"):  # the library refuses before writing too
+        run_batch(bad, sorted((d / "runs").glob("*.mp4")), [], tmp_path / "c")
+    assert not (tmp_path / "c").exists()
