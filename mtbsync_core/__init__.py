@@ -26,6 +26,7 @@ from .errors import (
     WarpFileError,
     WarpFitError,
 )
+from .lazy import lazy_exports
 from .progress import ProgressCallback, ProgressEvent
 from .timebase import (
     frame_to_seconds,
@@ -134,22 +135,6 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str):
-    """Import a public name from its module on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mtbsync_core' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "__version__",
     # errors
@@ -181,3 +166,5 @@ __all__ = [
     "timecode_to_frames",
     *_LAZY,
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

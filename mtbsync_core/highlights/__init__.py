@@ -6,7 +6,7 @@ Names are imported from their modules on first use (PEP 562), like :mod:`mtbsync
 
 from __future__ import annotations
 
-import importlib
+from ..lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "DEFAULT_KINDS": "model",
@@ -30,15 +30,4 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    """Import a public name from its module on first use."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
