@@ -77,12 +77,11 @@ pages = [
     st.Page(PAGES / "export.py", title="Export", icon=":material/download:", url_path="export"),
     st.Page(PAGES / "runs.py", title="Runs", icon=":material/leaderboard:", url_path="runs"),
     st.Page(PAGES / "stitch.py", title="Stitch", icon=":material/call_merge:", url_path="stitch"),
+    st.Page(
+        PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"
+    ),
+    st.Page(
+        PAGES / "highlights.py", title="Highlights", icon=":material/bolt:", url_path="highlights"
+    ),
 ]
-if (PAGES / "multicam.py").exists():
-    pages.append(
-        st.Page(
-            PAGES / "multicam.py", title="Multicam", icon=":material/videocam:", url_path="multicam"
-        )
-    )
-pages.append(st.Page(PAGES / "highlights.py", title="Highlights", icon=":material/bolt:", url_path="highlights"))
 st.navigation(pages).run()
