@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .match import GRID_DT_S, RefPath, robust_sigma, smooth_local_linear
+from .match import GRID_DT_S, RefPath, robust_sigma, runs_of, smooth_local_linear
 
 ACCEL_PSD_M2_S3 = 0.5  # white-acceleration spectral density of the motion model
 
 
-def rts_smooth(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None, sigma_s_m: np.ndarray,
-               sigma_v_m_s: float | np.ndarray, q: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rts_smooth(
+    t_s: np.ndarray,
+    s_m: np.ndarray,
+    v_m_s: np.ndarray | None,
+    sigma_s_m: np.ndarray,
+    sigma_v_m_s: float | np.ndarray,
+    q: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Smoothed (distance, speed, distance variance) at each observation time.
 
     ``v_m_s`` NaN = no speed there.
@@ -64,8 +70,41 @@ def speed_noise(v_m_s: np.ndarray) -> float:
     return max(0.1, robust_sigma(np.diff(v)) / np.sqrt(2.0))
 
 
-def smooth_along_track(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | None,
-                       t_out: np.ndarray, q: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+def path_speed_scale(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray) -> float:
+    """Path metres per metre of ground speed: the slope of ``s_m`` against integrated speed.
+
+    A least-squares slope over every fix of the longest run with speed, not the ratio of the end
+    points: with 5 m fixes over 200 m the end points alone put a 3 % pace error on the warp.
+    Clipped to 0.8-1.25; 1.0 when there is too little to fit.
+    """
+    both = np.isfinite(v_m_s[1:]) & np.isfinite(v_m_s[:-1])  # intervals with speed at both ends
+    steps = np.where(both, (v_m_s[1:] + v_m_s[:-1]) / 2 * np.diff(t_s), 0.0)
+    runs = runs_of(both)
+    if not runs:
+        return 1.0
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    cum = np.concatenate([[0.0], np.cumsum(steps[a:b])])  # integrated speed at fixes a..b
+    s = s_m[a : b + 1]
+    if len(cum) < 5 or cum[-1] - cum[0] < 1.0 or np.ptp(s) < 1.0:
+        return 1.0
+    c0, s0 = cum - cum.mean(), s - s.mean()
+    scale = float((c0 * s0).sum() / max((c0 * c0).sum(), 1e-12))
+    res = s0 - scale * c0  # one Tukey-style reweight: a fix far off the path must not tilt it
+    sig = max(robust_sigma(res), 0.3)
+    w = np.clip(1.0 - (res / (4.685 * sig)) ** 2, 0.0, None) ** 2
+    if w.sum() > 3:
+        cw, sw = c0 - np.average(c0, weights=w), s0 - np.average(s0, weights=w)
+        scale = float((w * cw * sw).sum() / max((w * cw * cw).sum(), 1e-12))
+    return float(np.clip(scale, 0.8, 1.25))
+
+
+def smooth_along_track(
+    t_s: np.ndarray,
+    s_m: np.ndarray,
+    v_m_s: np.ndarray | None,
+    t_out: np.ndarray,
+    q: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Robust RTS smoothing of s(t) at ``t_out`` (cubic Hermite): (s_out, sd_out_m, noise_m).
 
     ``sd_out_m`` is the smoother's 1-sigma uncertainty, interpolated linearly between fixes.
@@ -73,11 +112,7 @@ def smooth_along_track(t_s: np.ndarray, s_m: np.ndarray, v_m_s: np.ndarray | Non
     v = None
     sig_v = 1.0
     if v_m_s is not None and np.isfinite(v_m_s).sum() >= 5:
-        both = np.isfinite(v_m_s[1:]) & np.isfinite(v_m_s[:-1])  # intervals with speed at both ends
-        travelled = float(np.sum(np.diff(s_m)[both]))
-        integrated = float(np.sum(((v_m_s[1:] + v_m_s[:-1]) / 2 * np.diff(t_s))[both]))
-        scale = travelled / integrated if integrated > 1.0 and travelled > 1.0 else 1.0
-        v = v_m_s * float(np.clip(scale, 0.8, 1.25))  # path length vs ground speed
+        v = v_m_s * path_speed_scale(t_s, s_m, v_m_s)  # path length vs ground speed
         sig_v = speed_noise(v)
     sig = max(1.3 * robust_sigma(s_m - smooth_local_linear(t_s, s_m, t_s, 1.5)), 0.5)
     w_sig = np.full(len(s_m), sig)
@@ -105,8 +140,9 @@ def hermite(t: np.ndarray, y: np.ndarray, dy: np.ndarray, t_out: np.ndarray) -> 
 HEADING_SD_RAD = 0.08  # heading error of the smoothed path, turned into velocity noise
 
 
-def ref_path_with_speed(t_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, speed_m_s: np.ndarray,
-                        sigma_s: float) -> RefPath:
+def ref_path_with_speed(
+    t_s: np.ndarray, x_m: np.ndarray, y_m: np.ndarray, speed_m_s: np.ndarray, sigma_s: float
+) -> RefPath:
     """The reference path from positions *and* speed: a 2D RTS smoother per axis.
 
     Speed is split into east / north velocity along the heading of the path smoothed so far
