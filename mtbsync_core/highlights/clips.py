@@ -1,10 +1,10 @@
-"""Frame-exact highlight clips through the smart cut of :mod:`mtbsync_core.multicam.trim`.
+"""Frame-exact highlight clips through the smart cut of :mod:`mtbsync_core.video.smartcut`.
 
 A clip holds the frames from the first frame at or after its start to the last frame before its
 end (half a frame period either way). Between keyframes the video is stream-copied; only the
 frames from the clip's first frame to the next keyframe (the head) and from the last keyframe
 before the clip's end to that end (the tail) are re-encoded (CRF 10, own parameter sets in-band,
-see :mod:`mtbsync_core.multicam.h264`). A clip inside one GOP is re-encoded whole; a stream the
+see :mod:`mtbsync_core.video.h264`). A clip inside one GOP is re-encoded whole; a stream the
 smart cut cannot handle (not 8-bit 4:2:0 H.264) is re-encoded whole at CRF 16. Audio packets are
 copied for the clip's span. Files are written under a temporary name and renamed.
 """
@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import HighlightError
 from ..fileio import check_writable
-from ..multicam.media import PtsTable, open_media, read_pts_table
-from ..multicam.trim import _first_frames_ok, _reencode, _smart_head
+from ..video.pts import PtsTable, open_media, read_pts_table
+from ..video.smartcut import decodes_ok, mux_reencoded, reencode_head, reencode_span
 
 
 @dataclass(frozen=True)
@@ -57,23 +57,6 @@ def clip_frames(tab: PtsTable, start_s: float, end_s: float) -> tuple[int, int]:
     return first, last
 
 
-def _mux_head(oc, ov, head: list, cut: int, delay: int, time_base: Fraction) -> int:
-    """Mux re-encoded packets re-timed by ``cut`` with decode times ``delay`` before them.
-
-    ``time_base`` is the source stream's: the packets from ``_smart_head`` carry a time base
-    read from a stream whose container was already closed, so it is set again here, before and
-    after the stream (PyAV rescales a packet's times when its stream changes).
-    """
-    for pkt in head:
-        pts = pkt.pts
-        pkt.time_base = time_base
-        pkt.stream = ov
-        pkt.time_base = time_base
-        pkt.pts, pkt.dts = pts - cut, pts - delay - cut
-        oc.mux(pkt)
-    return len(head)
-
-
 def _plan(tab: PtsTable, i0: int, e: int) -> tuple[int, int]:
     """(k1, k2): copy keyframe-aligned ``[k1, k2)``; re-encode ``[i0, k1)`` and ``[k2, e)``."""
     keys = np.flatnonzero(tab.keyframe[i0:e]) + i0
@@ -102,7 +85,7 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
             else round(Fraction(end_pts) * vs.time_base / aud.time_base)
         )
         if v_done:  # nothing to copy: the head and the tail are all there is
-            n += _mux_head(oc, ov, [*(head or []), *(tail or [])], cut, 0, tab.time_base)
+            n += mux_reencoded(oc, ov, [*(head or []), *(tail or [])], cut, 0, tab.time_base)
         for pkt in ic.demux([s for s in (vs, aud) if s is not None]):
             if pkt.pts is None or pkt.size == 0:
                 continue
@@ -112,10 +95,10 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
                 if not copying and pkt.pts == int(tab.pts[k1]) and pkt.is_keyframe:
                     copying = True
                     delay = pkt.pts - (pkt.dts if pkt.dts is not None else pkt.pts)
-                    n += _mux_head(oc, ov, head or [], cut, delay, tab.time_base)
+                    n += mux_reencoded(oc, ov, head or [], cut, delay, tab.time_base)
                 elif copying and stop_v is not None and pkt.pts == stop_v and pkt.is_keyframe:
                     v_done = True
-                    n += _mux_head(oc, ov, tail or [], cut, delay, tab.time_base)
+                    n += mux_reencoded(oc, ov, tail or [], cut, delay, tab.time_base)
                     continue
                 if not copying:
                     continue
@@ -130,7 +113,7 @@ def _write(src: str, dst: str, tab: PtsTable, i0: int, e: int, k1: int, k2: int,
                 pkt.dts -= shift
             oc.mux(pkt)
         if copying and not v_done:
-            n += _mux_head(oc, ov, tail or [], cut, delay, tab.time_base)
+            n += mux_reencoded(oc, ov, tail or [], cut, delay, tab.time_base)
     return n
 
 
@@ -152,16 +135,16 @@ def cut_clip(
     tmp = out.with_name(f".{out.name}.part{out.suffix}")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        head = _smart_head(str(src), tab, i0, k1) if k1 > i0 else []
-        tail = _smart_head(str(src), tab, k2, e) if e > k2 else []
+        head = reencode_head(str(src), tab, i0, k1) if k1 > i0 else []
+        tail = reencode_head(str(src), tab, k2, e) if e > k2 else []
         if head is None or tail is None:
-            mode, n, again = "reencode", _reencode(str(src), str(tmp), tab, i0, e), e - i0
+            mode, n, again = "reencode", reencode_span(str(src), str(tmp), tab, i0, e), e - i0
         else:
             n = _write(str(src), str(tmp), tab, i0, e, k1, k2, head, tail)
             again = len(head) + len(tail)
             mode = "smart" if again else "copy"
-            if n != e - i0 or not _first_frames_ok(str(tmp), min(n, len(head) + 2)):
-                mode, n, again = "reencode", _reencode(str(src), str(tmp), tab, i0, e), e - i0
+            if n != e - i0 or not decodes_ok(str(tmp), min(n, len(head) + 2)):
+                mode, n, again = "reencode", reencode_span(str(src), str(tmp), tab, i0, e), e - i0
         if n != e - i0:
             raise HighlightError(
                 f"Clip {start_s:.3f}..{end_s:.3f} s of '{src}' got {n} frames, not {e - i0}."

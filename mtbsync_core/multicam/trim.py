@@ -1,12 +1,12 @@
 """Export: each camera trimmed to the common start, frame-exact, audio kept.
 
 The cut frame of a camera is its first frame at or after the common start (within half a frame
-period). Where that frame is a keyframe the video is stream-copied (lossless). Otherwise, for
-8-bit 4:2:0 H.264 (GoPro and most phones), a smart cut re-encodes only the frames up to the next
-keyframe (CRF 10, own parameter sets in-band, see :mod:`.h264`) and copies the rest; the result is
-decoded back to verify it, and anything else is re-encoded whole (H.264, CRF 16). Audio packets are copied from the cut on, with
-timestamps kept relative to the cut frame so sound stays in sync. A new ``multicam.json`` for
-the trimmed files is written beside them.
+period). Where that frame is a keyframe the video is stream-copied (lossless). Otherwise the
+smart cut of :mod:`mtbsync_core.video.smartcut` re-encodes only the frames up to the next
+keyframe and copies the rest; the result is decoded back to verify it, and anything else is
+re-encoded whole (H.264, CRF 16). Audio packets are copied from the cut on, with timestamps kept
+relative to the cut frame so sound stays in sync. A new ``multicam.json`` for the trimmed files
+is written beside them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ..checks import inside_folder, safe_file_stem
 from ..errors import MulticamError
 from ..fileio import check_writable
 from ..progress import ProgressCallback, report
-from .h264 import annexb_to_avcc, free_id, parse_avcc
+from ..video.smartcut import copy_packets, decodes_ok, mux_reencoded, reencode_head, reencode_span
 from .io import MulticamResult, write_multicam
 from .media import PtsTable, open_media, read_pts_table
 
@@ -77,7 +77,7 @@ def _trim_audio(src: str, dst: str, cut_s: float) -> str:
         if not st.codec_context.name.startswith("pcm_"):
             oa = oc.add_stream_from_template(st)
             shift = round(Fraction(cut_s) / st.time_base)
-            _copy_packets(ic, st, oa, oc, shift)
+            copy_packets(ic, st, oa, oc, shift)
             return "audio-copy"
         oa = oc.add_stream(st.codec_context.name, rate=st.rate)
         oa.layout = st.layout.name
@@ -133,7 +133,7 @@ def _copy_streams(
                 if not started and pkt.pts == first and pkt.is_keyframe:
                     started = True
                     delay = pkt.pts - (pkt.dts if pkt.dts is not None else pkt.pts)
-                    n += _mux_head(oc, ov, head or [], cut, delay)
+                    n += mux_reencoded(oc, ov, head or [], cut, delay, tab.time_base)
                 if not started or pkt.pts < first:
                     continue
                 shift, pkt.stream = cut, ov
@@ -150,86 +150,17 @@ def _copy_streams(
     return n
 
 
-def _mux_head(
-    oc: av.container.OutputContainer, ov, head: list[av.Packet], cut: int, delay: int
-) -> int:
-    for pkt in head:
-        pkt.dts = pkt.pts - delay - cut
-        pkt.pts -= cut
-        pkt.stream = ov
-        oc.mux(pkt)
-    return len(head)
-
-
-def _smart_head(src: str, tab: PtsTable, idx: int, key_idx: int) -> list[av.Packet] | None:
-    """Frames ``idx`` .. ``key_idx - 1`` re-encoded as AVCC packets with their own in-band
-    parameter sets, or None when the stream is not 8-bit 4:2:0 H.264 in MP4 (then re-encode)."""
-    with open_media(src) as ic:
-        vs = ic.streams.video[0]
-        cc = vs.codec_context
-        cfg = parse_avcc(bytes(cc.extradata or b"")) if cc.name == "h264" else None
-        if cfg is None or cc.pix_fmt not in ("yuv420p", "yuvj420p"):
-            return None
-        enc = av.CodecContext.create("libx264", "w")
-        enc.width, enc.height, enc.pix_fmt, enc.time_base = (
-            cc.width,
-            cc.height,
-            cc.pix_fmt,
-            vs.time_base,
-        )
-        enc.framerate = vs.average_rate or Fraction(30)
-        profile = (cc.profile or "high").lower()
-        enc.options = {
-            "crf": "10",
-            "preset": "veryfast",
-            "bf": "0",
-            "g": "100000",
-            "profile": "baseline" if "baseline" in profile else profile.split()[0],
-            "x264-params": f"sps-id={free_id(cfg)}:repeat-headers=1:scenecut=0",
-        }
-        enc.open()
-        cut, key = int(tab.pts[idx]), int(tab.pts[key_idx])
-        ic.seek(cut, stream=vs, backward=True, any_frame=False)
-        raw: list[av.Packet] = []
-        for fr in ic.decode(vs):
-            if fr.pts is None or fr.pts < cut:
-                continue
-            if fr.pts >= key:
-                break
-            fr.pict_type = av.video.frame.PictureType.NONE
-            raw += enc.encode(fr)
-        raw += enc.encode(None)
-    out = []
-    for pkt in raw:
-        q = av.Packet(annexb_to_avcc(bytes(pkt), cfg.length_size))
-        # tab.time_base, not the stream's: the container is closed here and the stream's
-        # time base can read back as garbage (a mux then fails on non-monotonic DTS)
-        q.pts, q.time_base, q.is_keyframe = pkt.pts, tab.time_base, pkt.is_keyframe
-        out.append(q)
-    return out if len(out) == key_idx - idx else None
-
-
-def _first_frames_ok(path: str, n: int) -> bool:
-    """True when the first ``n`` frames of ``path`` decode without error."""
-    try:
-        with av.open(path) as c:
-            got = sum(1 for _, _ in zip(range(n), c.decode(video=0), strict=False))
-    except av.error.FFmpegError:
-        return False
-    return got == n
-
-
 def _smart_cut(src: str, dst: str, tab: PtsTable, idx: int) -> int | None:
     """Re-encode only up to the next keyframe, copy the rest; None when that cannot be done."""
     later = np.flatnonzero(tab.keyframe[idx + 1 :])
     if len(later) == 0:
         return None
     key_idx = idx + 1 + int(later[0])
-    head = _smart_head(src, tab, idx, key_idx)
+    head = reencode_head(src, tab, idx, key_idx)
     if head is None:
         return None
     n = _copy_streams(src, dst, tab, idx, key_idx, head)
-    if n != len(tab.pts) - idx or not _first_frames_ok(dst, key_idx - idx + 2):
+    if n != len(tab.pts) - idx or not decodes_ok(dst, key_idx - idx + 2):
         log.warning("smart cut of %s did not verify; re-encoding the whole video", src)
         return None
     return key_idx - idx
@@ -242,44 +173,8 @@ def _write_one(tab: PtsTable, idx: int, tmp: str) -> tuple[str, int, int]:
     head = _smart_cut(tab.path, tmp, tab, idx)
     if head is not None:
         return "smart", len(tab.pts) - idx, head
-    n = _reencode(tab.path, tmp, tab, idx)
+    n = reencode_span(tab.path, tmp, tab, idx)
     return "reencode", n, n
-
-
-def _reencode(src: str, dst: str, tab: PtsTable, idx: int, end_idx: int | None = None) -> int:
-    """Frames ``idx`` .. ``end_idx - 1`` (None: to the end) re-encoded (H.264 CRF 16) from PTS 0,
-    audio over the same span copied; the number of frames written."""
-    cut = int(tab.pts[idx])
-    end = int(tab.pts[end_idx]) if end_idx is not None and end_idx < len(tab.pts) else None
-    with open_media(src) as ic, av.open(dst, "w") as oc:
-        vs = ic.streams.video[0]
-        rate = vs.average_rate or Fraction(30)
-        ov = oc.add_stream("libx264", rate=rate)
-        ov.width, ov.height, ov.pix_fmt = tab.width, tab.height, "yuv420p"
-        ov.codec_context.time_base = vs.time_base
-        ov.options = {"crf": "16", "preset": "veryfast"}
-        aud = ic.streams.audio[0] if ic.streams.audio else None
-        oa = oc.add_stream_from_template(aud) if aud is not None else None
-        n = 0
-        ic.seek(cut, stream=vs, backward=True, any_frame=False)
-        for fr in ic.decode(vs):
-            if fr.pts is None or fr.pts < cut:
-                continue
-            if end is not None and fr.pts >= end:
-                break
-            out = fr.reformat(format="yuv420p")
-            out.pts, out.time_base = fr.pts - cut, vs.time_base
-            for p in ov.encode(out):
-                oc.mux(p)
-            n += 1
-        for p in ov.encode():
-            oc.mux(p)
-        if aud is not None:
-            shift = round(Fraction(cut) * vs.time_base / aud.time_base)
-            stop = None if end is None else round(Fraction(end) * vs.time_base / aud.time_base)
-            ic.seek(0)
-            _copy_packets(ic, aud, oa, oc, shift, stop)
-    return n
 
 
 def trim_cameras(
@@ -351,18 +246,3 @@ def _target_paths(out: Path, sources: dict[str, str]) -> dict[str, Path]:
         seen[name.lower()] = cid
         targets[cid] = inside_folder(out / name, out)
     return targets
-
-
-def _copy_packets(ic, src, dst, oc, shift: int, stop: int | None = None) -> None:
-    """Mux ``src``'s packets from ``shift`` up to ``stop`` (in its time base; None: the end) into
-    ``dst``, re-timed to start at 0."""
-    for pkt in ic.demux(src):
-        if pkt.pts is None or pkt.size == 0 or pkt.pts < shift:
-            continue
-        if stop is not None and pkt.pts >= stop:
-            continue
-        pkt.pts -= shift
-        if pkt.dts is not None:
-            pkt.dts -= shift
-        pkt.stream = dst
-        oc.mux(pkt)
