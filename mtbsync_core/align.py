@@ -61,13 +61,28 @@ class AlignParams:
     # neighbouring reference samples at least this alike for a frame to lie between them
     fine_continuity: float = 0.7
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
-    # Once the cameras differ (shift fitted) and the runs look alike, place each frame at the
-    # vertex of its distances to the three nearest reference samples, the new frame's own
-    # shift, zoom and roll projected out, instead of on the segment between two (see
-    # ``_vertex_time``). Off by default: on real GoPro clips with a changed mount (bench_world)
-    # medians 14.1 / 12.3 / 16.1 -> 10.9 / 12.0 / 9.2 ms, but karma_mount_b's p95 33.6 -> 36.1
-    # ms and its share within a frame 89.8 -> 88.7 %.
+    # Once the cameras differ (shift fitted), place each frame at the vertex of its distances to
+    # the three nearest reference samples, what a small view change of the new frame explains
+    # taken out (see ``_vertex_time``), instead of on the segment between two samples. Off by
+    # default: on real GoPro clips with a changed mount (bench_world karma_mount_a/b/c) median
+    # 14.1 / 12.3 / 16.1 -> 10.7 / 10.9 / 9.7 ms, p95 and the share within a frame better on
+    # all three, but karma_mount_b's max 45 -> 54 ms (the warp's first frame) and worst marker
+    # 0.5 -> 0.6 frame, and karma_mount_a's max 62 -> 64 ms.
     refine_vertex: bool = False
+    # ... where the new frames are reference frames seen through a small view change (median
+    # fine similarity at least this: real GoPro clips with a changed mount 0.996-0.9995; another
+    # line through a scene with depth 0.81, where no reference time shows the same view) ...
+    vertex_min_quality: float = 0.95
+    # ... and where at least this share of the motion between neighbouring reference samples
+    # is left after removing a view change (depth); generated flat-scene pairs: 0.22-0.26,
+    # real GoPro clips: 0.71-0.75, the parallax generator 0.86
+    vertex_min_depth: float = 0.5
+    # How firmly the zoom taken out is held near zero (relative to its size): 0.3 removes about
+    # three quarters of a zoom-like difference. All of it (0) frees the frames from the mount's
+    # zoom error but also from part of moving on; none leaves that error in. Real GoPro clips
+    # with a changed mount (bench_world, median / p95 ms): segment 14.1/36.3, 12.3/33.6,
+    # 16.1/41.2; ridge 0: 10.9/31.4, 12.0/36.1, 9.2/30.1; 0.3: 10.7/30.1, 10.8/33.1, 9.7/29.9.
+    vertex_zoom_ridge: float = 0.3
 
 
 #: Pace ratios (reference seconds per new second) the sequence comparison tries: a stop to 2x.
@@ -384,12 +399,57 @@ def refine_path(
             continue
         a, alpha = f[0], f[1]
         t_ref[k] = ref.t_s[a] + alpha * (ref.t_s[a + 1] - ref.t_s[a])
-        if shaken is not None and params.refine_vertex and look_alike:
-            g = fine_similarity_derivatives(new.thumbs[path.i_new[k]])
-            vertex = _vertex_time(fn[k], g, a + round(alpha), vec, ref.t_s)
-            if vertex is not None:
-                t_ref[k] = vertex
+    same_view = float(np.median(quality)) >= params.vertex_min_quality
+    if shaken is not None and params.refine_vertex and same_view:
+        t_ref = _place_by_vertex(
+            t_ref,
+            fn,
+            new.thumbs[path.i_new],
+            fits,
+            vec,
+            ref.t_s,
+            params.vertex_min_depth,
+            params.vertex_zoom_ridge,
+        )
     return t_ref, quality
+
+
+def _place_by_vertex(
+    t_ref: np.ndarray,
+    fn: np.ndarray,
+    thumbs: np.ndarray,
+    fits: list,
+    vec,
+    t_s: np.ndarray,
+    min_depth: float,
+    zoom_ridge: float = 0.0,
+) -> np.ndarray:
+    """``t_ref`` with each fitted frame placed by :func:`_vertex_time`, when the run's motion is
+    mostly what a view change of the frame cannot explain (median share of the motion between
+    a frame's neighbouring reference samples left after removing its shift, zoom and roll at
+    least ``min_depth``): a scene with depth. Over a flat scene, or a pan, little is left and the
+    segment fit stands."""
+    m = len(t_s)
+    moves, depth = {}, []
+    for k, f in enumerate(fits):
+        if f is None:
+            continue
+        j = int(f[0]) + round(float(f[1]))
+        if not 1 <= j <= m - 2:
+            continue
+        g = fine_similarity_derivatives(thumbs[k]).T.astype(np.float64)
+        q, _ = np.linalg.qr(g)
+        d = (vec(j + 1) - vec(j - 1)).astype(np.float64)
+        depth.append(float(np.linalg.norm(d - q @ (q.T @ d)) / max(np.linalg.norm(d), 1e-9)))
+        moves[k] = (j, g)
+    if not depth or float(np.median(depth)) < min_depth:
+        return t_ref
+    out = t_ref.copy()
+    for k, (j, g) in moves.items():
+        vertex = _vertex_time(fn[k], _view_change_residual(g, zoom_ridge), j, vec, t_s)
+        if vertex is not None:
+            out[k] = vertex
+    return out
 
 
 def _continuous(vec, jb: int, m: int, min_sim: float) -> bool:
@@ -419,29 +479,42 @@ def _segment(v: np.ndarray, jb: int, vec, m: int, grad=None, ridge: float = 0.05
     return best
 
 
-def _vertex_time(
-    v: np.ndarray, own_moves: np.ndarray, jb: int, vec, t_s: np.ndarray
-) -> float | None:
+def _view_change_residual(g: np.ndarray, zoom_ridge: float):
+    """x -> what of ``x`` a small view change (columns of ``g``: shift x, shift y, zoom, roll)
+    does not explain, as an energy; the zoom's share is held back by ``zoom_ridge`` (relative
+    to its own size): 0 removes any zoom, a large value none."""
+    gram = g.T @ g
+    pen = np.zeros(len(gram))
+    pen[2] = zoom_ridge * gram[2, 2]
+    solve = np.linalg.inv(gram + np.diag(pen) + 1e-12 * np.eye(len(gram))) @ g.T
+
+    def energy(x: np.ndarray) -> float:
+        c = solve @ x
+        r = x - g @ c
+        return float(r @ r + pen @ (c * c))
+
+    return energy
+
+
+def _vertex_time(v: np.ndarray, residual, jb: int, vec, t_s: np.ndarray) -> float | None:
     """Reference time where the new frame's distance to the reference is least: the vertex of
     the parabola (in time) through its squared distances to samples ``jb - 1``, ``jb``, ``jb + 1``,
     recentred on the nearest of them (at most twice). None when there is no such minimum.
 
     Distances are taken after removing what a small view change of the new frame explains
-    (``own_moves``, (k, d): its shift, zoom and roll derivatives): a shaking camera's jitter and
-    what is left of the mount after compensation. A mount's zoom measured 0.3 % off reads as
-    moving on by about 10 ms on a GoPro going forward; with it removed, what places the frame
-    is what a view change cannot explain (parallax, things coming into view). The subspace
+    (``residual``: see :func:`_view_change_residual`, its shift, zoom and roll): a
+    shaking camera's jitter and what is left of the mount after compensation. A mount's zoom
+    measured 0.3 % off reads as moving on by about 10 ms on a GoPro going forward; with it
+    removed, what places the frame is what a view change cannot explain (parallax, things
+    coming into view). The subspace
     removed is the same for every reference sample, so the distance still grows quadratically
     about the right time, and noise in either picture only raises the whole parabola (a
     projection onto the segment joining two noisy samples is pulled towards its middle).
     """
     m = len(t_s)
-    q, _ = np.linalg.qr(own_moves.T.astype(np.float64))
 
     def dist(j: int) -> float:
-        x = (v - vec(j)).astype(np.float64)
-        x = x - q @ (q.T @ x)
-        return float(x @ x)
+        return residual((v - vec(j)).astype(np.float64))
 
     for _ in range(2):
         if jb < 1 or jb > m - 2:
