@@ -17,16 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .features import (
-    OrbFeatures,
-    PairCheck,
-    fine_shift_derivatives,
-    fine_similarity_derivatives,
-    fine_vectors,
-    verify_pair,
-)
+from .features import OrbFeatures, PairCheck, fine_shift_derivatives, fine_vectors, verify_pair
 from .model import Keyframes, TimePrior
 from .progress import ProgressCallback, report
+from .vertex import place_by_vertex
 
 
 @dataclass(frozen=True)
@@ -63,7 +57,7 @@ class AlignParams:
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
     # Once the cameras differ (shift fitted), place each frame at the vertex of its distances to
     # the three nearest reference samples, what a small view change of the new frame explains
-    # taken out (see ``_vertex_time``), instead of on the segment between two samples. Off by
+    # taken out (see :mod:`.vertex`), instead of on the segment between two samples. Off by
     # default: on real GoPro clips with a changed mount (bench_world karma_mount_a/b/c) median
     # 14.1 / 12.3 / 16.1 -> 10.7 / 10.9 / 9.7 ms, p95 and the share within a frame better on
     # all three, but karma_mount_b's max 45 -> 54 ms (the warp's first frame) and worst marker
@@ -401,7 +395,7 @@ def refine_path(
         t_ref[k] = ref.t_s[a] + alpha * (ref.t_s[a + 1] - ref.t_s[a])
     same_view = float(np.median(quality)) >= params.vertex_min_quality
     if shaken is not None and params.refine_vertex and same_view:
-        t_ref = _place_by_vertex(
+        t_ref = place_by_vertex(
             t_ref,
             fn,
             new.thumbs[path.i_new],
@@ -412,44 +406,6 @@ def refine_path(
             params.vertex_zoom_ridge,
         )
     return t_ref, quality
-
-
-def _place_by_vertex(
-    t_ref: np.ndarray,
-    fn: np.ndarray,
-    thumbs: np.ndarray,
-    fits: list,
-    vec,
-    t_s: np.ndarray,
-    min_depth: float,
-    zoom_ridge: float = 0.0,
-) -> np.ndarray:
-    """``t_ref`` with each fitted frame placed by :func:`_vertex_time`, when the run's motion is
-    mostly what a view change of the frame cannot explain (median share of the motion between
-    a frame's neighbouring reference samples left after removing its shift, zoom and roll at
-    least ``min_depth``): a scene with depth. Over a flat scene, or a pan, little is left and the
-    segment fit stands."""
-    m = len(t_s)
-    moves, depth = {}, []
-    for k, f in enumerate(fits):
-        if f is None:
-            continue
-        j = int(f[0]) + round(float(f[1]))
-        if not 1 <= j <= m - 2:
-            continue
-        g = fine_similarity_derivatives(thumbs[k]).T.astype(np.float64)
-        q, _ = np.linalg.qr(g)
-        d = (vec(j + 1) - vec(j - 1)).astype(np.float64)
-        depth.append(float(np.linalg.norm(d - q @ (q.T @ d)) / max(np.linalg.norm(d), 1e-9)))
-        moves[k] = (j, g)
-    if not depth or float(np.median(depth)) < min_depth:
-        return t_ref
-    out = t_ref.copy()
-    for k, (j, g) in moves.items():
-        vertex = _vertex_time(fn[k], _view_change_residual(g, zoom_ridge), j, vec, t_s)
-        if vertex is not None:
-            out[k] = vertex
-    return out
 
 
 def _continuous(vec, jb: int, m: int, min_sim: float) -> bool:
@@ -477,60 +433,6 @@ def _segment(v: np.ndarray, jb: int, vec, m: int, grad=None, ridge: float = 0.05
         if res < best_res:
             best_res, best = res, (a, float(coef[0]), coef[1:] if grad is not None else None)
     return best
-
-
-def _view_change_residual(g: np.ndarray, zoom_ridge: float):
-    """x -> what of ``x`` a small view change (columns of ``g``: shift x, shift y, zoom, roll)
-    does not explain, as an energy; the zoom's share is held back by ``zoom_ridge`` (relative
-    to its own size): 0 removes any zoom, a large value none."""
-    gram = g.T @ g
-    pen = np.zeros(len(gram))
-    pen[2] = zoom_ridge * gram[2, 2]
-    solve = np.linalg.inv(gram + np.diag(pen) + 1e-12 * np.eye(len(gram))) @ g.T
-
-    def energy(x: np.ndarray) -> float:
-        c = solve @ x
-        r = x - g @ c
-        return float(r @ r + pen @ (c * c))
-
-    return energy
-
-
-def _vertex_time(v: np.ndarray, residual, jb: int, vec, t_s: np.ndarray) -> float | None:
-    """Reference time where the new frame's distance to the reference is least: the vertex of
-    the parabola (in time) through its squared distances to samples ``jb - 1``, ``jb``, ``jb + 1``,
-    recentred on the nearest of them (at most twice). None when there is no such minimum.
-
-    Distances are taken after removing what a small view change of the new frame explains
-    (``residual``: see :func:`_view_change_residual`, its shift, zoom and roll): a
-    shaking camera's jitter and what is left of the mount after compensation. A mount's zoom
-    measured 0.3 % off reads as moving on by about 10 ms on a GoPro going forward; with it
-    removed, what places the frame is what a view change cannot explain (parallax, things
-    coming into view). The subspace
-    removed is the same for every reference sample, so the distance still grows quadratically
-    about the right time, and noise in either picture only raises the whole parabola (a
-    projection onto the segment joining two noisy samples is pulled towards its middle).
-    """
-    m = len(t_s)
-
-    def dist(j: int) -> float:
-        return residual((v - vec(j)).astype(np.float64))
-
-    for _ in range(2):
-        if jb < 1 or jb > m - 2:
-            return None
-        e = [dist(j) for j in (jb - 1, jb, jb + 1)]
-        step = int(np.argmin(e)) - 1
-        if step == 0:
-            break
-        jb += step
-    else:
-        return None
-    t = t_s[jb - 1 : jb + 2] - t_s[jb]
-    c2, c1, _ = np.polyfit(t, e, 2)
-    if c2 <= 0:
-        return None
-    return float(t_s[jb] + np.clip(-c1 / (2 * c2), t[0], t[2]))
 
 
 def _fit_segment(x: np.ndarray, basis: np.ndarray, ridge: float) -> tuple[np.ndarray, float]:

@@ -144,8 +144,8 @@ def _tilted_view(t: float, zoom: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
 
 
 def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
-    from mtbsync_core.align import _vertex_time, _view_change_residual
     from mtbsync_core.features import fine_similarity_derivatives, fine_vectors
+    from mtbsync_core.vertex import vertex_time, view_change_residual
 
     t_s = np.arange(-2.0, 3.0)
     ref_vecs = fine_vectors(np.stack([_tilted_view(t) for t in t_s]))
@@ -155,7 +155,7 @@ def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
         v = fine_vectors(new[None])[0]
         g = fine_similarity_derivatives(new).T.astype(np.float64)
         for ridge in errors:
-            t = _vertex_time(v, _view_change_residual(g, ridge), 2, lambda j: ref_vecs[j], t_s)
+            t = vertex_time(v, view_change_residual(g, ridge), 2, lambda j: ref_vecs[j], t_s)
             assert t is not None
             errors[ridge].append(abs(t - tau))
     assert max(errors[0.0]) < 0.05  # samples apart, the zoom taken out
