@@ -59,9 +59,10 @@ class AlignParams:
     # the three nearest reference samples, what a small view change of the new frame explains
     # taken out (see :mod:`.vertex`), instead of on the segment between two samples. Off by
     # default: on real GoPro clips with a changed mount (bench_world karma_mount_a/b/c) median
-    # 14.1 / 12.3 / 16.1 -> 10.7 / 10.9 / 9.7 ms, p95 and the share within a frame better on
-    # all three, but karma_mount_b's max 45 -> 54 ms (the warp's first frame) and worst marker
-    # 0.5 -> 0.6 frame, and karma_mount_a's max 62 -> 64 ms.
+    # 14.1 / 12.3 / 16.1 -> 10.3 / 9.9 / 9.5 ms, p95 36.3 / 33.6 / 41.2 -> 30.2 / 30.4 / 31.0,
+    # within a frame 86.7 / 89.8 / 82.5 -> 92.1 / 92.7 / 91.8 %, but max 62 / 45 / 79 -> 63 / 67
+    # / 64 ms (karma_mount_b: the warp's first frames, where the camera barely moves) and
+    # karma_mount_b's worst marker 0.5 -> 0.6 frame.
     refine_vertex: bool = False
     # ... where the new frames are reference frames seen through a small view change (median
     # fine similarity at least this: real GoPro clips with a changed mount 0.996-0.9995; another
@@ -404,6 +405,7 @@ def refine_path(
             ref.t_s,
             params.vertex_min_depth,
             params.vertex_zoom_ridge,
+            ref.thumbs,
         )
     return t_ref, quality
 
