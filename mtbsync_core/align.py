@@ -75,8 +75,9 @@ class AlignParams:
     # How firmly the zoom taken out is held near zero (relative to its size): 0.3 removes about
     # three quarters of a zoom-like difference. All of it (0) frees the frames from the mount's
     # zoom error but also from part of moving on; none leaves that error in. Real GoPro clips
-    # with a changed mount (bench_world, median / p95 ms): segment 14.1/36.3, 12.3/33.6,
-    # 16.1/41.2; ridge 0: 10.9/31.4, 12.0/36.1, 9.2/30.1; 0.3: 10.7/30.1, 10.8/33.1, 9.7/29.9.
+    # with a changed mount (bench_world, median / p95 ms, derivatives of the new frame alone):
+    # segment 14.1/36.3, 12.3/33.6, 16.1/41.2; ridge 0: 10.9/31.4, 12.0/36.1, 9.2/30.1; 0.3:
+    # 10.7/30.1, 10.8/33.1, 9.7/29.9.
     vertex_zoom_ridge: float = 0.3
 
 
