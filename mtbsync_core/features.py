@@ -121,6 +121,24 @@ def fine_shift_derivatives(thumb: np.ndarray) -> np.ndarray:
     return np.stack([(g - g.mean()).ravel() / norm for g in (gx, gy)]).astype(np.float32)
 
 
+def fine_similarity_derivatives(thumb: np.ndarray) -> np.ndarray:
+    """(4, d): how :func:`fine_vectors` of ``thumb`` changes when the picture moves one pixel
+    right, one pixel down, grows by one part in one (about the thumbnail's centre) and turns by
+    one radian: the small view changes a mount error or a shaking camera makes."""
+    f = thumb.astype(np.float32)
+    h, w = f.shape
+    mh, mw = round(h * (1 - FINE_CENTRE) / 2), round(w * (1 - FINE_CENTRE) / 2)
+    c = f[mh : h - mh, mw : w - mw]
+    norm = max(float(np.linalg.norm(c - c.mean())), 1e-6)
+    gx = -0.5 * (f[mh : h - mh, mw + 1 : w - mw + 1] - f[mh : h - mh, mw - 1 : w - mw - 1])
+    gy = -0.5 * (f[mh + 1 : h - mh + 1, mw : w - mw] - f[mh - 1 : h - mh - 1, mw : w - mw])
+    yy, xx = np.mgrid[mh : h - mh, mw : w - mw].astype(np.float32)
+    xx -= (w - 1) / 2
+    yy -= (h - 1) / 2
+    moves = (gx, gy, xx * gx + yy * gy, xx * gy - yy * gx)
+    return np.stack([(g - g.mean()).ravel() / norm for g in moves]).astype(np.float32)
+
+
 def texture_score(grey: np.ndarray) -> float:
     """Mean gradient magnitude: near 0 for a flat, black or lens-covered frame."""
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)

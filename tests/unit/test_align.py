@@ -121,3 +121,42 @@ def test_a_stop_is_placed_from_its_approach_but_alike_moving_frames_keep_their_p
     stalled[20:35] = 1.7  # a stop matched a little early on its own look
     out = _stops_from_their_approach(t_new, stalled, desc, quality, fine_trust=0.75)
     np.testing.assert_allclose(out[20:35], 2.0, atol=1e-6)  # where the approach leads
+
+
+def _tilted_view(t: float, zoom: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
+    """The fine thumbnail of a textured ground seen moving forward (zoom and a perspective tilt
+    growing with ``t``: not a view change of one picture), through a mount ``zoom`` and ``shift``
+    (centred, normalised coordinates)."""
+    import cv2
+
+    from mtbsync_core.features import fine_thumb
+
+    rng = np.random.default_rng(5)
+    tex = cv2.GaussianBlur(rng.uniform(0, 255, (288, 512)).astype(np.float32), (0, 0), 2.5)
+    tex = (tex - tex.mean()) * (60 / tex.std()) + 128
+    to_norm = np.array([[1 / 64, 0, -63.5 / 64], [0, 1 / 64, -35.5 / 64], [0, 0, 1]])
+    mount = np.array([[zoom, 0, shift[0]], [0, zoom, shift[1]], [0, 0, 1]])
+    moving = np.array([[1 + 0.02 * t, 0, 0], [0, 1 + 0.02 * t, 0.02 * t], [0, 0.06 * t, 1]])
+    to_tex = np.array([[150, 0, 256], [0, 150, 144], [0, 0, 1]])
+    m = to_tex @ moving @ mount @ to_norm
+    img = cv2.warpPerspective(tex, m, (128, 72), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return fine_thumb(np.clip(img, 0, 255).astype(np.uint8))
+
+
+def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
+    from mtbsync_core.features import fine_similarity_derivatives, fine_vectors
+    from mtbsync_core.vertex import vertex_time, view_change_residual
+
+    t_s = np.arange(-2.0, 3.0)
+    ref_vecs = fine_vectors(np.stack([_tilted_view(t) for t in t_s]))
+    errors: dict[float, list[float]] = {0.0: [], 1e6: []}
+    for tau in (0.0, 0.3, -0.45):
+        new = _tilted_view(tau, zoom=1.004, shift=(0.004, -0.003))  # 0.4 % zoom left over
+        v = fine_vectors(new[None])[0]
+        g = fine_similarity_derivatives(new).T.astype(np.float64)
+        for ridge in errors:
+            t = vertex_time(v, view_change_residual(g, ridge), 2, lambda j: ref_vecs[j], t_s)
+            assert t is not None
+            errors[ridge].append(abs(t - tau))
+    assert max(errors[0.0]) < 0.05  # samples apart, the zoom taken out
+    assert np.mean(errors[0.0]) < 0.5 * np.mean(errors[1e6])  # left in, it reads as moving on
