@@ -13,7 +13,8 @@ same distance along the trail.
 
 :func:`lateral_parallax` says whether a pair of runs shows that case (matched keypoints spread
 far more across than up and down, as a sideways move makes them); :func:`along_track_times`
-places each path sample by its row profiles, along a monotone path near the coarse one.
+places each path sample by its row profiles (best over small vertical shifts, averaged along
+short sequences), along a monotone path near the coarse one.
 """
 
 from __future__ import annotations
@@ -21,20 +22,28 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .align import SEQ_PACES, sequence_enhance
 from .features import OrbFeatures
 
 ROW_CENTRE = 0.8  # the profiles average the central 80 % of each row (borders may be empty)
 
 
+ROW_SHIFTS = (-1.0, -0.5, 0.5, 1.0)  # px of the thumbnail: the cameras' pitch differs a little
+MAX_FULL_CELLS = 4_000_000  # beyond this many new x reference samples, no sequence comparison
+SEQ_HALF_S = 1.0  # row similarities are averaged along sequences this long either side (s)
+
+
 def row_profiles(thumbs: np.ndarray) -> np.ndarray:
-    """(n, 2 h) unit-norm row profiles of grey thumbnails (n, h, w): each row's mean and its mean
-    absolute vertical difference, over the central ``ROW_CENTRE`` of the width, each half
-    zero-mean and unit-norm (invariant to brightness gain and offset)."""
+    """(n, 3 (h - 1)) unit-norm row profiles of grey thumbnails (n, h, w), over the central
+    ``ROW_CENTRE`` of the width: each row's mean, the mean absolute and the mean signed
+    difference to the next row; each part zero-mean and unit-norm (invariant to brightness gain
+    and offset)."""
     f = thumbs.astype(np.float32)
     n, h, w = f.shape
     mw = round(w * (1 - ROW_CENTRE) / 2)
     c = f[:, :, mw : w - mw]
-    parts = [c.mean(axis=2), np.abs(np.diff(c, axis=1)).mean(axis=2)]
+    down = np.diff(c, axis=1)
+    parts = [c.mean(axis=2)[:, 1:], np.abs(down).mean(axis=2), down.mean(axis=2)]
     out = []
     for p in parts:
         p = p - p.mean(axis=1, keepdims=True)
@@ -111,7 +120,7 @@ def along_track_times(
 
     ``new_thumbs`` are the path samples' thumbnails (in the reference camera's geometry),
     ``ref_thumbs`` every reference sample's."""
-    dn, dr = row_profiles(new_thumbs), row_profiles(ref_thumbs)
+    dr = row_profiles(ref_thumbs)
     m = len(ref_t_s)
     dt_ref = float(np.median(np.diff(ref_t_s))) if m > 1 else 0.1
     rad = max(2, int(round(radius_s / dt_ref)))
@@ -119,7 +128,22 @@ def along_track_times(
     offs = np.arange(-rad, rad + 1)
     cols = centre[:, None] + offs[None, :]  # absolute reference sample of each band cell
     inside = (cols >= 0) & (cols < m)
-    band = np.einsum("kd,kjd->kj", dn, dr[np.clip(cols, 0, m - 1)])
+    shifted = [row_profiles(new_thumbs)] + [
+        row_profiles(_shift_rows(new_thumbs, s)) for s in ROW_SHIFTS
+    ]
+    if len(new_thumbs) * m <= MAX_FULL_CELLS:
+        # every pair's similarity, best over small vertical shifts, then averaged along short
+        # sequences (SeqSLAM): one frame's profile is noisy, a second of them is not
+        full = shifted[0] @ dr.T
+        for dn in shifted[1:]:
+            np.maximum(full, dn @ dr.T, out=full)
+        dt_new = float(np.median(np.diff(t_new_s))) if len(t_new_s) > 1 else 0.1
+        half = max(1, int(round(SEQ_HALF_S / dt_new)))
+        full = sequence_enhance(full, np.asarray(SEQ_PACES) * dt_new / dt_ref, half)
+        band = full[np.arange(len(new_thumbs))[:, None], np.clip(cols, 0, m - 1)]
+    else:
+        near = dr[np.clip(cols, 0, m - 1)]
+        band = np.max([np.einsum("kd,kjd->kj", dn, near) for dn in shifted], axis=0)
     band = np.where(inside, band, -1.0).astype(np.float64)
     j_best = _band_dp(band, cols, t_new_s, dt_ref, max_ratio)
     k_all = np.arange(len(t_path_s))
@@ -132,6 +156,18 @@ def along_track_times(
     off = np.where(ok, 0.5 * (left - right) / np.where(ok, curv, -1.0), 0.0)
     t = np.interp(j_best + np.clip(off, -0.5, 0.5), np.arange(m), ref_t_s)
     return np.maximum.accumulate(t), mid
+
+
+def _shift_rows(thumbs: np.ndarray, dy: float) -> np.ndarray:
+    """Thumbnails moved ``dy`` px down (linear interpolation, edge rows repeated)."""
+    h, w = thumbs.shape[1:]
+    mat = np.float32([[1, 0, 0], [0, 1, dy]])
+    return np.stack(
+        [
+            cv2.warpAffine(t, mat, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            for t in thumbs
+        ]
+    )
 
 
 def _band_dp(
