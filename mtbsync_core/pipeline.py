@@ -233,9 +233,11 @@ def sync_runs(
             al = again
     report(progress, "align", 2, 2, "passes")
     path, t_ref, quality, mount = al.path, al.t_ref, al.quality, al.mount
+    timer.lap("mount_search")
     lateral = _along_track(new, new_orbs, index, path, params.align)
     if lateral["used"]:
         t_ref = lateral.pop("t_ref_s")
+    timer.lap("another_line")  # is the new run on another line; if so, row-profile placement
     t_ref = _stops_from_their_approach(
         new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
     )
