@@ -7,7 +7,7 @@ on the other. The frame that looks most alike is then not the one at the same di
 trail: the look-alike time swings a few hundred milliseconds either way as the near objects
 change sides. Moving sideways shifts things across the picture, though, not up or down: a point's
 height in the picture depends only on how far ahead it is. Profiles down the picture (each row's
-mean brightness and vertical contrast over the width) barely change with a sideways move and
+mean brightness and its change to the next row, averaged over the width) barely change with a sideways move and
 grow as the camera moves forward, so the reference frame whose profiles match is the one at the
 same distance along the trail.
 
@@ -118,8 +118,9 @@ def along_track_times(
     ``max_ratio``) within ``radius_s`` of the coarse times ``t_path_s``, placed below a sample
     by the parabola through the best cell and its neighbours. Returns (times, row similarity).
 
-    ``new_thumbs`` are the path samples' thumbnails (in the reference camera's geometry),
-    ``ref_thumbs`` every reference sample's."""
+    ``new_thumbs`` are the path samples' fine thumbnails, ``ref_thumbs`` every reference
+    sample's. Up to ``MAX_FULL_CELLS`` new x reference samples the similarities are averaged
+    along sequences; beyond, each sample's own similarity is used (memory stays bounded)."""
     dr = row_profiles(ref_thumbs)
     m = len(ref_t_s)
     dt_ref = float(np.median(np.diff(ref_t_s))) if m > 1 else 0.1
