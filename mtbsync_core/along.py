@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .align import SEQ_PACES, sequence_enhance
+from .align import SEQ_PACES
 from .features import OrbFeatures
 
 ROW_CENTRE = 0.8  # the profiles average the central 80 % of each row (borders may be empty)
@@ -140,8 +140,7 @@ def along_track_times(
             np.maximum(full, dn @ dr.T, out=full)
         dt_new = float(np.median(np.diff(t_new_s))) if len(t_new_s) > 1 else 0.1
         half = max(1, int(round(SEQ_HALF_S / dt_new)))
-        full = sequence_enhance(full, np.asarray(SEQ_PACES) * dt_new / dt_ref, half)
-        band = full[np.arange(len(new_thumbs))[:, None], np.clip(cols, 0, m - 1)]
+        band = _sequence_band(full, cols, np.asarray(SEQ_PACES) * dt_new / dt_ref, half)
     else:
         near = dr[np.clip(cols, 0, m - 1)]
         band = np.max([np.einsum("kd,kjd->kj", dn, near) for dn in shifted], axis=0)
@@ -157,6 +156,29 @@ def along_track_times(
     off = np.where(ok, 0.5 * (left - right) / np.where(ok, curv, -1.0), 0.0)
     t = np.interp(j_best + np.clip(off, -0.5, 0.5), np.arange(m), ref_t_s)
     return np.maximum.accumulate(t), mid
+
+
+def _sequence_band(
+    full: np.ndarray, cols: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9
+) -> np.ndarray:
+    """:func:`~.align.sequence_enhance` of ``full`` read at the band cells only: the best mean
+    along short straight sequences (``slopes`` in reference samples per new sample, ``half_len``
+    new samples either side, at most ``taps`` read) through each cell."""
+    n, m = full.shape
+    ks = np.unique(np.round(np.linspace(-half_len, half_len, min(taps, 2 * half_len + 1))))
+    rows = np.arange(n)[:, None]
+    best = np.full(cols.shape, -np.inf, np.float32)
+    for v in slopes:
+        acc = np.zeros(cols.shape, np.float32)
+        cnt = np.zeros(cols.shape, np.float32)
+        for k in ks.astype(np.int64):
+            r = rows + k
+            c = cols + int(round(v * k))
+            ok = (r >= 0) & (r < n) & (c >= 0) & (c < m)
+            acc += np.where(ok, full[np.clip(r, 0, n - 1), np.clip(c, 0, m - 1)], 0.0)
+            cnt += ok
+        np.maximum(best, acc / np.maximum(cnt, 1.0), out=best)
+    return best
 
 
 def _shift_rows(thumbs: np.ndarray, dy: float) -> np.ndarray:
@@ -184,15 +206,14 @@ def _band_dp(
         shift = int(cols[k, 0] - cols[k - 1, 0])  # band start moved by this many samples
         best = np.full(w, -np.inf)
         arg = np.zeros(w, np.int64)
-        for d in range(w):
-            # previous cells with j - step <= j' <= j
-            lo = max(0, d + shift - step)
-            hi = min(w - 1, d + shift)
-            if hi < lo:
-                continue
-            seg = acc[lo : hi + 1]
-            a = int(np.argmax(seg))
-            best[d], arg[d] = seg[a], lo + a
+        d_all = np.arange(w)
+        for back_by in range(step + 1):  # previous cells with j - step <= j' <= j
+            prev = d_all + shift - back_by
+            ok = (prev >= 0) & (prev < w)
+            cand = np.where(ok, acc[np.clip(prev, 0, w - 1)], -np.inf)
+            better = cand > best
+            best = np.where(better, cand, best)
+            arg = np.where(better, prev, arg)
         ok = np.isfinite(best)
         if not ok.any():  # the band jumped beyond reach: start again here
             acc = band[k].copy()
