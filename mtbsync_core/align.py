@@ -52,6 +52,18 @@ class AlignParams:
     # shake), 18.3 -> 14.1, 22.6 -> 15.6; on the pure-pan bench pair, always: 0.8 -> 7.6 ms.
     refine_shift: str = "mount"
     shift_ridge: float = 0.3  # how firmly the fitted shift is held near zero
+    # Another line through a scene with depth (see mtbsync_core.along): matched keypoints spread
+    # this many times more across the picture than down it, by ``lateral_min_px`` to
+    # ``lateral_max_px`` (more is mismatched keypoints, not parallax), over at least
+    # ``lateral_min_pairs`` pairs, and the path is placed by row profiles within
+    # ``along_radius_s`` of the coarse path instead of by the frames' look.
+    along_track: bool = True
+    lateral_ratio: float = 1.4
+    lateral_min_px: float = 1.5
+    lateral_max_px: float = 15.0
+    lateral_min_pairs: int = 8
+    along_radius_s: float = 0.5
+    along_max_confidence: float = 0.5  # such a placement is a few frames good: never trusted
     # neighbouring reference samples at least this alike for a frame to lie between them
     fine_continuity: float = 0.7
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time

@@ -25,6 +25,7 @@ from .align import (
     repeat_weights,
     verify_path,
 )
+from .along import along_track_times, lateral_parallax
 from .errors import NoReliableMatchError
 from .features import (
     WORK_W,
@@ -232,6 +233,11 @@ def sync_runs(
             al = again
     report(progress, "align", 2, 2, "passes")
     path, t_ref, quality, mount = al.path, al.t_ref, al.quality, al.mount
+    timer.lap("mount_search")
+    lateral = _along_track(new, new_orbs, index, path, params.align)
+    if lateral["used"]:
+        t_ref = lateral.pop("t_ref_s")
+    timer.lap("another_line")  # is the new run on another line; if so, row-profile placement
     t_ref = _stops_from_their_approach(
         new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
     )
@@ -244,6 +250,8 @@ def sync_runs(
     conf = _confidence(
         inliers[v_idx].astype(float), quality, significance, t_new, v_idx, params.align
     )
+    if lateral["used"]:
+        conf = np.minimum(conf, params.align.along_max_confidence)
     pairs = MatchPairs(t_new, t_ref, path.similarity.astype(np.float64), inliers, conf)
     extra = {
         "gps": gps_info,
@@ -255,6 +263,7 @@ def sync_runs(
             "time_doubt_s": round(mount.time_doubt_s, 4),
             "compensated": mount.matrix is not None,
         },
+        "another_line": lateral,
     }
     result = _finish(
         pairs,
@@ -340,6 +349,44 @@ def _settle(
         new, mids, new_orbs, index, path, t_ref, quality, v_idx, checks, ref_keys, p, rounds
     )
     return _Alignment(path, t_ref, quality, v_idx, checks, ref_keys, mount)
+
+
+def _along_track(
+    new: Keyframes,
+    new_orbs: dict[int, OrbFeatures],
+    index: ReferenceIndex,
+    path: CoarsePath,
+    p: AlignParams,
+) -> dict[str, Any]:
+    """Whether the new run took another line through a scene with depth and, if so, the path
+    samples' reference times from row profiles (``t_ref_s``), which such a line does not bias
+    (see :mod:`.along`). The rest of the dict goes into the report."""
+    if not p.along_track:
+        return {"used": False}
+    ref = index.keyframes
+    ratio, spread_px, n = lateral_parallax(new_orbs, index.orbs, ref.t_s, path.i_new, path.t_ref_s)
+    out: dict[str, Any] = {
+        "spread_ratio": round(ratio, 3),
+        "spread_px": round(spread_px, 2),
+        "pairs": n,
+    }
+    used = (
+        ratio >= p.lateral_ratio
+        and p.lateral_min_px <= spread_px <= p.lateral_max_px
+        and n >= p.lateral_min_pairs
+    )
+    out["used"] = bool(used)
+    if used:
+        out["t_ref_s"], _ = along_track_times(
+            new.thumbs[path.i_new],
+            ref.thumbs,
+            ref.t_s,
+            path.t_ref_s,
+            new.t_s[path.i_new],
+            radius_s=p.along_radius_s,
+            max_ratio=p.max_ratio,
+        )
+    return out
 
 
 def _stops_from_their_approach(
