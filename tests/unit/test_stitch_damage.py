@@ -115,3 +115,29 @@ def test_a_frame_every_copy_repeats_is_found_only_while_the_video_moves(frames):
     lone = score_candidates([prev], [prev], motion_before=30.0)
     assert lone[0].damaged and lone[0].kind == "frozen"
     assert not score_candidates([cur], [prev], motion_before=30.0)[0].damaged
+
+
+@pytest.mark.parametrize(
+    "case", ["moving", "repeat_while_moving", "repeat_while_still", "no_previous", "fill"]
+)
+def test_identical_copies_get_the_full_comparisons_verdict(frames, case):
+    from mtbsync_core.stitch.damage import DamageParams, _compare, block_change
+
+    p = DamageParams()
+    prev, cur = _half(frames[9]), _half(frames[10])
+    if case == "fill":  # decoder fill present in every copy alike
+        cur = cur.copy()
+        cur[:8] = 0.0
+    if case.startswith("repeat"):
+        cur = prev.copy()
+    prevs = [None] * 3 if case == "no_previous" else [prev, prev.copy(), prev.copy()]
+    motion = 0.0 if case == "repeat_while_still" else block_change(prev, _half(frames[8]), 4) + 9
+    lumas = [cur, cur.copy(), cur.copy()]
+    fast = score_candidates(lumas, prevs, p, prev_out=prev, motion_before=motion)
+    full = _compare(lumas, prevs, p, prev, None, motion)
+    assert fast == full
+    assert [s.frozen for s in fast] == [case == "repeat_while_moving"] * 3
+    # one sample off in one copy: the full comparison runs, and still finds no damage there
+    lumas[2] = cur.copy()
+    lumas[2][0, 0] += 1.0
+    assert not score_candidates(lumas, prevs, p, prev_out=prev)[2].damaged
