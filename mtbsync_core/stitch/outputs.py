@@ -24,11 +24,15 @@ import numpy as np
 from ..errors import OutputError
 from ..fileio import check_writable
 
-#: Output codecs: name -> (PyAV encoder, container suffix, encoder options).
+#: Output codecs: name -> (PyAV encoder, container suffix, encoder options, thread type).
+#: ``ffv1``: FFV1 version 3 cut into 16 slices (each with a CRC), encoded on every core;
+#: ``utvideo``: Ut Video in AVI, lossless too, about five times cheaper to encode than FFV1 and
+#: about 1.6 times larger.
 CODECS = {
-    "ffv1": ("ffv1", ".mkv", {"slices": "4"}),
-    "h264": ("libx264", ".mp4", {"crf": "16", "preset": "veryfast"}),
-    "h264-lossless": ("libx264", ".mkv", {"qp": "0", "preset": "ultrafast"}),
+    "ffv1": ("ffv1", ".mkv", {"level": "3", "slices": "16", "slicecrc": "1"}, "SLICE"),
+    "utvideo": ("utvideo", ".avi", {"pred": "left"}, "FRAME"),
+    "h264": ("libx264", ".mp4", {"crf": "16", "preset": "veryfast"}, "AUTO"),
+    "h264-lossless": ("libx264", ".mkv", {"qp": "0", "preset": "ultrafast"}, "AUTO"),
 }
 _LOSSLESS_FORMATS = {"yuvj420p": "yuv420p", "yuvj422p": "yuv422p", "yuvj444p": "yuv444p"}
 
@@ -69,15 +73,15 @@ class VideoWriter:
     """Encodes frames (PyAV frames, any size/format the encoder takes) with explicit frame numbers."""
 
     def __init__(self, path: Path, codec: str, fps: Fraction, width: int, height: int) -> None:
-        name, _suffix, options = CODECS[codec]
+        name, _suffix, options, thread_type = CODECS[codec]
         self._container = av.open(str(path), "w")
         self._stream = self._container.add_stream(name, rate=fps)
         self._stream.width, self._stream.height = width, height
         self._stream.pix_fmt = "yuv420p"
         self._tb = Fraction(1) / fps  # the stream's time base changes once the header is written
         self._stream.codec_context.options = dict(options)
-        if name == "ffv1":
-            self._stream.codec_context.thread_type = "SLICE"  # FFV1 encodes its slices in parallel
+        self._stream.codec_context.thread_type = thread_type
+        self._stream.codec_context.thread_count = 0  # one thread per core
         self._pix_fmt: str | None = None
 
     def write(self, frame: av.VideoFrame, pts: int) -> None:
