@@ -16,8 +16,11 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".360", ".lrv"}
 
 
 def track_kind(path: str | os.PathLike[str]) -> str:
-    """``"gpx"``, ``"fit"``, ``"video"`` or ``"gpmf-raw"`` from the first bytes, else the suffix."""
+    """``"gpx"``, ``"fit"``, ``"video"`` or ``"gpmf-raw"`` from the first bytes, else the suffix
+    (``"video"`` for a folder: a GoPro chapter set read as one recording)."""
     p = Path(path)
+    if p.is_dir():
+        return "video"
     try:
         with p.open("rb") as fh:
             head = fh.read(512)

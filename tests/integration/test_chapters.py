@@ -104,7 +104,7 @@ def test_a_chapter_folder_opens_as_one_continuous_video(tmp_path):
         probe_video(tmp_path / "empty")
 
 
-def test_a_chapter_folder_gives_the_unsplit_telemetry(tmp_path):
+def test_a_chapter_folder_gives_the_unsplit_telemetry(tmp_path, capsys):
     from mtbsync_core.errors import GpsParseError
 
     karma = _need("karma.mp4")
@@ -122,6 +122,8 @@ def test_a_chapter_folder_gives_the_unsplit_telemetry(tmp_path):
     assert np.array_equal(b.lat_deg, a.lat_deg) and np.array_equal(b.lon_deg, a.lon_deg)
     assert b.clock == "video" and abs(b.utc_at_video_zero_s - a.utc_at_video_zero_s) < 0.01
     assert b.details["chapters"] == ["GH010007.MP4", "GH020007.MP4"]
+    assert main(["gps", "info", str(tmp_path / "m")]) == 0
+    assert f"GPS: {len(a)}/{len(a)} fixes" in capsys.readouterr().out
     (tmp_path / "empty").mkdir()
     with pytest.raises(GpsParseError, match="found: none"):
         read_track(tmp_path / "empty")
