@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import OutputError
 from ..fileio import check_writable
+from .damage import CandidateScore
 
 #: Output codecs: name -> (PyAV encoder, container suffix, encoder options, thread type).
 #: ``ffv1``: FFV1 version 3 cut into 16 slices (each with a CRC), encoded on every core;
@@ -209,3 +210,58 @@ class CsvWriter:
     def close(self) -> None:
         """Close the file."""
         self._fh.close()
+
+
+def frames_fields(k: int, meta: bool) -> list[str]:
+    """The columns of ``frames.csv`` for ``k`` copies (with metadata columns when ``meta``)."""
+    fields = ["out_index", "frame_number", "source_copy", "source_frame_index", "decision", "why"]
+    for c in range(k):
+        fields += [
+            f"c{c}_{x}"
+            for x in (
+                "present",
+                "damaged",
+                "kind",
+                "bad_blocks",
+                "flat_blocks",
+                "frozen",
+                "disagreement",
+            )
+        ]
+        if meta:
+            fields += [f"c{c}_meta_buffers", f"c{c}_meta_padding_px"]
+    return fields
+
+
+def score_cols(c: int, s: CandidateScore) -> dict:
+    """Copy ``c``'s columns of one ``frames.csv`` row."""
+    return {
+        f"c{c}_present": 1,
+        f"c{c}_damaged": int(s.damaged),
+        f"c{c}_kind": s.kind,
+        f"c{c}_bad_blocks": s.bad_blocks,
+        f"c{c}_flat_blocks": s.flat_blocks,
+        f"c{c}_frozen": int(s.frozen),
+        f"c{c}_disagreement": round(s.disagreement, 3),
+    }
+
+
+def why_text(cands, scores, meta_bad, best, all_bad) -> str:
+    """The ``why`` column: what the metadata and the picture said, in words."""
+    parts = []
+    if meta_bad and any(meta_bad.values()):
+        parts.append(
+            "metadata: " + ", ".join(f"copy {c} incomplete" for c in cands if meta_bad.get(c))
+        )
+    bad = [
+        f"copy {c} {s.kind or 'damaged'} ({s.bad_blocks} blocks)"
+        for c, s in zip(cands, scores, strict=False)
+        if s.damaged
+    ]
+    if bad:
+        parts.append("picture: " + ", ".join(bad))
+    if all_bad:
+        parts.append(f"every copy damaged: kept copy {best}, the least damaged")
+    elif not parts:
+        parts.append("copies agree" if len(cands) > 1 else "only copy with this frame; looks clean")
+    return "; ".join(parts)
