@@ -34,7 +34,9 @@ class DamageParams:
     frozen_level: float = 1.0  # a frame no block of which moved this much is still ...
     moving_level: float = 4.0  # ... and frozen when some block of another copy differs this much
     checker_level: float = 100.0  # a lone copy's block with this much 2x2 check pattern is noise
-    min_bad_blocks: int = 1  # a candidate with this many bad blocks is damaged
+    min_bad_blocks: int = 1  # a candidate with this many bad blocks is damaged ...
+    lossy_typical: float = 0.25  # ... but copies this different in a typical block are lossy
+    lossy_min_bad_blocks: int = 3  # encodes, where coding noise tears a block or two: this many
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ def _compare(
     everywhere = all(still) and motion_before is not None and motion_before > 2 * p.moving_level
     typical = float(np.median(np.minimum.reduce(list(diffs.values()))))
     tau = max(p.agree_level, p.noise_factor * typical)
+    # lossless copies agree exactly in a typical block (typical 0); lossy ones never do
+    min_bad = p.lossy_min_bad_blocks if typical >= p.lossy_typical else p.min_bad_blocks
     fill = np.stack([_fill_like(s, m, p) for s, m in zip(stds, means, strict=False)])
     live = np.array([not f or all(frozen) for f in frozen])  # frozen repeats show no picture
     picture = ~fill & live[:, None, None]
@@ -195,8 +199,8 @@ def _compare(
         n_flat = int((fill[i] & textured_any).sum())
         dis = float(np.mean([diffs[min(i, j), max(i, j)].mean() for j in range(k) if j != i]))
         is_frozen = bool(frozen[i] and not all(frozen)) or everywhere
-        damaged = bad >= p.min_bad_blocks or is_frozen
-        kind = _kind(is_frozen, n_flat, bad)
+        damaged = bad >= min_bad or is_frozen
+        kind = _kind(is_frozen, n_flat, bad) if damaged or min_bad == p.min_bad_blocks else ""
         out.append(CandidateScore(i, bad, bad / n_blocks, n_flat, is_frozen, 0, dis, damaged, kind))
     return out
 

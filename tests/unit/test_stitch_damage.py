@@ -9,7 +9,7 @@ import pytest
 
 from mtbsync_core.errors import StitchError
 from mtbsync_core.stitch import parse_column_map, read_frame_metadata, score_candidates
-from mtbsync_core.stitch.damage import reduce_luma
+from mtbsync_core.stitch.damage import DamageParams, reduce_luma
 from mtbsync_core.stitch.metadata import trim_to_frames
 from mtbsync_core.testing.damage import KINDS, damage_frame, read_yuv_frames
 from mtbsync_core.video.chapters import chapter_key
@@ -141,3 +141,27 @@ def test_identical_copies_get_the_full_comparisons_verdict(frames, case):
     lumas[2] = cur.copy()
     lumas[2][0, 0] += 1.0
     assert not score_candidates(lumas, prevs, p, prev_out=prev)[2].damaged
+
+
+def test_lossy_copies_need_more_than_a_torn_block_or_two_to_count_as_damaged(frames):
+    """Each lossy copy has its own coding noise; a block or two may differ by more than the
+    agreement level without any damage. Real damage tears far more blocks, and is still found."""
+    rng = np.random.default_rng(7)
+    prev, cur = _half(frames[9]), _half(frames[10])
+
+    def lossy(x):
+        return np.clip(x + rng.normal(0.0, 1.5, x.shape), 0, 255).astype(np.float32)
+
+    lumas = [lossy(cur) for _ in range(3)]
+    lumas[1][8:12, 8:12] += 12.0  # one 16 px block off by 12 grey levels: coding noise
+    prevs = [lossy(prev) for _ in range(3)]
+    scores = score_candidates(lumas, prevs, prev_out=prev)
+    assert scores[1].bad_blocks == 1 and not scores[1].damaged and scores[1].kind == ""
+    strict = score_candidates(
+        [x.copy() for x in lumas], prevs, prev_out=prev, params=DamageParams(lossy_min_bad_blocks=1)
+    )
+    assert strict[1].damaged  # the block was seen; only the lossy rule forgives it
+    torn = damage_frame(frames[10], frames[9], "rows", np.random.default_rng(2))
+    lumas[1] = lossy(_half(torn))
+    scores = score_candidates(lumas, prevs, prev_out=prev)
+    assert [s.damaged for s in scores] == [False, True, False]
