@@ -165,3 +165,24 @@ def test_lossy_copies_need_more_than_a_torn_block_or_two_to_count_as_damaged(fra
     lumas[1] = lossy(_half(torn))
     scores = score_candidates(lumas, prevs, prev_out=prev)
     assert [s.damaged for s in scores] == [False, True, False]
+
+
+def test_opt_in_block_relative_agreement_forgives_coding_noise_in_texture(frames):
+    rng = np.random.default_rng(11)
+    prev, cur = _half(frames[9]), _half(frames[10])
+    lumas = [
+        np.clip(cur + rng.normal(0.0, 1.5, cur.shape), 0, 255).astype(np.float32) for _ in "abc"
+    ]
+    for x in lumas:  # four textured blocks where every copy's coding noise is strong
+        x[16:20, 0:16] += rng.normal(0.0, 10.0, (4, 16)).astype(np.float32)
+    prevs = [prev] * 3
+    relative = DamageParams(lossy_block_factor=3.0)
+    assert any(s.damaged for s in score_candidates(lumas, prevs, prev_out=prev))
+    assert not any(s.damaged for s in score_candidates(lumas, prevs, relative, prev_out=prev))
+    torn = damage_frame(frames[10], frames[9], "rows", np.random.default_rng(2))
+    lumas[2] = _half(torn) + rng.normal(0.0, 1.5, cur.shape).astype(np.float32)
+    assert [s.damaged for s in score_candidates(lumas, prevs, relative, prev_out=prev)] == [
+        False,
+        False,
+        True,
+    ]
