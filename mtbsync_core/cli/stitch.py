@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("ffv1", "utvideo", "h264", "h264-lossless"),
         default="ffv1",
         help="stitched video: lossless FFV1 in Matroska (default), lossless Ut Video in AVI "
-        "(about 5x cheaper to encode, 1.6x larger), H.264 MP4, lossless H.264",
+        "(about 5x cheaper to encode, 1.5x larger), H.264 MP4, lossless H.264",
     )
     p.add_argument(
         "--debug",
