@@ -312,7 +312,8 @@ def run_speed(quick: bool = False, codecs: tuple = (None, "ffv1", "utvideo", "h2
                 out["lossy_copies"] = lossy
                 recalls = ", ".join(f"{k} {v['recall']:.3f}" for k, v in lossy["per_kind"].items())
                 print(
-                    f"  lossy copies (each its own H.264 encode; not tuned on): a clean copy chosen "
+                    f"  lossy copies (each its own H.264 encode; the lossy rule was chosen on the 20 s "
+                    f"set): a clean copy chosen "
                     f"for {lossy['chose_clean_pct']:.2f} % of {lossy['frames_with_a_clean_copy']} "
                     f"frames that have one; precision {lossy['precision']:.3f} "
                     f"({lossy['false_flags']} clean frames flagged); recall {recalls}"
