@@ -33,10 +33,58 @@ def _probed(path: str | os.PathLike[str]) -> tuple[Path, str, dict]:
 
 
 def register_video(store: ProjectStore, role: str, path: str | os.PathLike[str]) -> dict:
-    """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info."""
-    p, digest, d = _probed(path)
+    """Probe ``path`` and make it the project's ``role`` ("ref"/"new") video; returns its info.
+
+    ``path`` may be a folder holding one GoPro chapter set: it is joined first
+    (:func:`join_chapter_folder`) and the joined file is used, so that playback, proxies and
+    exports have one file to point at.
+    """
+    src = Path(path).expanduser()
+    if src.is_dir():
+        src = join_chapter_folder(store, src)
+    p, digest, d = _probed(src)
     store.set_video(role, str(p), digest, d)
     return d
+
+
+def join_chapter_folder(store: ProjectStore, folder: str | os.PathLike[str]) -> Path:
+    """Join the one GoPro chapter set in ``folder`` into the project's ``chapters/`` folder.
+
+    A lossless stream copy of video, audio and telemetry, checked by decoding across each seam
+    (:func:`mtbsync_core.video.chapters.join_chapters`); the chapters are left as they are. The
+    file is named after the set and its content, so the same set is joined only once. Raises
+    :class:`VideoOpenError` when the folder does not hold exactly one set.
+    """
+    from mtbsync_core import content_hash
+    from mtbsync_core.video.chapter_stream import chapter_set_in
+    from mtbsync_core.video.chapters import join_chapters
+
+    chapters = chapter_set_in(folder)
+    out_dir = store.path.parent / "chapters"
+    out_dir.mkdir(exist_ok=True)
+    digest = content_hash(folder).split(":")[-1][:12]
+    out = out_dir / f"{chapters.key}_{digest}.mp4"
+    if not out.exists():
+        join_chapters(list(chapters.files), out)
+    return out
+
+
+def chapter_hint(path: str | os.PathLike[str]) -> str | None:
+    """A line for a single chapter of a longer GoPro recording: which set, how many files, and
+    that its folder gives the whole recording (None for any other path)."""
+    from mtbsync_core.video.chapters import chapter_key, find_chapter_sets
+
+    p = Path(path).expanduser()
+    if not p.is_file() or chapter_key(p.name) is None:
+        return None
+    for chapters in find_chapter_sets(p.parent):
+        if p in chapters.files and len(chapters) > 1:
+            names = ", ".join(f.name for f in chapters.files)
+            return (
+                f"'{p.name}' is one of {len(chapters)} chapters of recording {chapters.key} "
+                f"({names}). Enter the folder '{p.parent}' to use the whole recording."
+            )
+    return None
 
 
 def register_run(store: ProjectStore, path: str | os.PathLike[str]) -> str:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app import jobs, ui
-from app.project_ops import MARKER_SUFFIXES, register_markers, register_track, register_video
+from app.project_ops import (
+    MARKER_SUFFIXES,
+    chapter_hint,
+    register_markers,
+    register_track,
+    register_video,
+)
 from app.state import ProjectStore, list_projects, project_file
 from mtbsync_core import MtbSyncError
 
@@ -51,13 +57,20 @@ def video_input(store: ProjectStore, role: str) -> None:
         )
     path_tab, upload_tab = st.tabs(["Path on disk (large GoPro files)", "Upload"])
     with path_tab:
-        path = st.text_input("Video path on this computer", key=f"path_{role}")
-        if (
-            st.button("Use this file", key=f"use_{role}")
-            and path.strip()
-            and _apply(register_video, store, role, path.strip())
-        ):
-            st.rerun()
+        path = st.text_input(
+            "Video path on this computer",
+            key=f"path_{role}",
+            help="A video file, or a folder holding one GoPro chapter set (GX01xxxx.MP4, "
+            "GX02xxxx.MP4 ...): its chapters are joined losslessly into the project folder.",
+        )
+        hint = chapter_hint(path.strip()) if path.strip() else None
+        if hint:
+            st.info(hint)
+        if st.button("Use this file or chapter folder", key=f"use_{role}") and path.strip():
+            with st.spinner("Reading the video (joining chapters when it is a folder)…"):
+                ok = _apply(register_video, store, role, path.strip())
+            if ok:
+                st.rerun()
     with upload_tab:
         up = st.file_uploader(
             "Video file",

@@ -26,7 +26,9 @@ with st.form("st_inputs"):
     out_dir = st.text_input("Output folder", key="st_out")
     c1, c2, c3 = st.columns(3)
     align = c1.selectbox("Align by", ("auto", "pts", "content", "metadata"), key="st_align")
-    codec = c2.selectbox("Video", ("ffv1", "h264", "h264-lossless", "none"), key="st_codec")
+    codec = c2.selectbox(
+        "Video", ("ffv1", "utvideo", "h264", "h264-lossless", "none"), key="st_codec"
+    )
     force = c3.checkbox("Overwrite outputs", key="st_force")
     do_stitch = st.form_submit_button("Stitch", type="primary")
 

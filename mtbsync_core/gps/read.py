@@ -16,8 +16,11 @@ VIDEO_SUFFIXES = {".mp4", ".mov", ".360", ".lrv"}
 
 
 def track_kind(path: str | os.PathLike[str]) -> str:
-    """``"gpx"``, ``"fit"``, ``"video"`` or ``"gpmf-raw"`` from the first bytes, else the suffix."""
+    """``"gpx"``, ``"fit"``, ``"video"`` or ``"gpmf-raw"`` from the first bytes, else the suffix
+    (``"video"`` for a folder: a GoPro chapter set read as one recording)."""
     p = Path(path)
+    if p.is_dir():
+        return "video"
     try:
         with p.open("rb") as fh:
             head = fh.read(512)
@@ -46,9 +49,15 @@ def read_track(path: str | os.PathLike[str], backend: str = "gpmf-parser") -> Tr
 
     GPX and FIT tracks have a ``"utc"`` clock; telemetry from a video has the ``"video"`` clock.
     ``backend`` picks the telemetry parser for videos (see :mod:`mtbsync_core.gps.gpmf`).
+    A folder holding one GoPro chapter set gives every chapter's fixes on the joined clock
+    (see :mod:`mtbsync_core.gps.chapters`).
     Raises :class:`GpsParseError` for corrupt files and files without any GPS fix.
     """
     p = Path(path)
+    if p.is_dir():
+        from .chapters import read_chapter_track
+
+        return read_chapter_track(p, lambda f: read_track(f, backend))
     kind = track_kind(p)
     if kind == "gpx":
         from .gpx import read_gpx
@@ -71,9 +80,14 @@ def read_track(path: str | os.PathLike[str], backend: str = "gpmf-parser") -> Tr
 
 
 def read_imu(path: str | os.PathLike[str], backend: str = "gpmf-parser") -> Imu:
-    """ACCL / GYRO telemetry from a camera file (works without a GPS fix)."""
+    """ACCL / GYRO telemetry from a camera file (works without a GPS fix), or from a folder
+    holding one GoPro chapter set (every chapter's samples, on the joined clock)."""
     from .gpmf import get_backend
 
+    if Path(path).is_dir():
+        from .chapters import read_chapter_imu
+
+        return read_chapter_imu(path, get_backend(backend).read_imu)
     return get_backend(backend).read_imu(Path(path))
 
 

@@ -30,16 +30,19 @@ from .copies import (
     prefetch,
     probe_copies,
 )
-from .damage import CandidateScore, DamageParams, block_change, reduce_luma, score_candidates
+from .damage import DamageParams, block_change, reduce_luma, score_candidates
 from .metadata import FrameMetadata, read_frame_metadata, trim_to_frames
 from .outputs import (
     CODECS,
     CsvWriter,
     ThreadedWriter,
     VideoWriter,
+    frames_fields,
     output_names,
+    score_cols,
     side_by_side,
     staging,
+    why_text,
 )
 
 log = logging.getLogger(__name__)
@@ -182,7 +185,7 @@ class _Run:
             size = (320 * self.k, _even(320 * infos[0].height / infos[0].width))
             self.debug = ThreadedWriter(VideoWriter(tmp / names["debug"], "h264", self.fps, *size))
         self.frames_csv = CsvWriter(
-            tmp / names["frames"], _frames_fields(self.k, metas[0] is not None)
+            tmp / names["frames"], frames_fields(self.k, metas[0] is not None)
         )
         self.missing_csv = CsvWriter(
             tmp / names["missing"], ["frame_number", "status", "copies_present"]
@@ -278,7 +281,7 @@ class _Run:
                     "copies_present": " ".join(map(str, cands)),
                 }
             )
-        why = _why(cands, scores, meta_bad, best, all_bad)
+        why = why_text(cands, scores, meta_bad, best, all_bad)
         self.rows.append((n, best, damaged, present))
         self.frames_csv.write(
             self._frame_row(
@@ -315,7 +318,7 @@ class _Run:
             "why": why,
         }
         for c, s in zip(cands, scores, strict=False):
-            row.update(_score_cols(c, s))
+            row.update(score_cols(c, s))
             if self.metas[0] is not None:
                 row[f"c{c}_meta_buffers"] = int(self.metas[c].buffers[heads[c][1]])
                 row[f"c{c}_meta_padding_px"] = int(self.metas[c].padding_px[heads[c][1]])
@@ -364,55 +367,3 @@ def _luma(frame) -> np.ndarray:
 
 def _even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
-
-
-def _frames_fields(k: int, meta: bool) -> list[str]:
-    fields = ["out_index", "frame_number", "source_copy", "source_frame_index", "decision", "why"]
-    for c in range(k):
-        fields += [
-            f"c{c}_{x}"
-            for x in (
-                "present",
-                "damaged",
-                "kind",
-                "bad_blocks",
-                "flat_blocks",
-                "frozen",
-                "disagreement",
-            )
-        ]
-        if meta:
-            fields += [f"c{c}_meta_buffers", f"c{c}_meta_padding_px"]
-    return fields
-
-
-def _score_cols(c: int, s: CandidateScore) -> dict:
-    return {
-        f"c{c}_present": 1,
-        f"c{c}_damaged": int(s.damaged),
-        f"c{c}_kind": s.kind,
-        f"c{c}_bad_blocks": s.bad_blocks,
-        f"c{c}_flat_blocks": s.flat_blocks,
-        f"c{c}_frozen": int(s.frozen),
-        f"c{c}_disagreement": round(s.disagreement, 3),
-    }
-
-
-def _why(cands, scores, meta_bad, best, all_bad) -> str:
-    parts = []
-    if meta_bad and any(meta_bad.values()):
-        parts.append(
-            "metadata: " + ", ".join(f"copy {c} incomplete" for c in cands if meta_bad.get(c))
-        )
-    bad = [
-        f"copy {c} {s.kind or 'damaged'} ({s.bad_blocks} blocks)"
-        for c, s in zip(cands, scores, strict=False)
-        if s.damaged
-    ]
-    if bad:
-        parts.append("picture: " + ", ".join(bad))
-    if all_bad:
-        parts.append(f"every copy damaged: kept copy {best}, the least damaged")
-    elif not parts:
-        parts.append("copies agree" if len(cands) > 1 else "only copy with this frame; looks clean")
-    return "; ".join(parts)

@@ -18,7 +18,7 @@ counted in the truth either.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -123,54 +123,66 @@ def damage_copy(
     frames: Sequence[np.ndarray], kinds: Sequence[str], rate: float, seed: int
 ) -> DamagedCopy:
     """A copy of ``frames`` with ``rate`` of them damaged, each by one of ``kinds`` at random."""
-    rng = np.random.default_rng(seed)
-    n = len(frames)
-    hit = set(rng.choice(n, size=int(round(rate * n)), replace=False).tolist())
     out: list[np.ndarray | None] = []
     truth = []
-    for i, f in enumerate(frames):
-        if i not in hit or i == 0:
-            out.append(f)
-            truth.append("")
-            continue
-        kind = str(rng.choice(list(kinds)))
-        if kind == "drop":
-            out.append(None)
-            truth.append("drop")
-            continue
-        # a repeat shows what this copy showed last (a DVR re-showing its last frame)
-        shown_last = next((x for x in reversed(out) if x is not None), frames[i - 1])
-        d = damage_frame(f, shown_last, kind, rng)
-        out.append(f if d is None else d)
-        truth.append("" if d is None else kind)
+    for frame, kind in iter_damaged(frames.__getitem__, len(frames), kinds, rate, seed):
+        out.append(frame)
+        truth.append(kind)
     return DamagedCopy(out, truth)
 
 
+def iter_damaged(
+    get_frame: Callable[[int], np.ndarray], n: int, kinds: Sequence[str], rate: float, seed: int
+) -> Iterator[tuple[np.ndarray | None, str]]:
+    """:func:`damage_copy` one frame at a time (``get_frame(i)`` gives source frame ``i``), for
+    copies too long to hold in memory: yields ``(frame or None if dropped, truth kind)``; the
+    same seed gives the same copy as :func:`damage_copy`."""
+    rng = np.random.default_rng(seed)
+    hit = set(rng.choice(n, size=int(round(rate * n)), replace=False).tolist())
+    shown_last: np.ndarray | None = None  # what this copy showed last (a repeat shows it again)
+    for i in range(n):
+        f = get_frame(i)
+        if i not in hit or i == 0:
+            shown_last = f
+            yield f, ""
+            continue
+        kind = str(rng.choice(list(kinds)))
+        if kind == "drop":
+            yield None, "drop"
+            continue
+        d = damage_frame(f, shown_last if shown_last is not None else get_frame(i - 1), kind, rng)
+        shown_last = f if d is None else d
+        yield shown_last, "" if d is None else kind
+
+
 def write_copy(
-    path: str | Path, frames: Sequence[np.ndarray | None], fps: Fraction, codec: str = "ffv1"
+    path: str | Path, frames: Iterable[np.ndarray | None], fps: Fraction, codec: str = "ffv1"
 ) -> None:
     """Encode a copy, each frame at its own frame number as PTS (dropped frames leave a gap).
 
+    ``frames`` may be any iterable (a generator from :func:`iter_damaged` for long copies).
     ``codec``: ``ffv1`` (lossless), ``x264-lossless`` (lossless, faster) or ``libx264`` (lossy,
     as a DVR would record).
     """
     with av.open(str(path), "w") as c:
-        st = c.add_stream("libx264" if codec == "x264-lossless" else codec, rate=fps)
-        first = next(f for f in frames if f is not None)
-        st.height, st.width = first.shape[0] * 2 // 3, first.shape[1]
-        st.pix_fmt = "yuv420p"
+        st = None
         tb = Fraction(1) / fps  # the stream's own time base changes once the header is written
-        if codec == "libx264":
-            st.codec_context.options = {"crf": "18", "preset": "veryfast", "bf": "0"}
-        elif codec == "x264-lossless":
-            st.codec_context.options = {"qp": "0", "preset": "ultrafast"}
         for i, f in enumerate(frames):
             if f is None:
                 continue
+            if st is None:
+                st = c.add_stream("libx264" if codec == "x264-lossless" else codec, rate=fps)
+                st.height, st.width = f.shape[0] * 2 // 3, f.shape[1]
+                st.pix_fmt = "yuv420p"
+                if codec == "libx264":
+                    st.codec_context.options = {"crf": "18", "preset": "veryfast", "bf": "0"}
+                elif codec == "x264-lossless":
+                    st.codec_context.options = {"qp": "0", "preset": "ultrafast"}
             vf = av.VideoFrame.from_ndarray(f, format="yuv420p")
             vf.pts = i
             vf.time_base = tb
             for p in st.encode(vf):
                 c.mux(p)
-        for p in st.encode():
-            c.mux(p)
+        if st is not None:
+            for p in st.encode():
+                c.mux(p)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.state import ProjectStore, project_file
 
 
@@ -153,3 +155,39 @@ def test_markers_from_an_editor_edl_and_gps_tracks(app_test, project_dir, clips,
     ).run()
     at.button(key="attach_new").click().run()
     assert not at.error and store.track("new").endswith("uploads/new.gpx")
+
+
+def test_a_gopro_chapter_folder_is_joined_and_used(app_test, project_dir, clips, tmp_path):
+    import hashlib
+
+    import av
+
+    from mtbsync_core.testing.chapters import split_at_keyframes
+
+    def frames(path):
+        with av.open(str(path)) as c:
+            return [
+                hashlib.blake2s(f.to_ndarray().tobytes()).hexdigest() for f in c.decode(video=0)
+            ]
+
+    card = tmp_path / "card"
+    parts = split_at_keyframes(clips["ref"], card, chapters=3, number=42)
+    assert len(parts) == 3
+    at = _open_new_project(app_test)
+    store = ProjectStore(project_file("ride", project_dir))
+    at.text_input(key="path_ref").input(str(parts[1])).run()
+    assert any("one of 3 chapters of recording GH-0042" in i.value for i in at.info)
+    at.text_input(key="path_ref").input(str(card))
+    at.button(key="use_ref").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    row = store.video("ref")
+    joined = Path(row.path)
+    assert joined.parent == store.path.parent / "chapters" and joined.name.startswith("GH-0042_")
+    assert frames(joined) == frames(clips["ref"])  # every frame, none lost or doubled
+    assert sorted(p.name for p in card.iterdir()) == [p.name for p in parts]  # chapters kept
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    at.text_input(key="path_new").input(str(empty))
+    at.button(key="use_new").click().run()
+    assert len(at.error) == 1 and "found: none" in at.error[0].value
+    assert store.video("new") is None

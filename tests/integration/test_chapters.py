@@ -102,3 +102,28 @@ def test_a_chapter_folder_opens_as_one_continuous_video(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(VideoOpenError, match="found: none"):
         probe_video(tmp_path / "empty")
+
+
+def test_a_chapter_folder_gives_the_unsplit_telemetry(tmp_path, capsys):
+    from mtbsync_core.errors import GpsParseError
+
+    karma = _need("karma.mp4")
+    split_at_keyframes(karma, tmp_path / "k", chapters=3)
+    a, b = read_imu(karma), read_imu(tmp_path / "k")
+    assert len(b.t_accl_s) == len(a.t_accl_s) > 2000
+    assert np.allclose(b.t_accl_s, a.t_accl_s, rtol=0, atol=1e-9)
+    assert np.allclose(b.t_gyro_s, a.t_gyro_s, rtol=0, atol=1e-9)
+    assert np.array_equal(b.accl_m_s2, a.accl_m_s2) and np.array_equal(b.gyro_rad_s, a.gyro_rad_s)
+    heromode = _need("max-heromode.mp4")
+    split_at_keyframes(heromode, tmp_path / "m", chapters=2, number=7)
+    a, b = read_track(heromode), read_track(tmp_path / "m")
+    assert len(b) == len(a) > 100 and np.all(np.diff(b.t_s) > 0)
+    assert np.allclose(b.t_s, a.t_s, rtol=0, atol=1e-9)
+    assert np.array_equal(b.lat_deg, a.lat_deg) and np.array_equal(b.lon_deg, a.lon_deg)
+    assert b.clock == "video" and abs(b.utc_at_video_zero_s - a.utc_at_video_zero_s) < 0.01
+    assert b.details["chapters"] == ["GH010007.MP4", "GH020007.MP4"]
+    assert main(["gps", "info", str(tmp_path / "m")]) == 0
+    assert f"GPS: {len(a)}/{len(a)} fixes" in capsys.readouterr().out
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(GpsParseError, match="found: none"):
+        read_track(tmp_path / "empty")

@@ -41,9 +41,13 @@ def _decode(path: Path) -> list[np.ndarray]:
         return [f.to_ndarray() for f in c.decode(video=0)]
 
 
-def test_output_is_the_clean_frame_wherever_a_copy_is_clean(source, copies, tmp_path):
+@pytest.mark.parametrize("codec", ["ffv1", "utvideo"])
+def test_output_is_the_clean_frame_wherever_a_copy_is_clean(source, copies, tmp_path, codec):
     frames, _ = source
-    res = stitch_recordings([p for p, _ in copies], tmp_path / "out")
+    res = stitch_recordings([p for p, _ in copies], tmp_path / "out", codec=codec)
+    assert res.files["video"].suffix == {"ffv1": ".mkv", "utvideo": ".avi"}[codec]
+    with av.open(str(res.files["video"])) as c:
+        assert c.streams.video[0].codec_context.name == codec
     out = _decode(res.files["video"])
     assert len(out) == res.n_frames == len(frames)
     truths = [c.truth for _, c in copies]

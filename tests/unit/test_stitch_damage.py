@@ -9,7 +9,7 @@ import pytest
 
 from mtbsync_core.errors import StitchError
 from mtbsync_core.stitch import parse_column_map, read_frame_metadata, score_candidates
-from mtbsync_core.stitch.damage import reduce_luma
+from mtbsync_core.stitch.damage import DamageParams, reduce_luma
 from mtbsync_core.stitch.metadata import trim_to_frames
 from mtbsync_core.testing.damage import KINDS, damage_frame, read_yuv_frames
 from mtbsync_core.video.chapters import chapter_key
@@ -115,3 +115,74 @@ def test_a_frame_every_copy_repeats_is_found_only_while_the_video_moves(frames):
     lone = score_candidates([prev], [prev], motion_before=30.0)
     assert lone[0].damaged and lone[0].kind == "frozen"
     assert not score_candidates([cur], [prev], motion_before=30.0)[0].damaged
+
+
+@pytest.mark.parametrize(
+    "case", ["moving", "repeat_while_moving", "repeat_while_still", "no_previous", "fill"]
+)
+def test_identical_copies_get_the_full_comparisons_verdict(frames, case):
+    from mtbsync_core.stitch.damage import DamageParams, _compare, block_change
+
+    p = DamageParams()
+    prev, cur = _half(frames[9]), _half(frames[10])
+    if case == "fill":  # decoder fill present in every copy alike
+        cur = cur.copy()
+        cur[:8] = 0.0
+    if case.startswith("repeat"):
+        cur = prev.copy()
+    prevs = [None] * 3 if case == "no_previous" else [prev, prev.copy(), prev.copy()]
+    motion = 0.0 if case == "repeat_while_still" else block_change(prev, _half(frames[8]), 4) + 9
+    lumas = [cur, cur.copy(), cur.copy()]
+    fast = score_candidates(lumas, prevs, p, prev_out=prev, motion_before=motion)
+    full = _compare(lumas, prevs, p, prev, None, motion)
+    assert fast == full
+    assert [s.frozen for s in fast] == [case == "repeat_while_moving"] * 3
+    # one sample off in one copy: the full comparison runs, and still finds no damage there
+    lumas[2] = cur.copy()
+    lumas[2][0, 0] += 1.0
+    assert not score_candidates(lumas, prevs, p, prev_out=prev)[2].damaged
+
+
+def test_lossy_copies_need_more_than_a_torn_block_or_two_to_count_as_damaged(frames):
+    """Each lossy copy has its own coding noise; a block or two may differ by more than the
+    agreement level without any damage. Real damage tears far more blocks, and is still found."""
+    rng = np.random.default_rng(7)
+    prev, cur = _half(frames[9]), _half(frames[10])
+
+    def lossy(x):
+        return np.clip(x + rng.normal(0.0, 1.5, x.shape), 0, 255).astype(np.float32)
+
+    lumas = [lossy(cur) for _ in range(3)]
+    lumas[1][8:12, 8:12] += 12.0  # one 16 px block off by 12 grey levels: coding noise
+    prevs = [lossy(prev) for _ in range(3)]
+    scores = score_candidates(lumas, prevs, prev_out=prev)
+    assert scores[1].bad_blocks == 1 and not scores[1].damaged and scores[1].kind == ""
+    strict = score_candidates(
+        [x.copy() for x in lumas], prevs, prev_out=prev, params=DamageParams(lossy_min_bad_blocks=1)
+    )
+    assert strict[1].damaged  # the block was seen; only the lossy rule forgives it
+    torn = damage_frame(frames[10], frames[9], "rows", np.random.default_rng(2))
+    lumas[1] = lossy(_half(torn))
+    scores = score_candidates(lumas, prevs, prev_out=prev)
+    assert [s.damaged for s in scores] == [False, True, False]
+
+
+def test_opt_in_block_relative_agreement_forgives_coding_noise_in_texture(frames):
+    rng = np.random.default_rng(11)
+    prev, cur = _half(frames[9]), _half(frames[10])
+    lumas = [
+        np.clip(cur + rng.normal(0.0, 1.5, cur.shape), 0, 255).astype(np.float32) for _ in "abc"
+    ]
+    for x in lumas:  # four textured blocks where every copy's coding noise is strong
+        x[16:20, 0:16] += rng.normal(0.0, 10.0, (4, 16)).astype(np.float32)
+    prevs = [prev] * 3
+    relative = DamageParams(lossy_block_factor=3.0)
+    assert any(s.damaged for s in score_candidates(lumas, prevs, prev_out=prev))
+    assert not any(s.damaged for s in score_candidates(lumas, prevs, relative, prev_out=prev))
+    torn = damage_frame(frames[10], frames[9], "rows", np.random.default_rng(2))
+    lumas[2] = _half(torn) + rng.normal(0.0, 1.5, cur.shape).astype(np.float32)
+    assert [s.damaged for s in score_candidates(lumas, prevs, relative, prev_out=prev)] == [
+        False,
+        False,
+        True,
+    ]
