@@ -97,3 +97,32 @@ def test_digital_silence_at_the_ends_is_trimmed_on_the_clock():
     x = np.concatenate([np.zeros(800), np.ones(1600), np.zeros(400)]).astype(np.float32)
     t = trim_digital_silence(AudioTrack(x, 8000, 1.0))
     assert len(t.samples) == 1600 and t.t0_s == pytest.approx(1.1)
+
+
+def test_clock_of_few_sounds_shrinks_drift_and_centres_the_offset():
+    """Path differences of a few ms read as drift over a short span and are held near 0; over
+    a long span of many sounds the drift comes through. The offset sits in the middle of the
+    sounds' spread."""
+    from mtbsync_core.multicam.events import EventParams, _clock
+
+    prm = EventParams()
+    off_s, drift = 1.25, 150e-6
+    cases = (
+        (np.array([10.0, 12.0, 14.0]), np.array([0.003, -0.002, 0.001])),
+        (np.linspace(2.0, 30.0, 8), 0.0015 * (-1.0) ** np.arange(8)),
+    )
+    got = []
+    for t, pd_s in cases:
+        y = off_s + drift * t + pd_s
+        a, b, why = _clock(np.column_stack([t, y, np.full(len(t), 20.0)]), prm)
+        assert why == ""
+        r = y - a - b * t  # what is left at each sound lies within half the spread
+        assert abs(r.max() + r.min()) < 1e-9
+        got.append(b)
+    # a line through the first three reads 5 ms over 4 s (-1250 ppm): held near 0
+    assert abs(got[0]) < 100e-6
+    assert 50e-6 < got[1] <= drift  # shrunk: 8 sounds of 3 ms scatter tell the drift to ~160 ppm
+    a, b, why = _clock(np.array([[8.0, 0.5, 30.0], [9.0, 0.5021, 20.0]]), prm)
+    assert b == 0.0 and "span only 1.0 s" in why and a == pytest.approx(0.50105)
+    a, b, why = _clock(np.array([[8.0, 0.5, 30.0]]), prm)
+    assert (a, b) == (0.5, 0.0) and "one shared sound" in why
