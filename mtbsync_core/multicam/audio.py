@@ -46,6 +46,9 @@ class AudioParams:
     min_inlier_share: float = 0.5
     inlier_tol_s: float = 0.0015
     min_peak_ratio: float = 1.3  # best peak over the best one elsewhere (coarse)
+    # an answer resting on fewer coarse windows than this must be confirmed by the sharp sounds
+    weak_coarse_inliers: int = 5
+    confirm_tol_s: float = 0.005
 
 
 def _whiten(
@@ -219,16 +222,38 @@ def estimate_audio_pair(
     """
     ref, cam = trim_digital_silence(ref), trim_digital_silence(cam)
     dense = _estimate_windows(ref, cam, i, j, prm)
-    if dense.status == "ok" or ref.rate_hz != cam.rate_hz:
+    weak = dense.status == "ok" and dense.extra["coarse_inliers"] < prm.weak_coarse_inliers
+    if (dense.status == "ok" and not weak) or ref.rate_hz != cam.rate_hz:
         return dense
     from .events import estimate_event_pair
 
     sparse = estimate_event_pair(ref, cam, i, j)
+    if weak:
+        return _confirm(dense, sparse, prm)
     if sparse.status == "ok":
         return sparse
     return replace(
         dense,
         message=f"{dense.message}; {sparse.message}",
+        extra={**dense.extra, "events": sparse.extra},
+    )
+
+
+def _confirm(dense: PairEstimate, sparse: PairEstimate, prm: AudioParams) -> PairEstimate:
+    """A windowed answer from a few coarse windows stands when the sharp sounds place the pair
+    on the same clock (within ``confirm_tol_s`` where they were heard); else ``ambiguous``."""
+    n_co = f"{dense.extra['coarse_inliers']} of {dense.extra['coarse_windows']} coarse windows"
+    if sparse.status == "ok":
+        t = np.asarray(sparse.extra.get("event_t_s") or [0.0])
+        gap = (dense.offset_s - sparse.offset_s) + (dense.drift_ppm - sparse.drift_ppm) * 1e-6 * t
+        if float(np.max(np.abs(gap))) <= prm.confirm_tol_s:
+            return replace(dense, message=f"{n_co} agree; the sharp sounds confirm the clock")
+    why = sparse.message if sparse.status != "ok" else "the sharp sounds place it elsewhere"
+    return replace(
+        dense,
+        confidence=0.0,
+        status="ambiguous",
+        message=f"audio windows barely agree ({n_co}) and {why}",
         extra={**dense.extra, "events": sparse.extra},
     )
 

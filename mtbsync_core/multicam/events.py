@@ -75,6 +75,12 @@ class EventParams:
     lone_min_stack_z: float = 10.0
     lone_min_ratio: float = 2.0
     lone_min_ncc: float = 0.5
+    lone_strong_z: float = 20.0  # ... or its own peak this strong and unique (reverb spoils
+    lone_strong_unique: float = 1.5  # the likeness of the waveforms)
+    # two or more sounds with a stack under ``multi_sure_ratio`` x the next offset: at least one
+    # of them must look alike in both files (unrelated clicks line up by chance, not in shape)
+    multi_sure_ratio: float = 3.0
+    multi_min_ncc: float = 0.35
     single_max_events: int = 2
     drift_min_span_s: float = 2.0
     path_scatter_s: float = 0.003  # spread of path differences between sounds (metres / c)
@@ -96,11 +102,17 @@ def _bandpass(track: AudioTrack, band: tuple[float, float]) -> np.ndarray:
 
 
 def detect_events(
-    track: AudioTrack, prm: EventParams = EventParams(), min_rise_db: float | None = None
+    track: AudioTrack,
+    prm: EventParams = EventParams(),
+    min_rise_db: float | None = None,
+    band: np.ndarray | None = None,
 ) -> Events:
-    """Sharp rises of band energy above the track's running background, strongest first."""
+    """Sharp rises of band energy above the track's running background, strongest first.
+
+    ``band``: the track already band-passed to ``prm.band_hz`` (saves filtering it again).
+    """
     min_rise = prm.min_rise_db if min_rise_db is None else min_rise_db
-    x = _bandpass(track, prm.band_hz)
+    x = _bandpass(track, prm.band_hz) if band is None else band
     hop = max(1, int(prm.hop_s * track.rate_hz))
     n = len(x) // hop
     if n < 8:
@@ -311,9 +323,9 @@ def estimate_event_pair(
     if ref.rate_hz != cam.rate_hz:
         raise ValueError(f"tracks must share one rate, got {ref.rate_hz} and {cam.rate_hz} Hz")
     sr, dt0 = ref.rate_hz, ref.t0_s - cam.t0_s
-    ev_ref, ev_cam = detect_events(ref, prm), detect_events(cam, prm)
-    ev_curve = detect_events(cam, prm, prm.curve_rise_db)
     x, y = _bandpass(ref, prm.band_hz), _bandpass(cam, prm.band_hz)
+    ev_ref, ev_cam = detect_events(ref, prm, band=x), detect_events(cam, prm, band=y)
+    ev_curve = detect_events(cam, prm, prm.curve_rise_db, band=y)
     tried = [
         _assess(x, y, sr, dt0, ev_curve, d, prm)
         for d in _candidates(x, y, sr, dt0, ev_ref, ev_cam, prm)
@@ -348,10 +360,17 @@ def estimate_event_pair(
         n_in == 1
         and best["z"] >= prm.lone_min_stack_z
         and ratio >= prm.lone_min_ratio
-        and rows[0, 4] >= prm.lone_min_ncc
+        and (
+            rows[0, 4] >= prm.lone_min_ncc
+            or (rows[0, 2] >= prm.lone_strong_z and rows[0, 3] >= prm.lone_strong_unique)
+        )
     )
     single_ok = single_ok or lone_ok
-    multi_ok = n_in >= 2 and best["z"] >= prm.min_stack_z
+    multi_ok = (
+        n_in >= 2
+        and best["z"] >= prm.min_stack_z
+        and (ratio >= prm.multi_sure_ratio or float(rows[:, 4].max()) >= prm.multi_min_ncc)
+    )
     if not ((multi_ok or single_ok) and ratio >= prm.min_ratio):
         return PairEstimate(
             offset_s=best["d"],
