@@ -126,3 +126,25 @@ def test_clock_of_few_sounds_shrinks_drift_and_centres_the_offset():
     assert b == 0.0 and "span only 1.0 s" in why and a == pytest.approx(0.50105)
     a, b, why = _clock(np.array([[8.0, 0.5, 30.0]]), prm)
     assert (a, b) == (0.5, 0.0) and "one shared sound" in why
+
+
+def test_windowed_answer_from_few_windows_needs_the_sharp_sounds_to_confirm_it():
+    """Three of 32 coarse windows on one line happen by chance between unrelated rooms: such an
+    answer stands only when the sharp-sound path puts the pair on the same clock."""
+    from mtbsync_core.multicam.audio import AudioParams, _confirm
+    from mtbsync_core.multicam.solve import PairEstimate
+
+    prm = AudioParams()
+    extra = {"coarse_windows": 32, "coarse_inliers": 3, "rms_s": 0.0006}
+    dense = PairEstimate(0, 1, 2.000, 100.0, 0.05, "ok", "audio", extra=extra)
+
+    def sparse(off_s: float, status: str = "ok") -> PairEstimate:
+        ev = {"event_t_s": [4.0, 20.0], "path": "events"}
+        return PairEstimate(0, 1, off_s, 0.0, 0.5, status, "audio", message="sounds", extra=ev)
+
+    same = _confirm(dense, sparse(2.0015), prm)  # within 5 ms at both sounds (drift adds 2 ms)
+    assert same.status == "ok" and same.offset_s == dense.offset_s and "confirm" in same.message
+    far = _confirm(dense, sparse(2.010), prm)
+    assert far.status == "ambiguous" and "elsewhere" in far.message
+    none = _confirm(dense, sparse(0.0, "ambiguous"), prm)
+    assert none.status == "ambiguous" and "3 of 32 coarse windows" in none.message
