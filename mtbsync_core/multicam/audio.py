@@ -10,7 +10,9 @@
    repetitive audio comes out ``ambiguous`` rather than confidently wrong.
 4. When the windows cannot place the pair (a few sharp sounds over noise each microphone hears
    alone), :mod:`.events` tries the shared sharp sounds; its answer replaces an ``ambiguous``
-   one only when it places the pair.
+   one only when it places the pair. A windowed answer that rests on fewer than
+   ``weak_coarse_inliers`` coarse windows (a few windows of unrelated rooms line up by chance)
+   stands only when the sharp sounds put the pair on the same clock.
 """
 
 from __future__ import annotations

@@ -15,11 +15,15 @@ hears only its own wind. Here:
 4. Support: an event supports the stacked answer when its own curve peaks near the line
    (``support_z``, ``support_tol_s``); the peaks are interpolated to a fraction of a sample.
 5. Decision: the best candidate must stand out of the stacked noise (``min_stack_z``) and above
-   every other candidate (``min_ratio``) with at least two supporting sounds. One sound alone
-   places the pair with ``low`` confidence only when its peak is strong and unique and neither
-   file holds more than a couple of sounds (one match among many sounds is chance). Drift is
-   fitted only when the supporting sounds span ``drift_min_span_s``; otherwise it is 0 and the
-   message says why.
+   every other candidate (``min_ratio``) with at least two supporting sounds, one of which looks
+   alike in both files unless the stack is far above the next offset (``multi_min_ncc``,
+   ``multi_sure_ratio``). One sound alone places the pair with ``low`` confidence only when its
+   peak is strong and unique and neither file holds more than a couple of sounds, or when it
+   stands far above every other offset and either looks alike in both files or peaks very
+   strongly and uniquely (``lone_*``): one match among many sounds is otherwise chance.
+6. Clock: drift is fitted only when the supporting sounds span ``drift_min_span_s`` (otherwise
+   0, and the message says why), as a ridge fit that weighs the sounds' path differences
+   (``path_scatter_s``) against the recorders' drift (``prior_drift_ppm``); see :func:`_clock`.
 """
 
 from __future__ import annotations
