@@ -245,11 +245,13 @@ def _confirm(dense: PairEstimate, sparse: PairEstimate, prm: AudioParams) -> Pai
     """A windowed answer from a few coarse windows stands when the sharp sounds place the pair
     on the same clock (within ``confirm_tol_s`` where they were heard); else ``ambiguous``."""
     n_co = f"{dense.extra['coarse_inliers']} of {dense.extra['coarse_windows']} coarse windows"
-    if sparse.status == "ok":
-        t = np.asarray(sparse.extra.get("event_t_s") or [0.0])
+    if sparse.status == "ok" or "stack_z" in sparse.extra:
+        # placed, or not placed but its best offset (the sounds' strongest stack) is known
+        t = np.asarray(sparse.extra.get("event_t_s") or [dense.extra.get("t_mid_s", 0.0)])
         gap = (dense.offset_s - sparse.offset_s) + (dense.drift_ppm - sparse.drift_ppm) * 1e-6 * t
         if float(np.max(np.abs(gap))) <= prm.confirm_tol_s:
-            return replace(dense, message=f"{n_co} agree; the sharp sounds confirm the clock")
+            how = "confirm the clock" if sparse.status == "ok" else "peak best on the same clock"
+            return replace(dense, message=f"{n_co} agree; the sharp sounds {how}")
     why = sparse.message if sparse.status != "ok" else "the sharp sounds place it elsewhere"
     return replace(
         dense,
@@ -357,5 +359,10 @@ def _accept(
         msg,
         n,
         ni,
-        {"coarse_windows": len(co), "coarse_inliers": n_coarse, "rms_s": rms},
+        {
+            "coarse_windows": len(co),
+            "coarse_inliers": n_coarse,
+            "rms_s": rms,
+            "t_mid_s": float(np.median(fit["rows"][:, 0])),
+        },
     )

@@ -22,8 +22,8 @@ hears only its own wind. Here:
    stands far above every other offset and either looks alike in both files or peaks very
    strongly and uniquely (``lone_*``): one match among many sounds is otherwise chance.
 6. Clock: drift is fitted only when the supporting sounds span ``drift_min_span_s`` (otherwise
-   0, and the message says why), as a ridge fit that weighs the sounds' path differences
-   (``path_scatter_s``) against the recorders' drift (``prior_drift_ppm``); see :func:`_clock`.
+   0, and the message says why), shrunk towards 0 by how well the sounds' spread in time tells
+   it from their path differences; see :func:`_clock`.
 """
 
 from __future__ import annotations
@@ -79,15 +79,17 @@ class EventParams:
     lone_min_stack_z: float = 10.0
     lone_min_ratio: float = 2.0
     lone_min_ncc: float = 0.5
-    lone_strong_z: float = 20.0  # ... or its own peak this strong and unique (reverb spoils
-    lone_strong_unique: float = 1.5  # the likeness of the waveforms)
+    # ... or its own peak this strong and unique (reverb spoils the likeness). Off by default:
+    # it placed more pairs within 1 ms but also more 1-5 ms off (drift unknown from one sound)
+    lone_strong_z: float = float("inf")
+    lone_strong_unique: float = 1.5
     # two or more sounds with a stack under ``multi_sure_ratio`` x the next offset: at least one
     # of them must look alike in both files (unrelated clicks line up by chance, not in shape)
     multi_sure_ratio: float = 3.0
     multi_min_ncc: float = 0.35
     single_max_events: int = 2
-    drift_min_span_s: float = 2.0
-    path_scatter_s: float = 0.003  # spread of path differences between sounds (metres / c)
+    drift_min_span_s: float = 8.0
+    path_scatter_s: float = 0.002  # spread of path differences between sounds (metres / c)
     prior_drift_ppm: float = 150.0  # spread of two recorders' relative drift
 
 
