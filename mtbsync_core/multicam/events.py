@@ -288,27 +288,30 @@ def _clock(arr: np.ndarray, prm: EventParams) -> tuple[float, float, str]:
     """(offset at cam time 0, drift, reason drift is 0 or '') from the supporting sounds.
 
     Sounds from different places reach two recorders with different path differences (a few
-    ms), which a line through few sounds would read as drift. The drift is therefore a ridge
-    fit: the sounds' offsets scatter by ``path_scatter_s`` around the clock line and the
-    relative drift of two recorders by ``prior_drift_ppm`` around 0, so a short or sparse
-    span of sounds pulls the drift towards 0. The offset puts the line in the middle of the
-    sounds' spread (midrange), so every supporting sound lies within half that spread of it.
+    ms), which a line through few sounds would read as drift. The fitted drift is therefore
+    shrunk towards 0 by how well the sounds' spread in time can tell the two apart
+    (``path_scatter_s`` against the prior spread of clock drifts, ``prior_drift_ppm``).
     """
     t, y, w = arr[:, 0], arr[:, 1], np.clip(arr[:, 2], 1e-3, None)
     span = float(t.max() - t.min()) if len(t) else 0.0
     if len(t) >= 2 and span >= prm.drift_min_span_s:
-        wn = w / w.mean()
-        tm, ym = np.average(t, weights=wn), np.average(y, weights=wn)
-        s_tt = float(np.sum(wn * (t - tm) ** 2))
-        s_ty = float(np.sum(wn * (t - tm) * (y - ym)))
-        b = s_ty / (s_tt + (prm.path_scatter_s / (prm.prior_drift_ppm * 1e-6)) ** 2)
+        a_mat = np.stack([np.ones(len(t)), t], 1)
+        coef, *_ = np.linalg.lstsq(a_mat * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)
+        var_b = prm.path_scatter_s**2 / float(((t - t.mean()) ** 2).sum())
+        prior = (prm.prior_drift_ppm * 1e-6) ** 2
+        b = float(coef[1]) * prior / (prior + var_b)
         b = float(np.clip(b, -prm.max_drift_ppm * 1e-6, prm.max_drift_ppm * 1e-6))
-        r = y - b * t
-        return 0.5 * float(r.max() + r.min()), b, ""
+        return _weighted_median(y - b * t, w), b, ""
     why = f"drift set to 0: the shared sounds span only {span:.1f} s"
     if len(t) < 2:
         why = "drift set to 0: one shared sound; the offset holds at that sound"
-    return 0.5 * float(y.max() + y.min()), 0.0, why
+    return _weighted_median(y, w), 0.0, why
+
+
+def _weighted_median(v: np.ndarray, w: np.ndarray) -> float:
+    order = np.argsort(v)
+    c = np.cumsum(w[order])
+    return float(v[order][int(np.searchsorted(c, c[-1] / 2))])
 
 
 def _assess(x, y, sr, dt0, ev_cam: Events, d: float, prm: EventParams) -> dict:
