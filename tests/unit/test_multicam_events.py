@@ -125,3 +125,22 @@ def test_windowed_answer_from_few_windows_needs_the_sharp_sounds_to_confirm_it()
     near = _confirm(dense, sparse(2.0005, "ambiguous"), prm)
     assert near.status == "ok" and "same clock" in near.message
     assert _confirm(dense, sparse(2.3, "ambiguous"), prm).status == "ambiguous"
+
+
+def test_room_bench_error_counts_the_path_range_of_every_sound_both_heard():
+    """The rooms benchmark's error: 0 inside the range of path differences at every shared
+    sound; a weaker sound both heard widens that range (lining up on it is a valid answer)."""
+    from bench.multicam_rooms import error_beyond_path_s
+
+    truth = (1.0, 1.0 + 100e-6)  # offset, rate
+    t_j = np.array([5.0, 20.0])
+    pd = np.array([0.001, 0.002])
+    clock = lambda t: truth[0] + truth[1] * t  # noqa: E731
+    # on the true clock plus 1.5 ms, no drift error: inside the range
+    assert error_beyond_path_s(clock(0) + 0.0015, 100.0, truth, t_j, pd) == pytest.approx(0.0)
+    # 3 ms below the clock: 4 ms outside [1, 2] ms; a sound both heard at -3 ms takes it in
+    got = clock(0) - 0.003
+    assert error_beyond_path_s(got, 100.0, truth, t_j, pd) == pytest.approx(0.004)
+    assert error_beyond_path_s(got, 100.0, truth, t_j, pd, [-0.003]) == pytest.approx(0.0)
+    # no drift found: the error grows with time away from clock 0 (100 ppm * 20 s = 2 ms)
+    assert error_beyond_path_s(clock(0) + 0.0015, 0.0, truth, t_j, pd) == pytest.approx(0.0015)
