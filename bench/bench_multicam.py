@@ -367,7 +367,8 @@ def run(quick: bool = False) -> dict:
         print(
             f"multicam rooms ({name}, {r['scenes']} scenes): {r['within_1ms']}/{r['pairs_with_shared_sound']} "
             f"pairs within 1 ms beyond path difference ({100 * r['share_within_1ms']:.0f} %; "
-            f"baseline whole-file GCC-PHAT {100 * r['baseline_share_within_1ms']:.0f} %), "
+            f"baseline whole-file GCC-PHAT {100 * r['baseline_share_within_1ms']:.0f} %; "
+            f"{r['within_1ms_heard_range']} when any sound both heard may anchor), "
             f"{r['ambiguous']} ambiguous, {r['wrong_over_1ms']} placed > 1 ms off "
             f"({r['wrong_over_5ms']} > 5 ms), {r['ok_low_confidence']} low confidence; "
             f"unrelated {r['unrelated_ambiguous']}/{r['unrelated']} ambiguous"

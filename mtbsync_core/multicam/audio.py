@@ -10,7 +10,9 @@
    repetitive audio comes out ``ambiguous`` rather than confidently wrong.
 4. When the windows cannot place the pair (a few sharp sounds over noise each microphone hears
    alone), :mod:`.events` tries the shared sharp sounds; its answer replaces an ``ambiguous``
-   one only when it places the pair.
+   one only when it places the pair. Optionally (``weak_coarse_inliers``, off by default), a
+   windowed answer that rests on few coarse windows (a few windows of unrelated rooms line up
+   by chance) stands only when the sharp sounds put the pair on the same clock.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class AudioParams:
     min_inlier_share: float = 0.5
     inlier_tol_s: float = 0.0015
     min_peak_ratio: float = 1.3  # best peak over the best one elsewhere (coarse)
+    # an answer resting on fewer coarse windows than this must be confirmed by the sharp sounds.
+    # Off (0) by default: at 5 it turned one chance match of unrelated rooms (1 in 490) to
+    # `ambiguous`, but also 2 of 88 correctly placed held-out room pairs
+    weak_coarse_inliers: int = 0
+    confirm_tol_s: float = 0.005
 
 
 def _whiten(
@@ -219,16 +226,40 @@ def estimate_audio_pair(
     """
     ref, cam = trim_digital_silence(ref), trim_digital_silence(cam)
     dense = _estimate_windows(ref, cam, i, j, prm)
-    if dense.status == "ok" or ref.rate_hz != cam.rate_hz:
+    weak = dense.status == "ok" and dense.extra["coarse_inliers"] < prm.weak_coarse_inliers
+    if (dense.status == "ok" and not weak) or ref.rate_hz != cam.rate_hz:
         return dense
     from .events import estimate_event_pair
 
     sparse = estimate_event_pair(ref, cam, i, j)
+    if weak:
+        return _confirm(dense, sparse, prm)
     if sparse.status == "ok":
         return sparse
     return replace(
         dense,
         message=f"{dense.message}; {sparse.message}",
+        extra={**dense.extra, "events": sparse.extra},
+    )
+
+
+def _confirm(dense: PairEstimate, sparse: PairEstimate, prm: AudioParams) -> PairEstimate:
+    """A windowed answer from a few coarse windows stands when the sharp sounds place the pair
+    on the same clock (within ``confirm_tol_s`` where they were heard); else ``ambiguous``."""
+    n_co = f"{dense.extra['coarse_inliers']} of {dense.extra['coarse_windows']} coarse windows"
+    if sparse.status == "ok" or "stack_z" in sparse.extra:
+        # placed, or not placed but its best offset (the sounds' strongest stack) is known
+        t = np.asarray(sparse.extra.get("event_t_s") or [dense.extra.get("t_mid_s", 0.0)])
+        gap = (dense.offset_s - sparse.offset_s) + (dense.drift_ppm - sparse.drift_ppm) * 1e-6 * t
+        if float(np.max(np.abs(gap))) <= prm.confirm_tol_s:
+            how = "confirm the clock" if sparse.status == "ok" else "peak best on the same clock"
+            return replace(dense, message=f"{n_co} agree; the sharp sounds {how}")
+    why = sparse.message if sparse.status != "ok" else "the sharp sounds place it elsewhere"
+    return replace(
+        dense,
+        confidence=0.0,
+        status="ambiguous",
+        message=f"audio windows barely agree ({n_co}) and {why}",
         extra={**dense.extra, "events": sparse.extra},
     )
 
@@ -330,5 +361,10 @@ def _accept(
         msg,
         n,
         ni,
-        {"coarse_windows": len(co), "coarse_inliers": n_coarse, "rms_s": rms},
+        {
+            "coarse_windows": len(co),
+            "coarse_inliers": n_coarse,
+            "rms_s": rms,
+            "t_mid_s": float(np.median(fit["rows"][:, 0])),
+        },
     )

@@ -97,3 +97,50 @@ def test_digital_silence_at_the_ends_is_trimmed_on_the_clock():
     x = np.concatenate([np.zeros(800), np.ones(1600), np.zeros(400)]).astype(np.float32)
     t = trim_digital_silence(AudioTrack(x, 8000, 1.0))
     assert len(t.samples) == 1600 and t.t0_s == pytest.approx(1.1)
+
+
+def test_windowed_answer_from_few_windows_needs_the_sharp_sounds_to_confirm_it():
+    """Three of 32 coarse windows on one line happen by chance between unrelated rooms: such an
+    answer stands only when the sharp-sound path puts the pair on the same clock."""
+    from mtbsync_core.multicam.audio import AudioParams, _confirm
+    from mtbsync_core.multicam.solve import PairEstimate
+
+    prm = AudioParams()
+    extra = {"coarse_windows": 32, "coarse_inliers": 3, "rms_s": 0.0006}
+    dense = PairEstimate(0, 1, 2.000, 100.0, 0.05, "ok", "audio", extra=extra)
+
+    def sparse(off_s: float, status: str = "ok", tried: bool = True) -> PairEstimate:
+        ev = {"event_t_s": [4.0, 20.0], "path": "events"} if status == "ok" else {}
+        if tried:
+            ev["stack_z"] = 6.0  # the sounds' best offset was found (placed or not)
+        return PairEstimate(0, 1, off_s, 0.0, 0.5, status, "audio", message="sounds", extra=ev)
+
+    same = _confirm(dense, sparse(2.0015), prm)  # within 5 ms at both sounds (drift adds 2 ms)
+    assert same.status == "ok" and same.offset_s == dense.offset_s and "confirm" in same.message
+    far = _confirm(dense, sparse(2.010), prm)
+    assert far.status == "ambiguous" and "elsewhere" in far.message
+    none = _confirm(dense, sparse(2.0, "ambiguous", tried=False), prm)  # no sounds to match
+    assert none.status == "ambiguous" and "3 of 32 coarse windows" in none.message
+    # not placed by the sounds, but their best offset is the windows' clock: it stands
+    near = _confirm(dense, sparse(2.0005, "ambiguous"), prm)
+    assert near.status == "ok" and "same clock" in near.message
+    assert _confirm(dense, sparse(2.3, "ambiguous"), prm).status == "ambiguous"
+
+
+def test_room_bench_error_counts_the_path_range_of_every_sound_both_heard():
+    """The rooms benchmark's error: 0 inside the range of path differences at every shared
+    sound; a weaker sound both heard widens that range (lining up on it is a valid answer)."""
+    from bench.multicam_rooms import error_beyond_path_s
+
+    truth = (1.0, 1.0 + 100e-6)  # offset, rate
+    t_j = np.array([5.0, 20.0])
+    pd = np.array([0.001, 0.002])
+    clock = lambda t: truth[0] + truth[1] * t  # noqa: E731
+    # on the true clock plus 1.5 ms, no drift error: inside the range
+    assert error_beyond_path_s(clock(0) + 0.0015, 100.0, truth, t_j, pd) == pytest.approx(0.0)
+    # 3 ms below the clock: 4 ms outside [1, 2] ms; a sound both heard at -3 ms takes it in
+    got = clock(0) - 0.003
+    assert error_beyond_path_s(got, 100.0, truth, t_j, pd) == pytest.approx(0.004)
+    assert error_beyond_path_s(got, 100.0, truth, t_j, pd, [-0.003]) == pytest.approx(0.0)
+    # no drift found: the error grows with time away from clock 0 (100 ppm * 20 s = 2 ms)
+    assert error_beyond_path_s(clock(0) + 0.0015, 0.0, truth, t_j, pd) == pytest.approx(0.0015)
