@@ -168,3 +168,13 @@ def test_stop_share_still_follows_the_offset_on_real_frames(sampled):
     assert np.all(np.diff(p.j_ref) >= 0)
     err = ref.t_s[p.j_ref] - (new.t_s[p.i_new] + OFFSET_S)
     assert np.median(np.abs(err)) < 0.1
+
+
+def test_the_paced_first_pass_still_follows_the_offset_on_real_frames(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    p = coarse_path(new, ref, AlignParams(pace_band_s=0.3))
+    assert np.all(np.diff(p.j_ref) >= 0) and np.all(np.diff(p.i_new) == 1)
+    err = ref.t_s[p.j_ref] - (new.t_s[p.i_new] + OFFSET_S)
+    assert np.median(np.abs(err)) < 0.1
+    assert p.match_ratio == coarse_path(new, ref).match_ratio  # the decision is not its business
