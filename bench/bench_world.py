@@ -2,6 +2,7 @@
 indexed and synced at default settings, scored against its exact truth and the issue's bars.
 
     python -m bench.bench_world [names or groups...]    # all pairs by default
+    python -m bench.bench_world pace_band_s=0.3 real_season   # AlignParams overrides (opt-ins)
     python -m bench.run --only world
 
 Per pair: the decision (ok / low_confidence / no_match), the share of new frames with a truth
@@ -39,8 +40,9 @@ BARS = {
 QUICK = ("nordland_short", "karma_mount_a", "parallax_line", "unrel_parallax_photos")
 
 
-def bench_world_pair(pair: WorldPair) -> dict:
-    """Index + sync one world pair at default settings; figures against its truth."""
+def bench_world_pair(pair: WorldPair, params: SyncParams | None = None) -> dict:
+    """Index + sync one world pair (default settings unless ``params``); figures against its
+    truth."""
     out: dict = {
         "pair": pair.name,
         "group": pair.group,
@@ -57,7 +59,7 @@ def bench_world_pair(pair: WorldPair) -> dict:
     out["new_fps"] = fps
     if pair.name in LONG_PAIRS:
         out["plain_decode_s"] = plain_decode_s(paths["ref"], paths["new"])
-    params = SyncParams()
+    params = params or SyncParams()
     t0 = time.perf_counter()  # index + sync as `mtbsync sync` does it (index built alongside)
     try:
         res = sync_runs(paths["ref"], paths["new"], params=params)
@@ -183,18 +185,41 @@ def verdicts(rows: list[dict]) -> dict[str, dict]:
     return out
 
 
-def run(quick: bool = False, names: tuple[str, ...] = ()) -> dict:
-    """The world benchmark; prints the table and the verdicts, writes bench/results/world.json."""
+def align_overrides(args: list[str]) -> dict[str, float]:
+    """``name=value`` arguments as AlignParams overrides (numbers), e.g. ``pace_band_s=0.3``."""
+    from mtbsync_core.align import AlignParams
+
+    known = AlignParams()
+    out = {}
+    for a in args:
+        name, _, value = a.partition("=")
+        if not hasattr(known, name):
+            raise SystemExit(f"bench_world: {name!r} is not an AlignParams field")
+        out[name] = type(getattr(known, name))(value)
+    return out
+
+
+def run(
+    quick: bool = False, names: tuple[str, ...] = (), align: dict[str, float] | None = None
+) -> dict:
+    """The world benchmark; prints the table and the verdicts, writes bench/results/world.json
+    (world_custom.json when ``align`` overrides AlignParams defaults)."""
+    from dataclasses import replace
+
     wanted = names or (QUICK if quick else ())
+    params = SyncParams()
+    if align:
+        params = replace(params, align=replace(params.align, **align))
     rows = []
     for pair in WORLD_PAIRS:
         if wanted and pair.name not in wanted and pair.group not in wanted:
             continue
         t0 = time.perf_counter()
-        r = bench_world_pair(pair)
+        r = bench_world_pair(pair, params)
         print(f"  {pair.name}: {r['decision']} ({time.perf_counter() - t0:.1f} s)", flush=True)
         rows.append(r)
-    print("\n== world pairs: default settings; <=1fr/<=2fr over every new frame with a truth ==")
+    settings = ", ".join(f"{k}={v}" for k, v in (align or {}).items()) or "default settings"
+    print(f"\n== world pairs: {settings}; <=1fr/<=2fr over every new frame with a truth ==")
     print_table(rows)
     v = verdicts(rows)
     print("\n-- the issue's bars (held-out pairs count too; nobody tunes on them) --")
@@ -204,9 +229,16 @@ def run(quick: bool = False, names: tuple[str, ...] = ()) -> dict:
     result = {"pairs": rows, "verdicts": v, "bars": BARS}
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "world.json").write_text(json.dumps(result, indent=1, default=str))
+    result["align_overrides"] = align or {}
+    name = "world_custom.json" if align else "world.json"
+    (out / name).write_text(json.dumps(result, indent=1, default=str))
     return result
 
 
 if __name__ == "__main__":
-    run(names=tuple(a for a in sys.argv[1:] if not a.startswith("-")), quick="--quick" in sys.argv)
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    run(
+        names=tuple(a for a in args if "=" not in a),
+        quick="--quick" in sys.argv,
+        align=align_overrides([a for a in args if "=" in a]),
+    )

@@ -750,6 +750,23 @@ def _registry() -> tuple[WorldPair, ...]:
             lambda d: build_nordland(d, 900, 1500, 1, 25.0, 13),
             nord,
         ),
+        # Held out: other stretches, other seeds; nobody tunes on them (issue 8's check).
+        WorldPair(
+            "nordland_heldout_a",
+            "real_season",
+            "Nordland frames 1100..1699 (60 s), stop at 40 s, seed 57",
+            True,
+            lambda d: build_nordland(d, 1100, 1700, 2, 40.0, 57),
+            nord,
+        ),
+        WorldPair(
+            "nordland_heldout_b",
+            "real_season",
+            "Nordland frames 500..1099 at native 64x32, stop at 20 s, seed 63",
+            True,
+            lambda d: build_nordland(d, 500, 1100, 1, 20.0, 63),
+            nord,
+        ),
         WorldPair(
             "karma_mount_a",
             "real_mount",

@@ -56,6 +56,18 @@ def test_summer_against_winter_matches_within_a_frame(nordland):
     assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
 
 
+def test_summer_against_winter_with_the_paced_first_pass(nordland):
+    from dataclasses import replace
+
+    params = SyncParams()
+    params = replace(params, align=replace(params.align, pace_band_s=0.3))
+    res = sync_runs(nordland["ref"], nordland["new"], params=params)
+    assert res.report["status"] in ("ok", "low_confidence")
+    err, conf, frame_s = _frame_errors(res, dict(np.load(nordland["truth"])))
+    assert np.mean(err <= frame_s + 1e-6) >= 0.9, f"{np.mean(err <= frame_s):.1%} within a frame"
+    assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
+
+
 def test_two_places_in_two_seasons_are_no_match(tmp_path):
     _need(DATA / "nordland" / "summer")
     from bench.pairs_world import encode_list, nordland_frames

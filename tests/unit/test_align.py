@@ -160,3 +160,58 @@ def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
             errors[ridge].append(abs(t - tau))
     assert max(errors[0.0]) < 0.05  # samples apart, the zoom taken out
     assert np.mean(errors[0.0]) < 0.5 * np.mean(errors[1e6])  # left in, it reads as moving on
+def _unit_rows(rng: np.random.Generator, n: int, d: int = 32) -> np.ndarray:
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_static_share_finds_a_shaking_stop_among_moving_frames():
+    from mtbsync_core.align import static_share
+
+    rng = np.random.default_rng(5)
+    moving = _unit_rows(rng, 40)
+    # a stop seen by a shaking camera: one frame plus noise, far from identical (cosine ~0.8)
+    base = _unit_rows(rng, 1)
+    shaken = base + 0.5 * _unit_rows(rng, 20) / np.sqrt(2)
+    shaken /= np.linalg.norm(shaken, axis=1, keepdims=True)
+    desc = np.concatenate([moving[:20], shaken, moving[20:]])
+    share = static_share(desc, half_len=4)
+    assert share[24:36].min() >= 0.9  # inside the stop
+    assert share[:15].max() <= 0.35 and share[45:].max() <= 0.35  # moving (itself counts)
+    assert static_share(desc, 4, same=0.999)[24:36].max() <= 0.35  # an absolute bar misses it
+
+
+def test_pace_zero_sequences_count_only_where_the_new_run_stands_still():
+    from mtbsync_core.align import _paced_enhance, sequence_enhance
+
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(30, 40)).astype(np.float32)
+    z[:, 17] += 3.0  # a reference frame that resembles every new frame: a look-alike hub
+    slopes = np.array([0.0, 1.0])
+    still = np.zeros(30, bool)
+    still[10:15] = True
+    out = _paced_enhance(z, slopes, 3, still)
+    moving_only = sequence_enhance(z, slopes[1:], 3)
+    both = sequence_enhance(z, slopes, 3)
+    assert np.array_equal(out[~still], moving_only[~still])
+    assert np.array_equal(out[still], both[still])
+    assert (both[~still, 17] > moving_only[~still, 17] + 1.0).all()  # the hub needed pace 0
+
+
+def test_stop_share_still_follows_the_offset_on_real_frames(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    p = coarse_path(new, ref, AlignParams(stop_share=0.5))
+    assert np.all(np.diff(p.j_ref) >= 0)
+    err = ref.t_s[p.j_ref] - (new.t_s[p.i_new] + OFFSET_S)
+    assert np.median(np.abs(err)) < 0.1
+
+
+def test_the_paced_first_pass_still_follows_the_offset_on_real_frames(sampled):
+    ref, _ = sampled["ref"]
+    new, _ = sampled["new"]
+    p = coarse_path(new, ref, AlignParams(pace_band_s=0.3))
+    assert np.all(np.diff(p.j_ref) >= 0) and np.all(np.diff(p.i_new) == 1)
+    err = ref.t_s[p.j_ref] - (new.t_s[p.i_new] + OFFSET_S)
+    assert np.median(np.abs(err)) < 0.1
+    assert p.match_ratio == coarse_path(new, ref).match_ratio  # the decision is not its business
