@@ -15,13 +15,17 @@ import numpy as np
 RATES = (25, 30, 60)
 
 
-def bench_motion(n_pairs: int, folder: Path, seed0: int = 300, prefix: str = "m") -> dict:
+def bench_motion(
+    n_pairs: int, folder: Path, seed0: int = 300, prefix: str = "m", signal: str = "level"
+) -> dict:
     """Accuracy on shared-scene pairs and the ``ambiguous`` share on different scenes.
 
-    ``seed0`` picks the scenes (300: the set the method was tuned on; 400: held out), ``prefix``
-    names their cached files.
+    ``seed0`` picks the scenes (300: the set the methods were tuned on; 400: held out), ``prefix``
+    names their cached files, ``signal`` is :class:`MotionParams`'s (``level`` is the default).
     """
-    from mtbsync_core.multicam.motion import estimate_motion_pair, read_motion
+    from mtbsync_core.multicam.motion import MotionParams, estimate_motion_pair, read_motion
+
+    prm = MotionParams(signal=signal)
     from mtbsync_core.multicam.synth_motion import ViewSpec, make_scene, write_view
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,13 +44,13 @@ def bench_motion(n_pairs: int, folder: Path, seed0: int = 300, prefix: str = "m"
             other = ViewSpec(off, Fraction(fb), 16.0, 0.1, shaking=shaking, seed=k + 90)
             write_view(pc, make_scene(seed0 + 600 + k, 20.0), other)
         ma, mb, mc = read_motion(pa), read_motion(pb), read_motion(pc)
-        est = estimate_motion_pair(ma, mb)
+        est = estimate_motion_pair(ma, mb, prm=prm)
         frames = abs(est.offset_s - off) * max(fa, fb)
         rows.append((fa, fb, shaking, est.status, round(frames, 3)))
         if est.status == "ok":
             ok += 1
             errs.append(frames)
-        amb += estimate_motion_pair(ma, mc).status == "ambiguous"
+        amb += estimate_motion_pair(ma, mc, prm=prm).status == "ambiguous"
     e = np.asarray(errs)
     return {
         "pairs": n_pairs,
