@@ -314,6 +314,11 @@ def run(quick: bool = False) -> dict:
     out = {
         "imu": bench_imu(4 if quick else 20),
         "motion": bench_motion(4 if quick else 12, CACHE / "motion"),
+        "motion_held_out": bench_motion(4 if quick else 12, CACHE / "motion", 400, "h"),
+        "motion_edges": bench_motion(4 if quick else 12, CACHE / "motion", signal="edges"),
+        "motion_edges_held_out": bench_motion(
+            4 if quick else 12, CACHE / "motion", 400, "h", signal="edges"
+        ),
         "rooms": bench_rooms(quick),
         "audio": bench_audio(6 if quick else 24),
         "long_10min": bench_long(),
@@ -357,12 +362,14 @@ def run(quick: bool = False) -> dict:
             f"(median {im['baseline_err_ms_median']:.1f} ms); different rides "
             f"{im['different_rides_ambiguous']}/{im['different_rides']} ambiguous"
         )
-    mo = out["motion"]
-    print(
-        f"multicam motion: {mo['within_quarter_frame']}/{mo['pairs']} within 1/4 frame "
-        f"({mo['ok']} ok; error median {mo['err_frames_median']:.3f}, max {mo['err_frames_max']:.3f} "
-        f"frames); different scenes {mo['different_scenes_ambiguous']}/{mo['different_scenes']} ambiguous"
-    )
+    for key in ("motion", "motion_held_out", "motion_edges", "motion_edges_held_out"):
+        mo = out[key]
+        print(
+            f"multicam {key.replace('_', ' ')}: {mo['within_quarter_frame']}/{mo['pairs']} within "
+            f"1/4 frame ({mo['ok']} ok; error median {mo['err_frames_median']:.3f}, max "
+            f"{mo['err_frames_max']:.3f} frames); different scenes "
+            f"{mo['different_scenes_ambiguous']}/{mo['different_scenes']} ambiguous"
+        )
     for name, r in out["rooms"].items():
         print(
             f"multicam rooms ({name}, {r['scenes']} scenes): {r['within_1ms']}/{r['pairs_with_shared_sound']} "

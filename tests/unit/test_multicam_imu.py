@@ -103,3 +103,21 @@ def test_cli_method_imu_on_two_real_rides_exits_4_with_the_reason(tmp_path, caps
     assert rc == 4
     assert "gyroscopes do not agree" in capsys.readouterr().err
     assert (tmp_path / "multicam.json").exists()
+
+
+def test_drift_shrinks_only_when_the_windows_leave_it_uncertain():
+    import numpy as np
+
+    from mtbsync_core.multicam.imu import ImuParams, _shrink_drift
+
+    t = np.linspace(1.5, 8.0, 6)
+    exact = 0.5 + 150e-6 * t
+    d, a = _shrink_drift(
+        t, exact + 1e-6 * np.array([1, -1, 1, -1, 1, -1]), 150e-6, 0.5, ImuParams()
+    )
+    assert abs(d - 150e-6) < 1e-6 and abs(a - 0.5) < 1e-5
+    noisy = exact + 1e-3 * np.array([1, -1, 0.5, -0.8, 1, -1])
+    d, a = _shrink_drift(t, noisy, 150e-6, 0.5, ImuParams())
+    assert 0 < d < 100e-6
+    off = ImuParams(drift_prior_ppm=0.0)
+    assert _shrink_drift(t, noisy, 150e-6, 0.5, off) == (150e-6, 0.5)

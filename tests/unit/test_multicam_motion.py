@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from mtbsync_core.multicam import sync_cameras
-from mtbsync_core.multicam.motion import estimate_motion_pair, read_motion
+from mtbsync_core.multicam.motion import MotionParams, estimate_motion_pair, read_motion
 from mtbsync_core.multicam.synth_motion import ViewSpec, make_scene, write_view
 
 
@@ -31,9 +31,28 @@ def test_different_scenes_are_ambiguous(tmp_path):
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     write_view(a, make_scene(1, 14.0), ViewSpec(0.0, Fraction(30), 12.0, tilt=0.2, seed=1))
     write_view(b, make_scene(51, 14.0), ViewSpec(0.5, Fraction(25), 12.0, tilt=-0.2, seed=2))
-    est = estimate_motion_pair(read_motion(a), read_motion(b))
-    assert est.status == "ambiguous"
-    assert "motion does not agree" in est.message
+    sa, sb = read_motion(a), read_motion(b)
+    for prm in (MotionParams(), MotionParams(signal="edges")):
+        est = estimate_motion_pair(sa, sb, prm=prm)
+        assert est.status == "ambiguous", prm.signal
+        assert "motion does not agree" in est.message
+
+
+@pytest.mark.slow
+def test_edges_place_two_angles_without_shake_at_two_rates(tmp_path):
+    # two fixed cameras, two angles, 25 and 30 fps: the energy's starts and stops place them
+    scene = make_scene(310, 20.0)
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    write_view(a, scene, ViewSpec(0.0, Fraction(25), 16.0, tilt=0.2, seed=10))
+    write_view(b, scene, ViewSpec(1.71, Fraction(30), 16.0, tilt=-0.25, seed=60))
+    est = estimate_motion_pair(read_motion(a), read_motion(b), prm=MotionParams(signal="edges"))
+    assert est.status == "ok", est.message
+    assert abs(est.offset_s - 1.71) < 0.25 / 30
+
+
+def test_unknown_signal_is_refused():
+    with pytest.raises(ValueError, match="level' or 'edges"):
+        MotionParams(signal="optical-flow")
 
 
 def test_keyframes_do_not_count_as_motion(tmp_path):
