@@ -20,7 +20,7 @@ from .features import (
 )
 from .model import Keyframes
 from .progress import ProgressCallback, report
-from .video import VideoStream, open_video
+from .video import VideoStream, open_video, parallel
 from .video.parallel import can_plan, decode_selected, plan_decode, select_spaced
 
 
@@ -63,7 +63,7 @@ def sample_run(
         info = video.info
         total = _estimate(info, mode, params.max_rate_hz)
         samples = None
-        if window_s is None and can_plan(path):
+        if window_s is None and can_plan(path) and parallel.ENABLED:
             samples = _sample_parallel(video, mode, min_dt, orb_dt, stage, progress)
         if samples is None:
             samples = _sample_sequential(

@@ -34,6 +34,13 @@ _SLICE, _IDR = 1, 5
 #: Shortest stretch a decoder is given (seconds): long enough that opening a file and seeking
 #: cost little against the decoding, short enough that the cores finish close together.
 MIN_STRETCH_S = 4.0
+#: Threads of each stretch's decoder (0: FFmpeg's own choice, frame threads; decoding then
+#: runs outside Python's lock, which keeps the stretches moving on a busy machine).
+DECODER_THREADS = 0
+#: Whether :func:`mtbsync_core.sampling.sample_run` samples in stretches by default. Off: on the
+#: shared 2-core machine (load 20-28) stretches were not faster than one frame-threaded decoder
+#: a file and cost 5-8 % more CPU; ``python -m bench.bench_align --speed-ab`` compares both.
+ENABLED = False
 
 
 @dataclass(frozen=True)
@@ -165,8 +172,12 @@ def _decode_stretch(
     seen = 0
     with av.open(path) as c:
         st = c.streams.video[0]
-        st.thread_type = "SLICE"  # one core per stretch: the stretches are the parallelism
-        st.thread_count = 1
+        if DECODER_THREADS == 1:
+            st.thread_type = "SLICE"  # one core per stretch: the stretches are the parallelism
+            st.thread_count = 1
+        else:
+            st.thread_type = "AUTO"
+            st.thread_count = DECODER_THREADS
         st.codec_context.options = {"skip_loop_filter": "all"}  # as VideoStream decodes
         st.codec_context.skip_frame = SAMPLE_MODES[mode]
         c.seek(int(expect[0]), stream=st, backward=True)

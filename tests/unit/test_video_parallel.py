@@ -101,8 +101,13 @@ def test_selection_follows_the_sequential_rule():
         ("pyramid60.mp4", SampleParams(mode="all", max_rate_hz=7.0, orb_rate_hz=3.0)),
     ],
 )
-def test_parallel_sampling_is_bit_identical_to_sequential(clips, monkeypatch, name, params):
+@pytest.mark.parametrize("decoder_threads", [0, 1])
+def test_parallel_sampling_is_bit_identical_to_sequential(
+    clips, monkeypatch, name, params, decoder_threads
+):
     path = clips / name
+    monkeypatch.setattr(parallel, "ENABLED", True)
+    monkeypatch.setattr(parallel, "DECODER_THREADS", decoder_threads)
     monkeypatch.setattr(parallel, "MIN_STRETCH_S", 1.0)  # several stretches in a 6 s clip
     ran = []
     real = sampling.decode_selected
@@ -115,7 +120,7 @@ def test_parallel_sampling_is_bit_identical_to_sequential(clips, monkeypatch, na
     monkeypatch.setattr(sampling, "decode_selected", spy)
     kf_p, orbs_p, mids_p = sample_run(path, params, keep_mid=True)
     assert ran == [True]  # the parallel path ran and agreed with its plan
-    monkeypatch.setattr(sampling, "_sample_parallel", lambda *a, **k: None)
+    monkeypatch.setattr(parallel, "ENABLED", False)
     kf_s, orbs_s, mids_s = sample_run(path, params, keep_mid=True)
     assert np.array_equal(kf_p.t_s, kf_s.t_s)
     assert np.array_equal(kf_p.desc, kf_s.desc)
