@@ -257,9 +257,10 @@ def measure(
             try:
                 # as `mtbsync batch` runs: the executor is made, then the reference is indexed
                 # (once; timed apart, as the singles use a built index), then the runs
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _cpu_s()
                 batch_index = build_index(d / "ref.mp4")
                 batch_index_s[kind].append(time.perf_counter() - t0)
+                index_cpu_s = _cpu_s() - c0  # not the batch's: left out of its CPU figure
                 t0 = time.perf_counter()
                 res = run_batch(
                     d / "ref.mp4",
@@ -276,7 +277,7 @@ def measure(
             # Dask's worker processes are ours, reaped at shutdown: their CPU time counts. The
             # pool's workers are the fork server's children, which rusage cannot see: left out.
             if kind == "dask":
-                cpu_all[kind].append(_cpu_s() - c_start)
+                cpu_all[kind].append(_cpu_s() - c_start - index_cpu_s)
             results[kind] = res
             busy_all[kind].append(sum(o.elapsed_s for o in res.outcomes))
             print(
