@@ -38,8 +38,9 @@ MIN_STRETCH_S = 4.0
 #: runs outside Python's lock, which keeps the stretches moving on a busy machine).
 DECODER_THREADS = 0
 #: Whether :func:`mtbsync_core.sampling.sample_run` samples in stretches by default. Off: on the
-#: shared 2-core machine (load 20-28) stretches were not faster than one frame-threaded decoder
-#: a file and cost 5-8 % more CPU; ``python -m bench.bench_align --speed-ab`` compares both.
+#: shared 2-core machine stretches won at load 6-8 (long_720p 0.546 of a plain decode on the mean
+#: of 5 runs, against 0.622) but lost under load 20-35, and cost 5-8 % more CPU; decide on an
+#: idle machine with ``python -m bench.bench_align --speed-ab`` (BENCHMARKS.md, speed).
 ENABLED = False
 
 
