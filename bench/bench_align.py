@@ -277,26 +277,26 @@ def _speed_paths(name: str) -> dict[str, Path]:
 
 @contextlib.contextmanager
 def _decoding(variant: str):
-    """``before``: one frame-threaded decoder a file, frame-pair checks one at a time;
-    ``default``: as sync runs now (the checks on every core); ``stretches``: each file sampled
-    in stretches on every core (mtbsync_core.video.parallel)."""
-    from mtbsync_core import features, pipeline
+    """``default``: as sync runs (one frame-threaded decoder a file, checks one at a time);
+    ``threaded``: the frame-pair checks on every core; ``stretches``: each file sampled in
+    stretches on every core (mtbsync_core.video.parallel)."""
+    from mtbsync_core import features
     from mtbsync_core.video import parallel
 
-    saved = (parallel.ENABLED, features.available_cores, pipeline.available_cores)
-    parallel.ENABLED = variant == "stretches"
-    if variant == "before":
-        features.available_cores = pipeline.available_cores = lambda: 1
+    saved = (parallel.ENABLED, features.CHECK_THREADS)
+    parallel.ENABLED = variant == "stretches" or parallel.ENABLED
+    if variant == "threaded":
+        features.CHECK_THREADS = 0
     try:
         yield
     finally:
-        parallel.ENABLED, features.available_cores, pipeline.available_cores = saved
+        parallel.ENABLED, features.CHECK_THREADS = saved
 
 
 def speed_ab(
     names: tuple[str, ...] = ("long_720p", "long_gop_x264"),
     repeats: int = 3,
-    variants: tuple[str, ...] = ("before", "default", "stretches"),
+    variants: tuple[str, ...] = ("default", "threaded", "stretches"),
 ) -> list[dict]:
     """Index+sync / plain decode for each decoding variant (see :func:`_decoding`), in the same
     run as its baseline, ``repeats`` times (variants in rotating order); the warps must be

@@ -30,7 +30,7 @@ from .features import (
     WORK_W,
     OrbFeatures,
     PairCheck,
-    available_cores,
+    check_threads,
     compensate_mid,
     fine_thumb,
     global_descriptors,
@@ -460,7 +460,7 @@ def _measure_mount(
     centre = (w / 2, h / 2)
     missing = sorted({int(ref_keys[k]) for k in good} - rates.keys())
     if missing:  # each is one frame pair's check: on every core (OpenCV runs without the GIL)
-        with ThreadPoolExecutor(available_cores(), thread_name_prefix="mtbsync-mount") as pool:
+        with ThreadPoolExecutor(check_threads(), thread_name_prefix="mtbsync-mount") as pool:
             found = pool.map(
                 lambda key: own_motion_rate(
                     index.orbs, index.keyframes.t_s, key, centre, p.good_inliers
