@@ -11,8 +11,10 @@ default settings. Scored on every new frame inside the overlap that has a truth:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import time
@@ -265,5 +267,78 @@ def _scaling(rows: list[dict]) -> dict:
     }
 
 
+def _speed_paths(name: str) -> dict[str, Path]:
+    if name in {p.name for p in PAIRS}:
+        return ensure_pair(next(p for p in PAIRS if p.name == name))
+    from bench.pairs_world import ensure_world_pair
+
+    return ensure_world_pair(name)
+
+
+@contextlib.contextmanager
+def _decoding(variant: str):
+    """``default``: as sync runs (one frame-threaded decoder a file, checks one at a time);
+    ``threaded``: the frame-pair checks on every core; ``stretches``: each file sampled in
+    stretches on every core (mtbsync_core.video.parallel)."""
+    from mtbsync_core import features
+    from mtbsync_core.video import parallel
+
+    saved = (parallel.ENABLED, features.CHECK_THREADS)
+    parallel.ENABLED = variant == "stretches" or parallel.ENABLED
+    if variant == "threaded":
+        features.CHECK_THREADS = 0
+    try:
+        yield
+    finally:
+        parallel.ENABLED, features.CHECK_THREADS = saved
+
+
+def speed_ab(
+    names: tuple[str, ...] = ("long_720p", "long_gop_x264"),
+    repeats: int = 3,
+    variants: tuple[str, ...] = ("default", "threaded", "stretches"),
+) -> list[dict]:
+    """Index+sync / plain decode for each decoding variant (see :func:`_decoding`), in the same
+    run as its baseline, ``repeats`` times (variants in rotating order); the warps must be
+    identical across variants (the variants change where work runs, not what it computes)."""
+    rows = []
+    for name in names:
+        paths = _speed_paths(name)
+        if paths is None:
+            continue
+        first = None
+        for rep in range(repeats):
+            load = os.getloadavg()[0]
+            plain = plain_decode_s(paths["ref"], paths["new"])
+            row = {"pair": name, "repeat": rep + 1, "load_1min": round(load, 1), "plain_s": plain}
+            k = rep % len(variants)
+            for v in variants[k:] + variants[:k]:
+                with _decoding(v):
+                    t0 = time.perf_counter()
+                    res = sync_runs(paths["ref"], paths["new"])
+                    row[f"{v}_s"] = time.perf_counter() - t0
+                row[f"{v}_ratio"] = row[f"{v}_s"] / plain
+                warp = (res.warp.t_new_s, res.warp.t_ref_s, res.warp.confidence)
+                first = first or warp
+                row[f"{v}_identical"] = all(
+                    np.array_equal(a, b) for a, b in zip(first, warp, strict=True)
+                )
+            rows.append(row)
+            print(
+                f"{name} #{rep + 1} (load {load:.1f}): plain decode {plain:.2f} s; "
+                + "; ".join(
+                    f"{v} {row[f'{v}_s']:.2f} s = {row[f'{v}_ratio']:.3f}"
+                    + ("" if row[f"{v}_identical"] else " (warp DIFFERS)")
+                    for v in variants
+                ),
+                flush=True,
+            )
+    return rows
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=1, default=str)[:2000])
+    if "--speed-ab" in sys.argv:  # python -m bench.bench_align --speed-ab [repeats]
+        extra = [a for a in sys.argv[1:] if a.isdigit()]
+        speed_ab(repeats=int(extra[0]) if extra else 3)
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv), indent=1, default=str)[:2000])

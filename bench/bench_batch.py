@@ -21,6 +21,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
@@ -119,6 +120,58 @@ def ensure_copies(pair: str, n_runs: int) -> Path:
     return d
 
 
+def _remux_from(src: Path, dst: Path, cut_s: float) -> float:
+    """Copy ``src``'s video packets from its first keyframe at or after ``cut_s`` into ``dst``
+    (no re-encoding; times start at 0 again). Returns the cut's time in ``src`` (seconds)."""
+    import av
+
+    tmp = dst.with_name(dst.name + ".part.mp4")
+    with av.open(str(src)) as inp, av.open(str(tmp), "w") as out:
+        ist = inp.streams.video[0]
+        ost = out.add_stream_from_template(ist)
+        tb = ist.time_base
+        off = None
+        for pkt in inp.demux(ist):
+            if pkt.dts is None:
+                continue
+            if off is None:
+                if not (pkt.is_keyframe and pkt.pts * tb >= cut_s):
+                    continue
+                off = pkt.pts
+            pkt.pts -= off
+            pkt.dts -= off
+            pkt.stream = ost
+            out.mux(pkt)
+    os.replace(tmp, dst)
+    return float(off * tb)
+
+
+def ensure_trimmed(pair: str, n_runs: int, step_s: float = 1.1) -> Path:
+    """``n_runs`` distinct files cut from a cached benchmark pair's new run, run ``i`` starting
+    at its first keyframe after ``i * step_s`` (a later start, a shorter run: no file shares its
+    bytes or its page-cache pages with another), each with its own truth."""
+    from .pairs import ensure_pair, pair_by_name
+
+    src = ensure_pair(pair_by_name(pair))
+    d = CACHE / f"batch_trimmed_{pair}"
+    d.mkdir(parents=True, exist_ok=True)
+    if not (d / "ref.mp4").exists():
+        shutil.copyfile(src["ref"], d / "ref.mp4.part")
+        os.replace(d / "ref.mp4.part", d / "ref.mp4")
+    z = np.load(src["truth"])
+    for i in range(n_runs):
+        if (d / f"run{i:02d}_truth.npz").exists():
+            continue
+        cut = _remux_from(src["new"], d / f"run{i:02d}.mp4", i * step_s)
+        keep = z["t_new_s"] >= cut - 1e-9
+        np.savez(
+            d / f"run{i:02d}_truth.npz",
+            t_new_s=z["t_new_s"][keep] - cut,
+            t_ref_s=z["t_ref_s"][keep],
+        )
+    return d
+
+
 def _markers(d: Path, n_runs: int):
     """Nine markers spread over the reference time every run covers (1 s in from its ends)."""
     from mtbsync_core.model import Marker
@@ -139,12 +192,12 @@ def _true_splits(d: Path, i: int, markers) -> np.ndarray:
 
 
 def run(quick: bool = False) -> dict:
-    """``make bench``: quick, four distinct 30-s 360p runs; full, eight copies of the 132-s 720p
-    run of pair long_720p (throughput) and eight distinct re-timed 30-s 360p runs (splits)."""
+    """``make bench``: quick, four distinct 30-s 360p runs; full, eight distinct runs cut from
+    the 132-s 720p run of pair long_720p (throughput) and eight distinct re-timed 30-s 360p runs (splits)."""
     if quick:
         return {"season_360p": measure(n_runs=4, duration_s=30.0, height=360)}
     return {
-        "copies_long_720p": measure(n_runs=8, pair="long_720p"),
+        "trimmed_long_720p": measure(n_runs=8, pair="long_720p"),
         "season_360p": measure(n_runs=8, duration_s=30.0, height=360),
     }
 
@@ -156,6 +209,7 @@ def measure(
     workers: int = 2,
     pair: str | None = None,
     repeats: int = 2,
+    links: bool = False,
 ) -> dict:
     from mtbsync_core.batch import DaskExecutor, LocalExecutor, compute_splits, run_batch
     from mtbsync_core.index import build_index
@@ -165,9 +219,12 @@ def measure(
     duration_s = duration_s or 120.0
     height = height or 720
     t0 = time.perf_counter()
-    if pair:
+    if pair and links:
         d = ensure_copies(pair, n_runs)
-        print(f"runs: {n_runs} copies of the new run of pair {pair!r}", flush=True)
+        print(f"runs: {n_runs} hard links to the new run of pair {pair!r}", flush=True)
+    elif pair:
+        d = ensure_trimmed(pair, n_runs)
+        print(f"runs: {n_runs} distinct files cut from the new run of pair {pair!r}", flush=True)
     else:
         d = ensure_season(n_runs, duration_s, height, workers)
         print(
@@ -188,6 +245,7 @@ def measure(
         print(f"  single {r.name}: {singles[-1]:.2f} s ({singles_cpu[-1]:.1f} CPU s)", flush=True)
     out = CACHE / "batch_out"
     walls: dict[str, list[float]] = {"local": [], "dask": []}
+    batch_index_s: dict[str, list[float]] = {"local": [], "dask": []}
     busy_all: dict[str, list[float]] = {"local": [], "dask": []}
     cpu_all: dict[str, list[float]] = {"local": [], "dask": []}
     results = {}
@@ -197,9 +255,21 @@ def measure(
             ex = LocalExecutor(workers) if kind == "local" else DaskExecutor(workers=workers)
             ready_s = time.perf_counter() - t_start
             try:
+                # as `mtbsync batch` runs: the executor is made, then the reference is indexed
+                # (once; timed apart, as the singles use a built index), then the runs
+                t0, c0 = time.perf_counter(), _cpu_s()
+                batch_index = build_index(d / "ref.mp4")
+                batch_index_s[kind].append(time.perf_counter() - t0)
+                index_cpu_s = _cpu_s() - c0  # not the batch's: left out of its CPU figure
                 t0 = time.perf_counter()
                 res = run_batch(
-                    d / "ref.mp4", runs, markers, out / kind, executor=ex, index=index, force=True
+                    d / "ref.mp4",
+                    runs,
+                    markers,
+                    out / kind,
+                    executor=ex,
+                    index=batch_index,
+                    force=True,
                 )
                 walls[kind].append(time.perf_counter() - t0)
             finally:
@@ -207,12 +277,13 @@ def measure(
             # Dask's worker processes are ours, reaped at shutdown: their CPU time counts. The
             # pool's workers are the fork server's children, which rusage cannot see: left out.
             if kind == "dask":
-                cpu_all[kind].append(_cpu_s() - c_start)
+                cpu_all[kind].append(_cpu_s() - c_start - index_cpu_s)
             results[kind] = res
             busy_all[kind].append(sum(o.elapsed_s for o in res.outcomes))
             print(
                 f"  batch {kind} #{rep + 1}: {walls[kind][-1]:.2f} s with {workers} workers "
-                f"(+{ready_s:.2f} s to start the executor)",
+                f"(+{ready_s:.2f} s to start the executor, +{batch_index_s[kind][-1]:.2f} s to "
+                f"index the reference; {index_s:.2f} s alone), load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
     all_walls = walls
@@ -245,7 +316,10 @@ def measure(
     errs = np.concatenate(split_err)
     fig = {
         "runs": n_runs,
-        "pair_copies": pair, "duration_s": duration_s, "height": height, "workers": workers,
+        "pair": pair, "hard_links": links,
+        "index_in_batch_s": {k: [round(x, 2) for x in v] for k, v in batch_index_s.items()},
+        "ratio_local_to_bound_each": [round(w / (sum(singles) / workers), 3) for w in all_walls["local"]],
+        "load_average": [round(x, 2) for x in os.getloadavg()], "duration_s": duration_s, "height": height, "workers": workers,
         "cores": os.cpu_count(), "index_build_s": round(index_s, 2),
         "single_syncs_s": [round(s, 2) for s in singles], "sum_single_s": round(sum(singles), 2),
         "batch_local_s": round(walls["local"], 2), "batch_dask_s": round(walls["dask"], 2),
@@ -293,8 +367,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument(
         "--pair",
-        help="instead of rendering runs, use copies (hard links) of this cached pair's new run, "
-        "e.g. long_720p (132 s at 720p)",
+        help="instead of rendering runs, cut distinct runs from this cached pair's new run, "
+        "e.g. long_720p (132 s at 720p; the runs are 124-132 s)",
+    )
+    ap.add_argument(
+        "--links",
+        action="store_true",
+        help="with --pair: hard links to the one new run instead of distinct files cut from it",
     )
     ap.add_argument("--repeats", type=int, default=2, help="batches on each executor, alternated")
     args = ap.parse_args()
@@ -305,6 +384,7 @@ def main() -> None:
         workers=args.workers,
         pair=args.pair,
         repeats=args.repeats,
+        links=args.links,
     )
     print(json.dumps(fig, indent=1))
 

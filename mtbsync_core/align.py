@@ -18,7 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pace_path
-from .features import OrbFeatures, PairCheck, fine_shift_derivatives, fine_vectors, verify_pair
+from .features import (
+    OrbFeatures,
+    PairCheck,
+    fine_shift_derivatives,
+    fine_vectors,
+    verify_pairs,
+)
 from .model import Keyframes, TimePrior
 from .progress import ProgressCallback, report
 from .vertex import place_by_vertex
@@ -586,10 +592,13 @@ def verify_path(
     idx, counts, used = [], [], []
     todo = [k for k, i in enumerate(path_i) if int(i) in new_orbs]
     nearest = nearest_keys(ref.t_s, ref_orbs, t_ref_path[todo])
-    for n_done, (k, j) in enumerate(zip(todo, nearest, strict=True)):
+    checks = verify_pairs(
+        [(new_orbs[int(path_i[k])], ref_orbs[int(j)]) for k, j in zip(todo, nearest, strict=True)]
+    )
+    for n_done, (k, j, check) in enumerate(zip(todo, nearest, checks, strict=True)):
         idx.append(k)
         used.append(int(j))
-        counts.append(verify_pair(new_orbs[int(path_i[k])], ref_orbs[int(j)]))
+        counts.append(check)
         if n_done % 10 == 0:
             report(progress, "verify", n_done, len(todo), "pairs")
     report(progress, "verify", len(todo), len(todo), "pairs")

@@ -31,10 +31,11 @@ from .features import (
     WORK_W,
     OrbFeatures,
     PairCheck,
+    check_threads,
     compensate_mid,
     fine_thumb,
     global_descriptors,
-    verify_pair,
+    verify_pairs,
 )
 from .fileio import write_set_atomic, write_text_atomic
 from .index import ReferenceIndex, build_index, check_index
@@ -504,12 +505,16 @@ def _measure_mount(
         good = [good[int(x)] for x in np.linspace(0, len(good) - 1, max_pairs)]
     w, h = _work_size(index.info)
     centre = (w / 2, h / 2)
-    for k in good:
-        key = int(ref_keys[k])
-        if key not in rates:
-            rates[key] = own_motion_rate(
-                index.orbs, index.keyframes.t_s, key, centre, p.good_inliers
+    missing = sorted({int(ref_keys[k]) for k in good} - rates.keys())
+    if missing:  # each is one frame pair's check: on every core (OpenCV runs without the GIL)
+        with ThreadPoolExecutor(check_threads(), thread_name_prefix="mtbsync-mount") as pool:
+            found = pool.map(
+                lambda key: own_motion_rate(
+                    index.orbs, index.keyframes.t_s, key, centre, p.good_inliers
+                ),
+                missing,
             )
+            rates.update(zip(missing, found, strict=True))
     return estimate_mount(
         [checks[k].similarity for k in good],
         [float(index.keyframes.t_s[ref_keys[k]]) for k in good],
@@ -569,11 +574,13 @@ def _recheck(
 ) -> None:
     """Check again, in place, the pairs whose nearest reference keypoint sample has changed."""
     nearest = nearest_keys(index.keyframes.t_s, index.orbs, t_ref[v_idx])
-    for n, k in enumerate(v_idx):
-        j = int(nearest[n])
-        if j != ref_keys[n]:
-            ref_keys[n] = j
-            checks[n] = verify_pair(new_orbs[int(path.i_new[k])], index.orbs[j])
+    moved = [n for n in range(len(v_idx)) if int(nearest[n]) != ref_keys[n]]
+    again = verify_pairs(
+        [(new_orbs[int(path.i_new[v_idx[n]])], index.orbs[int(nearest[n])]) for n in moved]
+    )
+    for n, check in zip(moved, again, strict=True):
+        ref_keys[n] = int(nearest[n])
+        checks[n] = check
 
 
 def _precision(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -19,7 +20,8 @@ from .features import (
 )
 from .model import Keyframes
 from .progress import ProgressCallback, report
-from .video import open_video
+from .video import VideoStream, open_video, parallel
+from .video.parallel import can_plan, decode_selected, plan_decode, select_spaced
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,8 @@ def sample_run(
 
     Raises :class:`FeaturelessVideoError` when the footage is flat (black, lens covered).
     """
-    times: list[float] = []
-    thumbs: list[np.ndarray] = []
-    orbs: dict[int, OrbFeatures] = {}
-    textures: list[float] = []
     min_dt = 1.0 / params.max_rate_hz - 1e-4
     orb_dt = 1.0 / params.orb_rate_hz - 1e-4
-    last_orb = -1e9
     with open_video(path) as video:
         mode = params.mode
         if mode == "auto":
@@ -63,26 +60,19 @@ def sample_run(
         if mode == "nonref" and float(video.info.fps) <= params.max_rate_hz:
             # a low frame rate: every frame is wanted, and skipping B-frames would lose most
             mode = "all"
-        rate = min(
-            params.max_rate_hz,
-            float(video.info.fps) / (video.info.gop_size or 1)
-            if mode == "key"
-            else params.max_rate_hz,
-        )
-        total = max(1, int(video.info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
-        lo, hi = window_s if window_s is not None else (0.0, float("inf"))
-        for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi, min_gap_s=min_dt):
-            if t_s - last_orb >= orb_dt:
-                orbs[len(times)] = orb_features(grey)
-                textures.append(texture_score(grey))
-                last_orb = t_s
-            times.append(t_s)
-            thumbs.append(mid_thumb(grey))
-            if len(times) % 25 == 0:
-                if len(times) >= total:  # the estimate ran out: raise it, keep the bar honest
-                    total = int(len(times) * 1.25) + 1
-                report(progress, stage, len(times), total, "samples")
         info = video.info
+        total = _estimate(info, mode, params.max_rate_hz)
+        samples = None
+        if window_s is None and can_plan(path) and parallel.ENABLED:
+            samples = _sample_parallel(video, mode, min_dt, orb_dt, stage, progress)
+        if samples is None:
+            samples = _sample_sequential(
+                video, mode, min_dt, orb_dt, window_s, total, stage, progress
+            )
+    times = [s[0] for s in samples]
+    thumbs = [s[1] for s in samples]
+    orbs = {k: s[2] for k, s in enumerate(samples) if s[2] is not None}
+    textures = [s[3] for s in samples if s[3] is not None]
     report(progress, stage, len(times), len(times), "samples")
     if len(times) < 2:
         raise FeaturelessVideoError(
@@ -99,3 +89,79 @@ def sample_run(
         t_s=np.asarray(times, np.float64), desc=global_descriptors(mids), thumbs=th, info=info
     )
     return kf, orbs, (mids if keep_mid else None)
+
+
+#: One sample: (t_s, mid thumbnail, ORB features or None, texture score or None).
+_Sample = tuple[float, np.ndarray, OrbFeatures | None, float | None]
+
+
+def _describe(
+    grey: np.ndarray, with_orb: bool
+) -> tuple[np.ndarray, OrbFeatures | None, float | None]:
+    """What a sample keeps of its grey work image (ORB and texture only on ORB samples)."""
+    if with_orb:
+        return mid_thumb(grey), orb_features(grey), texture_score(grey)
+    return mid_thumb(grey), None, None
+
+
+def _estimate(info, mode: str, max_rate_hz: float) -> int:
+    rate = min(
+        max_rate_hz,
+        float(info.fps) / (info.gop_size or 1) if mode == "key" else max_rate_hz,
+    )
+    return max(1, int(info.duration_s * rate * (0.4 if mode == "nonref" else 1.0)))
+
+
+def _sample_sequential(
+    video, mode: str, min_dt: float, orb_dt: float, window_s, total: int, stage: str, progress
+) -> list[_Sample]:
+    """One decoder, front to back (any codec, a window, a chapter set)."""
+    lo, hi = window_s if window_s is not None else (0.0, float("inf"))
+    out: list[_Sample] = []
+    last_orb = -1e9
+    for t_s, grey in video.iter_gray(mode, WORK_W, start_s=lo, end_s=hi, min_gap_s=min_dt):
+        with_orb = t_s - last_orb >= orb_dt
+        if with_orb:
+            last_orb = t_s
+        out.append((t_s, *_describe(grey, with_orb)))
+        if len(out) % 25 == 0:
+            if len(out) >= total:  # the estimate ran out: raise it, keep the bar honest
+                total = int(len(out) * 1.25) + 1
+            report(progress, stage, len(out), total, "samples")
+    return out
+
+
+def _sample_parallel(
+    video: VideoStream, mode: str, min_dt: float, orb_dt: float, stage: str, progress
+) -> list[_Sample] | None:
+    """The samples :func:`_sample_sequential` would give, decoded in stretches on every core
+    (see :mod:`.video.parallel`); None when the file cannot be planned or a stretch disagreed."""
+    info = video.info
+    plan = plan_decode(video.path, mode, info.start_time_s)
+    if plan is None or len(plan.cuts) < 2:
+        return None
+    usable = np.flatnonzero(plan.t_s >= -1e-6)  # as iter_gray: nothing before the first frame
+    keep = usable[select_spaced(plan.t_s[usable], min_dt)]
+    wanted: dict[int, bool] = {}
+    last_orb = -1e9
+    for k in keep.tolist():
+        t = float(plan.t_s[k])
+        wanted[int(plan.pts[k])] = t - last_orb >= orb_dt
+        if wanted[int(plan.pts[k])]:
+            last_orb = t
+    total = len(wanted)
+    got = decode_selected(
+        video.path,
+        mode,
+        plan,
+        wanted,
+        WORK_W,
+        info.rotation_deg,
+        _describe,
+        on_stretch=lambda n: report(progress, stage, n, total, "samples"),
+    )
+    if got is None:
+        return None
+    video._check_complete(float(plan.t_s[-1]), math.inf, mode)  # a file cut short says so
+    t_by_pts = dict(zip(plan.pts.tolist(), plan.t_s.tolist(), strict=True))
+    return [(t_by_pts[p], *r) for p, r in zip(sorted(wanted), got, strict=True)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import os
 import sys
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import BatchError
+
+log = logging.getLogger(__name__)
 
 
 class BatchExecutor(Protocol):
@@ -121,6 +124,23 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def _start_fork_server() -> None:
+    """Start the fork server now, without waiting for it: it imports the engine (``_PRELOAD``)
+    while the caller goes on (a batch indexes its reference next), so the first workers fork from
+    a ready server instead of waiting for that import. A no-op once the server runs, or where
+    there is no fork server (spawn)."""
+    with _worker_env(), _plain_main():
+        ctx = _context()
+        if ctx.get_start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver
+
+        try:
+            forkserver.ensure_running()
+        except OSError as err:  # the pool starts it again at its first task, and says why then
+            log.info("fork server not started early: %s", err)
+
+
 class LocalExecutor:
     """A process pool on this machine (``workers`` defaults to the core count).
 
@@ -134,6 +154,7 @@ class LocalExecutor:
         self.workers = workers or os.cpu_count() or 1
         self._objs: dict[str, Any] = {}
         self._pool: cf.ProcessPoolExecutor | None = None
+        _start_fork_server()
 
     def scatter(self, obj: Any) -> Scattered:
         """Keep ``obj`` for the workers, which receive it when they start. After tasks have run

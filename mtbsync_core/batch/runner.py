@@ -216,15 +216,16 @@ def run_batch(
         report(progress, "batch", i, total, "runs", msg)
     index_built = False
     if todo:
-        if index is not None:
-            from ..index import check_index
-
-            check_index(index, reference, params.sample)
-        else:
-            index, index_built = _reference_index(reference, params, out, progress)
         own = executor is None
+        # made before the index: a local pool's fork server loads the engine meanwhile
         ex = executor or LocalExecutor(min(os.cpu_count() or 1, len(todo)))
         try:
+            if index is not None:
+                from ..index import check_index
+
+                check_index(index, reference, params.sample)
+            else:
+                index, index_built = _reference_index(reference, params, out, progress)
             _execute(ex, reference, todo, index, params, markers, done, out, total, progress)
         finally:
             if own:

@@ -113,3 +113,50 @@ def test_workers_do_not_rerun_an_app_script_that_is_main(kind, tmp_path, monkeyp
     finally:
         ex.shutdown()
     assert sys.modules["__main__"] is fake  # given back
+
+
+def test_a_local_executor_starts_its_fork_server_before_any_task():
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform (spawn is used): nothing to start early")
+    ex = LocalExecutor(1)
+    try:
+        pid = forkserver._forkserver._forkserver_pid  # set by ensure_running()
+        assert pid is not None and os.waitpid(pid, os.WNOHANG) == (0, 0)  # alive, no task yet
+        assert ex._pool is None
+        assert ex.submit(_add, 1, b=2).result(timeout=60) == 3
+        assert forkserver._forkserver._forkserver_pid == pid  # the pool forked from that server
+    finally:
+        ex.shutdown()
+
+
+def test_run_batch_makes_its_executor_before_indexing(tmp_path, monkeypatch):
+    """So that the pool's fork server loads the engine while the reference is indexed."""
+    from mtbsync_core.batch import runner
+
+    order: list[str] = []
+
+    class Recording(LocalExecutor):
+        def __init__(self, workers=None):
+            order.append("executor")
+            super().__init__(workers)
+
+    real_index = runner._reference_index
+
+    def recording_index(*a, **k):
+        order.append("index")
+        return real_index(*a, **k)
+
+    monkeypatch.setattr(runner, "LocalExecutor", Recording)
+    monkeypatch.setattr(runner, "_reference_index", recording_index)
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "sample_data")
+    res = runner.run_batch(
+        os.path.join(sample, "ref.mp4"),
+        [os.path.join(sample, "new.mp4")],
+        [],
+        tmp_path / "out",
+    )
+    assert order == ["executor", "index"]
+    assert res.index_built and len(res.outcomes) == 1
