@@ -76,13 +76,13 @@ class AlignParams:
     fine_trust: float = 0.75  # fine similarity above which a frame's own look places it in time
     # Once the cameras differ (shift fitted), place each frame at the vertex of its distances to
     # the three nearest reference samples, what a small view change of the new frame explains
-    # taken out (see :mod:`.vertex`), instead of on the segment between two samples. Off by
-    # default: on real GoPro clips with a changed mount (bench_world karma_mount_a/b/c) median
-    # 14.1 / 12.3 / 16.1 -> 10.3 / 9.9 / 9.5 ms, p95 36.3 / 33.6 / 41.2 -> 30.2 / 30.4 / 31.0,
-    # within a frame 86.7 / 89.8 / 82.5 -> 92.1 / 92.7 / 91.8 %, but max 62 / 45 / 79 -> 63 / 67
-    # / 64 ms (karma_mount_b: the warp's first frames, where the camera barely moves) and
-    # karma_mount_b's worst marker 0.5 -> 0.6 frame.
-    refine_vertex: bool = False
+    # taken out (see :mod:`.vertex`), instead of on the segment between two samples. On real
+    # GoPro clips with a changed mount (bench_world karma_mount_a/b/c) median 14.1 / 12.3 / 16.1
+    # -> 10.3 / 9.9 / 9.5 ms, p95 36.3 / 33.6 / 41.2 -> 30.2 / 30.4 / 31.0, within a frame 86.7 /
+    # 89.8 / 82.5 -> 92.1 / 92.7 / 91.8 %; karma_mount_b's max 45 -> 67 ms (the warp's first
+    # frames, where the camera barely moves). On with the paced pass below: 10.4 / 9.9 / 9.6 ms,
+    # max 41 / 67 / 40 ms; every other pair's figures are unchanged (the gates keep it out).
+    refine_vertex: bool = True
     # ... where the new frames are reference frames seen through a small view change (median
     # fine similarity at least this: real GoPro clips with a changed mount 0.996-0.9995; another
     # line through a scene with depth 0.81, where no reference time shows the same view) ...
@@ -108,11 +108,12 @@ class AlignParams:
     # (pace_path), changing pace at ``pace_switch_cost``, then again by the plain search kept
     # within ``pace_band_s`` (reference s) of it. At 0.3: Nordland full 85.5 -> 89.6 % within a
     # frame (p95 957 -> 144 ms), native 74.3 -> 81.3 %, held-out a/b 85.0 -> 86.0 % and 77.7 ->
-    # 79.4 %, short and the test's seed-21 construction unchanged; but karma_mount_a 86.7 ->
-    # 85.3 % (the overlap starts 0.3 s later) and parallax_season 467.9 -> 511.7 ms median:
-    # off by default until those are understood.
+    # 79.4 %, short and the test's seed-21 construction unchanged; karma_mount_a's overlap starts
+    # 0.3 s later (86.7 -> 85.3 % within a frame alone; 91.0 % with the vertex refinement) and
+    # parallax_season (unsolved either way, 1.9 % within a frame) 467.9 -> 511.7 ms median. On:
+    # real footage first; about +0.03 of a plain decode on the 2-minute pairs (noisy).
     pace_switch_cost: float = 0.5
-    pace_band_s: float = 0.0
+    pace_band_s: float = 0.3
     paced_stop_share: float = 0.5  # the paced runs hold one frame only where this still
 
 

@@ -37,11 +37,11 @@ MIN_STRETCH_S = 4.0
 #: Threads of each stretch's decoder (0: FFmpeg's own choice, frame threads; decoding then
 #: runs outside Python's lock, which keeps the stretches moving on a busy machine).
 DECODER_THREADS = 0
-#: Whether :func:`mtbsync_core.sampling.sample_run` samples in stretches by default. Off: on the
-#: shared 2-core machine stretches won at load 6-8 (long_720p 0.546 of a plain decode on the mean
-#: of 5 runs, against 0.622) but lost under load 20-35, and cost 5-8 % more CPU; decide on an
-#: idle machine with ``python -m bench.bench_align --speed-ab`` (BENCHMARKS.md, speed).
-ENABLED = False
+#: Whether :func:`mtbsync_core.sampling.sample_run` samples in stretches by default. On: on an
+#: idle 2-core machine stretches won every run (long_720p 0.634 of a plain decode on the mean of 3
+#: runs, against 0.686; 0.546 against 0.622 at load 6-8), with bit-identical samples; under load
+#: 20-35 they lost, and they cost 5-8 % more CPU (``python -m bench.bench_align --speed-ab``).
+ENABLED = True
 
 
 @dataclass(frozen=True)
