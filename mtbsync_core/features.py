@@ -114,14 +114,7 @@ def fine_vectors(thumbs: np.ndarray) -> np.ndarray:
 def fine_shift_derivatives(thumb: np.ndarray) -> np.ndarray:
     """(2, d): how :func:`fine_vectors` of ``thumb`` changes when the picture moves one pixel
     right and one pixel down (central differences, in the same normalisation)."""
-    f = thumb.astype(np.float32)
-    h, w = f.shape
-    mh, mw = round(h * (1 - FINE_CENTRE) / 2), round(w * (1 - FINE_CENTRE) / 2)
-    c = f[mh : h - mh, mw : w - mw]
-    norm = max(float(np.linalg.norm(c - c.mean())), 1e-6)
-    gx = -0.5 * (f[mh : h - mh, mw + 1 : w - mw + 1] - f[mh : h - mh, mw - 1 : w - mw - 1])
-    gy = -0.5 * (f[mh + 1 : h - mh + 1, mw : w - mw] - f[mh - 1 : h - mh - 1, mw : w - mw])
-    return np.stack([(g - g.mean()).ravel() / norm for g in (gx, gy)]).astype(np.float32)
+    return fine_similarity_derivatives(thumb)[:2]
 
 
 def fine_similarity_derivatives(thumb: np.ndarray) -> np.ndarray:
