@@ -277,14 +277,14 @@ def _speed_paths(name: str) -> dict[str, Path]:
 
 @contextlib.contextmanager
 def _decoding(variant: str):
-    """``default``: as sync runs (one frame-threaded decoder a file, checks one at a time);
-    ``threaded``: the frame-pair checks on every core; ``stretches``: each file sampled in
-    stretches on every core (mtbsync_core.video.parallel)."""
+    """``sequential``: one frame-threaded decoder a file, checks one at a time; ``threaded``: that
+    and the frame-pair checks on every core; ``stretches`` (sync's default since the third
+    session): each file sampled in stretches on every core (mtbsync_core.video.parallel)."""
     from mtbsync_core import features
     from mtbsync_core.video import parallel
 
     saved = (parallel.ENABLED, features.CHECK_THREADS)
-    parallel.ENABLED = variant == "stretches" or parallel.ENABLED
+    parallel.ENABLED = variant == "stretches"
     if variant == "threaded":
         features.CHECK_THREADS = 0
     try:
@@ -296,7 +296,7 @@ def _decoding(variant: str):
 def speed_ab(
     names: tuple[str, ...] = ("long_720p", "long_gop_x264"),
     repeats: int = 3,
-    variants: tuple[str, ...] = ("default", "threaded", "stretches"),
+    variants: tuple[str, ...] = ("sequential", "threaded", "stretches"),
 ) -> list[dict]:
     """Index+sync / plain decode for each decoding variant (see :func:`_decoding`), in the same
     run as its baseline, ``repeats`` times (variants in rotating order); the warps must be

@@ -122,13 +122,15 @@ def sync_one(
     for a bad run: the outcome says ``failed`` or ``no_match`` with the reason."""
     from ..markers import transfer_markers, write_transferred_csv
     from ..pipeline import sync_runs, write_report, write_sync_outputs
+    from ..video import parallel
 
     t0 = time.perf_counter()
     out = Path(spec.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     base = {"name": spec.name, "video_path": spec.video_path, "key": spec.key}
     try:
-        result = sync_runs(ref_path, spec.video_path, index=index, params=params)
+        with parallel.sequential():  # the batch's parallelism is across runs, one a core
+            result = sync_runs(ref_path, spec.video_path, index=index, params=params)
     except NoReliableMatchError as err:
         if getattr(err, "report", None):
             write_report(err.report, out / "report.json", force=True)

@@ -16,9 +16,10 @@ and the caller decodes sequentially: the result never depends on which path ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,19 @@ DECODER_THREADS = 0
 #: runs, against 0.686; 0.546 against 0.622 at load 6-8), with bit-identical samples; under load
 #: 20-35 they lost, and they cost 5-8 % more CPU (``python -m bench.bench_align --speed-ab``).
 ENABLED = True
+
+
+@contextlib.contextmanager
+def sequential() -> Iterator[None]:
+    """Within this block :func:`mtbsync_core.sampling.sample_run` decodes each file with one
+    decoder: for callers whose parallelism is already across files (a batch keeps every core busy
+    with one run each; stretches on top only make the runs fight for the cores)."""
+    global ENABLED
+    saved, ENABLED = ENABLED, False
+    try:
+        yield
+    finally:
+        ENABLED = saved
 
 
 @dataclass(frozen=True)
