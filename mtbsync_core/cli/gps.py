@@ -57,6 +57,8 @@ def _info(args: argparse.Namespace) -> dict:
                           "gyro_rate_hz": round(imu.gyro_rate_hz, 2)}
         except GpsParseError as err:
             if out["gps"] is None:
+                if str(err) == out["gps_reason"]:  # one cause (not a video, no gpmd track): say it once
+                    raise
                 raise GpsParseError(f"{out['gps_reason']} Nor any ACCL/GYRO: {err}") from err
     return out
 

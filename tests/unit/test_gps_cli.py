@@ -40,6 +40,14 @@ def test_gps_info_corrupt_gpx_exits_1_with_line(tmp_path, capsys):
     assert err.startswith("mtbsync: error: ") and "line" in err
 
 
+def test_gps_info_on_a_folder_without_chapters_says_why_once(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["gps", "info", str(tmp_path / "empty")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mtbsync: error: ") and len(err.splitlines()) == 1
+    assert "chapter set" in err and err.count("is a folder") == 1  # not repeated for the IMU
+
+
 def _need_gopro() -> None:
     if not (GOPRO / "karma.mp4").exists():
         reason = f"real GoPro samples not found at {GOPRO.resolve()}"
