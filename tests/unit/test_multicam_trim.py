@@ -10,8 +10,8 @@ import pytest
 
 from mtbsync_core.errors import MulticamError, OutputExistsError
 from mtbsync_core.multicam import CameraSync, MulticamResult, read_pts_table, trim_cameras
-from mtbsync_core.video.h264 import _ue, annexb_to_avcc, nal_types, parse_avcc
 from mtbsync_core.multicam.synth import CamSpec, make_camera_set
+from mtbsync_core.video.h264 import _ue, annexb_to_avcc, nal_types, parse_avcc
 
 
 def _mpeg4(path, n: int = 60) -> None:
