@@ -60,12 +60,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     other = make_trail("other")
     spec = RenderSpec(duration_s=14.0, fps=Fraction(30), size=RUN_SIZE)
     render_reference(d / "ref.mp4", trail, spec)
-    t_new, t_ref = render_new(d / "offset.mp4", trail, WarpProfile(t_ref_start_s=3.0),
-                              RenderSpec(duration_s=8.0, fps=Fraction(30), size=RUN_SIZE), other=other)
+    t_new, t_ref = render_new(
+        d / "offset.mp4",
+        trail,
+        WarpProfile(t_ref_start_s=3.0),
+        RenderSpec(duration_s=8.0, fps=Fraction(30), size=RUN_SIZE),
+        other=other,
+    )
     offset = Run(d / "offset.mp4", t_new, t_ref)
     profile = WarpProfile(t_ref_start_s=1.0, lead_in_s=2.0, stops=((5.0, 2.0),))
-    t_new, t_ref = render_new(d / "leadin_stop.mp4", trail, profile,
-                              RenderSpec(duration_s=10.0, fps=Fraction(30), size=RUN_SIZE), other=other)
+    t_new, t_ref = render_new(
+        d / "leadin_stop.mp4",
+        trail,
+        profile,
+        RenderSpec(duration_s=10.0, fps=Fraction(30), size=RUN_SIZE),
+        other=other,
+    )
     leadin_stop = Run(d / "leadin_stop.mp4", t_new, t_ref)
-    render_reference(d / "other.mp4", other, RenderSpec(duration_s=6.0, fps=Fraction(30), size=RUN_SIZE))
+    render_reference(
+        d / "other.mp4", other, RenderSpec(duration_s=6.0, fps=Fraction(30), size=RUN_SIZE)
+    )
     return Runs(d / "ref.mp4", offset, leadin_stop, d / "other.mp4")

@@ -36,14 +36,20 @@ class ClockOffset:
     """Track time minus video time, how it was found, and how far to trust it."""
 
     offset_s: float
-    method: str  # "video-clock" | "gps-time" | "creation_time" | "creation_time+tz" | "visual" | "none"
+    method: (
+        str  # "video-clock" | "gps-time" | "creation_time" | "creation_time+tz" | "visual" | "none"
+    )
     uncertainty_s: float
     note: str = ""
 
     def as_dict(self) -> dict:
         """JSON-able form for reports."""
-        return {"offset_s": self.offset_s, "method": self.method,
-                "uncertainty_s": self.uncertainty_s, "note": self.note}
+        return {
+            "offset_s": self.offset_s,
+            "method": self.method,
+            "uncertainty_s": self.uncertainty_s,
+            "note": self.note,
+        }
 
 
 def _coverage(track: Track, start_s: float, duration_s: float) -> float:
@@ -62,8 +68,12 @@ def _timezone_shift(track: Track, start_s: float, duration_s: float) -> float:
     return float(shifts[best[np.argmin(np.abs(shifts[best]))]])
 
 
-def estimate_clock_offset(track: Track, video: str | os.PathLike[str] | None = None, *,
-                          video_duration_s: float | None = None) -> ClockOffset:
+def estimate_clock_offset(
+    track: Track,
+    video: str | os.PathLike[str] | None = None,
+    *,
+    video_duration_s: float | None = None,
+) -> ClockOffset:
     """Offset (track time - video time) of ``track`` for ``video``, from metadata alone."""
     from .read import creation_time_utc, video_start_utc
 
@@ -82,16 +92,26 @@ def estimate_clock_offset(track: Track, video: str | os.PathLike[str] | None = N
     shift = _timezone_shift(track, created, video_duration_s)
     if shift == 0.0:
         return ClockOffset(created, "creation_time", CREATION_TIME_UNCERTAINTY_S, "")
-    note = (f"creation_time looked like local time: shifted by {shift / 3600:+.2f} h so the track "
-            "covers the video")
+    note = (
+        f"creation_time looked like local time: shifted by {shift / 3600:+.2f} h so the track "
+        "covers the video"
+    )
     log.warning("%s: %s", video, note)
     return ClockOffset(created + shift, "creation_time+tz", CREATION_TIME_UNCERTAINTY_S, note)
 
 
-def refine_clock_offset(ref: Track, new: Track, t_new_s: np.ndarray, t_ref_s: np.ndarray, *,
-                        ref_clock_offset_s: float = 0.0, new_clock_offset_s: float = 0.0,
-                        which: str = "new", confidence: np.ndarray | None = None,
-                        min_confidence: float = 0.3) -> ClockOffset | None:
+def refine_clock_offset(
+    ref: Track,
+    new: Track,
+    t_new_s: np.ndarray,
+    t_ref_s: np.ndarray,
+    *,
+    ref_clock_offset_s: float = 0.0,
+    new_clock_offset_s: float = 0.0,
+    which: str = "new",
+    confidence: np.ndarray | None = None,
+    min_confidence: float = 0.3,
+) -> ClockOffset | None:
     """Re-estimate one track's clock offset so the GPS match agrees with a visual warp.
 
     ``t_new_s`` / ``t_ref_s`` are the visual warp's samples (video times); the other track's
@@ -127,8 +147,9 @@ def refine_clock_offset(ref: Track, new: Track, t_new_s: np.ndarray, t_ref_s: np
     return ClockOffset(offset, "visual", unc, note)
 
 
-def clock_check(prior, t_new_s: np.ndarray, t_ref_s: np.ndarray,
-                confidence: np.ndarray | None = None) -> dict:
+def clock_check(
+    prior, t_new_s: np.ndarray, t_ref_s: np.ndarray, confidence: np.ndarray | None = None
+) -> dict:
     """After vision: how far each track's clock offset is from what the visual warp implies.
 
     ``prior`` is the :class:`~mtbsync_core.gps.prior.GpsTimePrior` used; ``t_new_s`` /

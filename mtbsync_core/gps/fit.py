@@ -22,8 +22,24 @@ from .track import Track, make_track
 
 FIT_EPOCH_UNIX_S = 631_065_600  # 1989-12-31T00:00:00Z as a UNIX time
 _SEMICIRCLE_DEG = 180.0 / 2**31
-_CRC_TABLE = (0x0000, 0xCC01, 0xD801, 0x1400, 0xF001, 0x3C00, 0x2800, 0xE401,
-              0xA001, 0x6C00, 0x7800, 0xB401, 0x5000, 0x9C01, 0x8801, 0x4400)
+_CRC_TABLE = (
+    0x0000,
+    0xCC01,
+    0xD801,
+    0x1400,
+    0xF001,
+    0x3C00,
+    0x2800,
+    0xE401,
+    0xA001,
+    0x6C00,
+    0x7800,
+    0xB401,
+    0x5000,
+    0x9C01,
+    0x8801,
+    0x4400,
+)
 
 
 def fit_crc(data: bytes, crc: int = 0) -> int:
@@ -48,8 +64,11 @@ def read_fit(path: str | os.PathLike[str]) -> Track:
     product = ""
     n_msg = 0
     try:
-        with fitdecode.FitReader(str(p), check_crc=fitdecode.CrcCheck.ENABLED,
-                                 error_handling=fitdecode.ErrorHandling.RAISE) as fit:
+        with fitdecode.FitReader(
+            str(p),
+            check_crc=fitdecode.CrcCheck.ENABLED,
+            error_handling=fitdecode.ErrorHandling.RAISE,
+        ) as fit:
             for frame in fit:
                 if not isinstance(frame, fitdecode.FitDataMessage):
                     continue
@@ -61,15 +80,29 @@ def read_fit(path: str | os.PathLike[str]) -> Track:
                     if row is not None:
                         rows.append(row)
     except fitdecode.FitError as err:
-        raise GpsParseError(f"Could not read FIT '{p}' at record {n_msg + 1} "
-                            f"(after {n_msg} good messages): {err}. The file is corrupt or "
-                            "truncated; copy it from the device again.") from err
+        raise GpsParseError(
+            f"Could not read FIT '{p}' at record {n_msg + 1} "
+            f"(after {n_msg} good messages): {err}. The file is corrupt or "
+            "truncated; copy it from the device again."
+        ) from err
     if not rows:
-        raise GpsParseError(f"FIT '{p}' has no record with a position and a timestamp "
-                            f"({n_msg} messages read). Record the activity with GPS on.")
+        raise GpsParseError(
+            f"FIT '{p}' has no record with a position and a timestamp "
+            f"({n_msg} messages read). Record the activity with GPS on."
+        )
     a = np.array(rows, np.float64)
-    return make_track(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], None, source="fit",
-                      clock="utc", camera=product, details={"path": str(p), "messages": n_msg})
+    return make_track(
+        a[:, 0],
+        a[:, 1],
+        a[:, 2],
+        a[:, 3],
+        a[:, 4],
+        None,
+        source="fit",
+        clock="utc",
+        camera=product,
+        details={"path": str(p), "messages": n_msg},
+    )
 
 
 def _value(frame, *names: str):
@@ -93,14 +126,24 @@ def _record_row(frame) -> tuple[float, float, float, float, float] | None:
     t_s = ts.timestamp() if hasattr(ts, "timestamp") else float(ts) + FIT_EPOCH_UNIX_S
     ele = _value(frame, "enhanced_altitude", "altitude")
     spd = _value(frame, "enhanced_speed", "speed")
-    return (t_s, lat * _SEMICIRCLE_DEG, lon * _SEMICIRCLE_DEG,
-            float(ele) if ele is not None else math.nan, float(spd) if spd is not None else math.nan)
+    return (
+        t_s,
+        lat * _SEMICIRCLE_DEG,
+        lon * _SEMICIRCLE_DEG,
+        float(ele) if ele is not None else math.nan,
+        float(spd) if spd is not None else math.nan,
+    )
 
 
 # --- writing ------------------------------------------------------------------------------
 
 _RECORD_FIELDS = (  # (field number, size, base type): timestamp, lat, lon, enh. altitude, enh. speed
-    (253, 4, 0x86), (0, 4, 0x85), (1, 4, 0x85), (78, 4, 0x86), (73, 4, 0x86))
+    (253, 4, 0x86),
+    (0, 4, 0x85),
+    (1, 4, 0x85),
+    (78, 4, 0x86),
+    (73, 4, 0x86),
+)
 
 
 def _definition(local: int, global_num: int, fields: tuple[tuple[int, int, int], ...]) -> bytes:
@@ -112,8 +155,15 @@ def _record(t_s: float, lat: float, lon: float, ele: float, spd: float) -> bytes
     ts = int(round(t_s)) - FIT_EPOCH_UNIX_S
     ele_raw = 0xFFFFFFFF if not math.isfinite(ele) else int(round((ele + 500.0) * 5))
     spd_raw = 0xFFFFFFFF if not math.isfinite(spd) else int(round(spd * 1000))
-    return struct.pack("<BIiiII", 1, ts, round(lat / _SEMICIRCLE_DEG), round(lon / _SEMICIRCLE_DEG),
-                       ele_raw, spd_raw)
+    return struct.pack(
+        "<BIiiII",
+        1,
+        ts,
+        round(lat / _SEMICIRCLE_DEG),
+        round(lon / _SEMICIRCLE_DEG),
+        ele_raw,
+        spd_raw,
+    )
 
 
 def fit_to_bytes(track: Track) -> bytes:

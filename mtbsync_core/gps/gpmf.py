@@ -46,14 +46,16 @@ def get_backend(name: str = "gpmf-parser") -> TelemetryBackend:
         return GpmfParserBackend()
     if name == "telemetry-parser":
         return TelemetryParserBackend()
-    raise ValueError(f"Unknown telemetry backend {name!r}; use 'gpmf-parser' or 'telemetry-parser'.")
+    raise ValueError(
+        f"Unknown telemetry backend {name!r}; use 'gpmf-parser' or 'telemetry-parser'."
+    )
 
 
 def _gpsu_to_unix(raw: bytes) -> float | None:
     """GPSU 'yymmddhhmmss.sss' (UTC) -> UNIX seconds, None when unreadable."""
     s = raw.split(b"\0")[0].decode("ascii", "replace").strip()
     try:
-        y, mo, d, h, mi = (int(s[i:i + 2]) for i in range(0, 10, 2))
+        y, mo, d, h, mi = (int(s[i : i + 2]) for i in range(0, 10, 2))
         sec = float(s[10:])
         return calendar.timegm((2000 + y, mo, d, h, mi, 0)) + sec
     except (ValueError, IndexError):
@@ -83,10 +85,13 @@ class _Payload:
             elements, samples = pg.GPMF_ElementsInStruct(stream), pg.GPMF_Repeat(stream)
             if samples <= 0 or elements <= 0:
                 continue
-            ret, data = pg.GPMF_ScaledData(stream, samples * elements * 8, 0, samples,
-                                           pg.GPMF_SampleType.DOUBLE)
+            ret, data = pg.GPMF_ScaledData(
+                stream, samples * elements * 8, 0, samples, pg.GPMF_SampleType.DOUBLE
+            )
             if ret == ok:
-                out.append(np.asarray(data[: samples * elements], np.float64).reshape(samples, elements))
+                out.append(
+                    np.asarray(data[: samples * elements], np.float64).reshape(samples, elements)
+                )
         return out
 
     def times(self, n: int) -> np.ndarray:
@@ -99,8 +104,10 @@ def _mp4_payloads(path: Path) -> list[_Payload]:
 
     handle = pg.OpenMP4Source(str(path), pg.MOV_GPMF_TRAK_TYPE, pg.MOV_GPMF_TRAK_SUBTYPE, 0)
     if not handle:
-        raise GpsParseError(f"'{path}' has no GoPro telemetry track (gpmd). Pass the camera's "
-                            "original MP4 (not a re-encoded copy), or a GPX / FIT file.")
+        raise GpsParseError(
+            f"'{path}' has no GoPro telemetry track (gpmd). Pass the camera's "
+            "original MP4 (not a re-encoded copy), or a GPX / FIT file."
+        )
     try:
         out = []
         for i in range(pg.GetNumberPayloads(handle)):
@@ -144,16 +151,30 @@ class GpmfParserBackend:
             if block[1] is not None:
                 utc_offsets.append(block[1])
         if not rows:
-            raise GpsParseError(f"'{p}' has no GPS samples in its telemetry (no GPS5/GPS9): the "
-                                "camera's GPS was off. Use a GPX / FIT from another device.")
+            raise GpsParseError(
+                f"'{p}' has no GPS samples in its telemetry (no GPS5/GPS9): the "
+                "camera's GPS was off. Use a GPX / FIT from another device."
+            )
         a = np.concatenate(rows)
         if not (a[:, 5] >= 2).any():
-            raise GpsParseError(f"'{p}' has {len(a)} GPS samples but none with a 2D/3D fix "
-                                "(the camera never locked on satellites). Use a GPX / FIT instead.")
+            raise GpsParseError(
+                f"'{p}' has {len(a)} GPS samples but none with a 2D/3D fix "
+                "(the camera never locked on satellites). Use a GPX / FIT instead."
+            )
         utc0 = float(np.median(utc_offsets)) if utc_offsets else None
-        return make_track(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5].astype(np.int64),
-                          source="gpmf", clock="video", camera=camera, utc_at_video_zero_s=utc0,
-                          details={"path": str(p), "backend": self.name})
+        return make_track(
+            a[:, 0],
+            a[:, 1],
+            a[:, 2],
+            a[:, 3],
+            a[:, 4],
+            a[:, 5].astype(np.int64),
+            source="gpmf",
+            clock="video",
+            camera=camera,
+            utc_at_video_zero_s=utc0,
+            details={"path": str(p), "backend": self.name},
+        )
 
     def read_imu(self, path: str | os.PathLike[str]) -> Imu:
         """ACCL and GYRO samples (camera axis order) on the video clock."""
@@ -168,8 +189,10 @@ class GpmfParserBackend:
                     vals.append(arr[:, :3])
         if not parts["ACCL"][0] and not parts["GYRO"][0]:
             raise GpsParseError(f"'{p}' has no ACCL or GYRO telemetry.")
-        (ta, va), (tg, vg) = ((np.concatenate(t) if t else np.zeros(0),
-                               np.concatenate(v) if v else np.zeros((0, 3))) for t, v in parts.values())
+        (ta, va), (tg, vg) = (
+            (np.concatenate(t) if t else np.zeros(0), np.concatenate(v) if v else np.zeros((0, 3)))
+            for t, v in parts.values()
+        )
         return Imu(ta, va, tg, vg, camera=camera)
 
 
@@ -213,8 +236,10 @@ class TelemetryParserBackend:
         try:
             return telemetry_parser.Parser(str(p))
         except OSError as err:
-            raise GpsParseError(f"telemetry-parser could not read '{p}': {err}. Pass a camera's "
-                                "original video file.") from err
+            raise GpsParseError(
+                f"telemetry-parser could not read '{p}': {err}. Pass a camera's "
+                "original video file."
+            ) from err
 
     def camera(self, path: str | os.PathLike[str]) -> str:
         """The camera's make and model, e.g. ``"GoPro HERO5 Black"``."""
@@ -225,27 +250,44 @@ class TelemetryParserBackend:
     def read_gps(self, path: str | os.PathLike[str]) -> Track:
         """GPS fixes on the video clock, from the parser's ``GPS`` groups."""
         p = Path(path)
-        groups = [g["GPS"] for g in self._parser(p).telemetry() if "GPS" in g and g["GPS"].get("Data")]
+        groups = [
+            g["GPS"] for g in self._parser(p).telemetry() if "GPS" in g and g["GPS"].get("Data")
+        ]
         if not groups:
             raise GpsParseError(f"'{p}' has no GPS samples in its telemetry.")
         starts = [g["TimestampUs"] / 1e6 for g in groups]
         rows = []
         for k, g in enumerate(groups):
             data = np.asarray(g["Data"], np.float64) / np.asarray(g["Scale"], np.float64)
-            span = (starts[k + 1] - starts[k]) if k + 1 < len(starts) else (
-                starts[k] - starts[k - 1] if k else 1.0)
+            span = (
+                (starts[k + 1] - starts[k])
+                if k + 1 < len(starts)
+                else (starts[k] - starts[k - 1] if k else 1.0)
+            )
             t = starts[k] + np.arange(len(data)) * span / len(data)
             fix = float(g.get("0x47505346", 3))  # GPSF
             rows.append(np.column_stack([t, data[:, :4], np.full(len(data), fix)]))
         a = np.concatenate(rows)
         if not (a[:, 5] >= 2).any():
             raise GpsParseError(f"'{p}' has GPS samples but none with a 2D/3D fix.")
-        gpsu = [(g["0x47505355"] / 1000.0 - s) for g, s in zip(groups, starts, strict=True)
-                if "0x47505355" in g]
-        return make_track(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5].astype(np.int64),
-                          source="gpmf", clock="video", camera=self.camera(p),
-                          utc_at_video_zero_s=float(np.median(gpsu)) if gpsu else None,
-                          details={"path": str(p), "backend": self.name})
+        gpsu = [
+            (g["0x47505355"] / 1000.0 - s)
+            for g, s in zip(groups, starts, strict=True)
+            if "0x47505355" in g
+        ]
+        return make_track(
+            a[:, 0],
+            a[:, 1],
+            a[:, 2],
+            a[:, 3],
+            a[:, 4],
+            a[:, 5].astype(np.int64),
+            source="gpmf",
+            clock="video",
+            camera=self.camera(p),
+            utc_at_video_zero_s=float(np.median(gpsu)) if gpsu else None,
+            details={"path": str(p), "backend": self.name},
+        )
 
     def read_imu(self, path: str | os.PathLike[str]) -> Imu:
         """Accelerometer (m/s^2) and gyroscope (rad/s) from ``normalized_imu``."""

@@ -66,8 +66,10 @@ def read_gpx(path: str | os.PathLike[str]) -> Track:
     except gpxpy.gpx.GPXException as err:
         m = _LINE_COL.search(str(err))
         where = f" at line {m.group(1)}" if m else ""
-        raise GpsParseError(f"Could not read GPX '{p}'{where}: {err}. Check the file is a complete "
-                            "GPX export (re-export it from the device or app).") from err
+        raise GpsParseError(
+            f"Could not read GPX '{p}'{where}: {err}. Check the file is a complete "
+            "GPX export (re-export it from the device or app)."
+        ) from err
     pts = _points(gpx)
     if not pts:
         raise GpsParseError(f"GPX '{p}' has no track or route points. Export the ride as a track.")
@@ -84,20 +86,34 @@ def read_gpx(path: str | os.PathLike[str]) -> Track:
         cols["speed"][i] = _speed(pt)
         fix[i] = _FIX.get(str(pt.type_of_gpx_fix or "3d").lower(), 3)
     creator = getattr(gpx, "creator", None) or ""
-    return make_track(cols["t"], cols["lat"], cols["lon"], cols["ele"], cols["speed"], fix,
-                      source="gpx", clock="utc", camera="", details={"creator": creator, "path": str(p)})
+    return make_track(
+        cols["t"],
+        cols["lat"],
+        cols["lon"],
+        cols["ele"],
+        cols["speed"],
+        fix,
+        source="gpx",
+        clock="utc",
+        camera="",
+        details={"creator": creator, "path": str(p)},
+    )
 
 
 def _check_point(p: Path, pt, i: int, line: int | None) -> None:
     where = f"point {i + 1}" + (f" (line {line})" if line else "")
     if pt.time is None:
-        raise GpsParseError(f"GPX '{p}' {where} has no readable <time>. mtbsync needs timed track "
-                            "points; export the ride with timestamps.")
+        raise GpsParseError(
+            f"GPX '{p}' {where} has no readable <time>. mtbsync needs timed track "
+            "points; export the ride with timestamps."
+        )
     if pt.time.tzinfo is None:
         pt.time = pt.time.replace(tzinfo=dt.UTC)
     if not (-90.0 <= pt.latitude <= 90.0 and -180.0 <= pt.longitude <= 180.0):
-        raise GpsParseError(f"GPX '{p}' {where} has an impossible position "
-                            f"lat={pt.latitude}, lon={pt.longitude}. Fix or remove that point.")
+        raise GpsParseError(
+            f"GPX '{p}' {where} has an impossible position "
+            f"lat={pt.latitude}, lon={pt.longitude}. Fix or remove that point."
+        )
 
 
 def gpx_to_string(track: Track, name: str = "mtbsync track") -> str:
@@ -105,8 +121,10 @@ def gpx_to_string(track: Track, name: str = "mtbsync track") -> str:
     import gpxpy.gpx
 
     if track.clock != "utc":
-        raise ValueError(f"GPX needs absolute times; this track's clock is {track.clock!r}. "
-                         "Shift it by the video's start UTC first (Track.shifted(-start_utc_s)).")
+        raise ValueError(
+            f"GPX needs absolute times; this track's clock is {track.clock!r}. "
+            "Shift it by the video's start UTC first (Track.shifted(-start_utc_s))."
+        )
     from xml.etree import ElementTree as ET
 
     gpx = gpxpy.gpx.GPX()
@@ -119,8 +137,9 @@ def gpx_to_string(track: Track, name: str = "mtbsync track") -> str:
     for i in range(len(track)):
         ele = float(track.ele_m[i]) if np.isfinite(track.ele_m[i]) else None
         when = dt.datetime.fromtimestamp(float(track.t_s[i]), tz=dt.UTC)
-        pt = gpxpy.gpx.GPXTrackPoint(float(track.lat_deg[i]), float(track.lon_deg[i]),
-                                     elevation=ele, time=when)
+        pt = gpxpy.gpx.GPXTrackPoint(
+            float(track.lat_deg[i]), float(track.lon_deg[i]), elevation=ele, time=when
+        )
         pt.type_of_gpx_fix = {0: "none", 2: "2d"}.get(int(track.fix[i]))
         if np.isfinite(track.speed_m_s[i]):
             ext = ET.Element(f"{{{TPX_NS}}}TrackPointExtension")

@@ -34,8 +34,9 @@ class TrackMatch:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def smooth_local_linear(t: np.ndarray, y: np.ndarray, t_out: np.ndarray, sigma_s: float,
-                        w: np.ndarray | None = None) -> np.ndarray:
+def smooth_local_linear(
+    t: np.ndarray, y: np.ndarray, t_out: np.ndarray, sigma_s: float, w: np.ndarray | None = None
+) -> np.ndarray:
     """Gaussian-kernel local linear regression of ``y(t)`` evaluated at ``t_out`` (t sorted)."""
     w = np.ones_like(t) if w is None else w
     out = np.full(len(t_out), np.nan)
@@ -90,7 +91,10 @@ def _candidates(path: RefPath, tree, xy: np.ndarray, radius_m: float, k_max: int
         idx = np.sort(np.asarray(idx))
         d = np.hypot(*(path.xy_m[idx] - p).T)
         breaks = np.flatnonzero(np.diff(idx) > 3) + 1
-        best = [seg[np.argmin(dseg)] for seg, dseg in zip(np.split(idx, breaks), np.split(d, breaks), strict=True)]
+        best = [
+            seg[np.argmin(dseg)]
+            for seg, dseg in zip(np.split(idx, breaks), np.split(d, breaks), strict=True)
+        ]
         best = np.asarray(best)
         dist = np.hypot(*(path.xy_m[best] - p).T)
         order = np.argsort(dist)[:k_max]
@@ -98,8 +102,14 @@ def _candidates(path: RefPath, tree, xy: np.ndarray, radius_m: float, k_max: int
     return out
 
 
-def monotone_assign(path: RefPath, cands, t_new: np.ndarray, sigma_m: float,
-                    back_tol_m: float, v_max_m_s: float = 30.0) -> np.ndarray:
+def monotone_assign(
+    path: RefPath,
+    cands,
+    t_new: np.ndarray,
+    sigma_m: float,
+    back_tol_m: float,
+    v_max_m_s: float = 30.0,
+) -> np.ndarray:
     """Viterbi over candidate passes + an off-path state; returns path index per fix or -1."""
     off_cost, switch = 4.5, 1.5
     n = len(cands)
@@ -152,7 +162,9 @@ def project_exact(path: RefPath, xy: np.ndarray, j: np.ndarray) -> tuple[np.ndar
     return s_best, d_best
 
 
-def project_near(path: RefPath, xy: np.ndarray, j: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+def project_near(
+    path: RefPath, xy: np.ndarray, j: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`project_exact` over the ``2 * window`` segments around each ``j``."""
     s_best, d_best = np.full(len(xy), np.nan), np.full(len(xy), np.inf)
     for off in range(-window, window):

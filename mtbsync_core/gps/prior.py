@@ -51,6 +51,7 @@ class GpsTimePrior(TimePrior):
     #: the (reference, new) tracks as matched: valid fixes, trimmed to the videos, on video time
     tracks: tuple[Track, Track] | None = None
 
+
 MAX_RATE_HZ = 5.0  # faster tracks are averaged down to this rate before matching
 TRIM_MARGIN_S = 5.0  # fixes kept beyond each end of the video when trimming a long track
 ERROR_INFLATION = 1.2  # the smoothers' variance is optimistic where the motion model is wrong
@@ -78,7 +79,9 @@ def _assign(ref: Track, new: Track):
 
     rxy, nxy = local_xy(ref, new)
     if np.isfinite(ref.speed_m_s).sum() >= MIN_FIXES:
-        path = ref_path_with_speed(ref.t_s, rxy[:, 0], rxy[:, 1], ref.speed_m_s, smoothing_sigma_s(ref))
+        path = ref_path_with_speed(
+            ref.t_s, rxy[:, 0], rxy[:, 1], ref.speed_m_s, smoothing_sigma_s(ref)
+        )
     else:
         path = build_ref_path(ref.t_s, rxy[:, 0], rxy[:, 1], smoothing_sigma_s(ref))
     if path.s_m[-1] < 20.0:
@@ -103,7 +106,9 @@ def _ref_distance(path, ref: Track, rxy: np.ndarray) -> tuple[np.ndarray, np.nda
     if path.sd_m is not None:
         fit = np.column_stack([np.interp(ref.t_s, path.t_s, path.xy_m[:, k]) for k in (0, 1)])
         return path.s_m, path.sd_m, robust_sigma((rxy - fit).ravel())
-    j = np.clip(np.round((ref.t_s - path.t_s[0]) / GRID_DT_S).astype(np.int64), 0, len(path.t_s) - 1)
+    j = np.clip(
+        np.round((ref.t_s - path.t_s[0]) / GRID_DT_S).astype(np.int64), 0, len(path.t_s) - 1
+    )
     s_ref = project_near(path, rxy, j, window=40)[0]
     s_grid, sd_m, noise_m = smooth_along_track(ref.t_s, s_ref, ref.speed_m_s, path.t_s)
     return np.maximum.accumulate(s_grid), sd_m, noise_m
@@ -132,10 +137,13 @@ def match_tracks(ref: Track, new: Track) -> TrackMatch | None:
     sd_m = np.hypot(np.interp(u_ref, path.t_s, sd_ref_m), sd_new_m)
     err_s, conf = _errors(path.t_s, s_ref_grid, tn, u_new, u_ref, sd_m)
     details = {
-        "fixes_ref": len(ref), "fixes_new": len(new), "fixes_on_path": int(on.sum()),
+        "fixes_ref": len(ref),
+        "fixes_new": len(new),
+        "fixes_on_path": int(on.sum()),
         "on_path_fraction": as_json_number(on.mean()),
         "median_distance_to_ref_path_m": as_json_number(float(np.median(d[on]))),
-        "noise_ref_along_m": as_json_number(noise_ref_m), "noise_new_along_m": as_json_number(noise_new_m),
+        "noise_ref_along_m": as_json_number(noise_ref_m),
+        "noise_new_along_m": as_json_number(noise_new_m),
         "speed_used": bool(np.isfinite(new.speed_m_s[on]).sum() >= MIN_FIXES),
         "ref_path_length_m": as_json_number(path.s_m[-1], 1),
         "overlap_along_ref_m": as_json_number(s_out[-1] - s_out[0], 1),
@@ -163,10 +171,16 @@ def _trim(track: Track, duration_s: float | None) -> Track:
     return track.select(keep)
 
 
-def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_s: float = 0.0,
-                      new_clock_offset_s: float = 0.0, video_duration_ref_s: float | None = None,
-                      video_duration_new_s: float | None = None,
-                      clock_uncertainty_s: float | None = None) -> TimePrior | None:
+def prior_from_tracks(
+    ref: Track | None,
+    new: Track | None,
+    *,
+    ref_clock_offset_s: float = 0.0,
+    new_clock_offset_s: float = 0.0,
+    video_duration_ref_s: float | None = None,
+    video_duration_new_s: float | None = None,
+    clock_uncertainty_s: float | None = None,
+) -> TimePrior | None:
     """A :class:`TimePrior` (video times, 10 samples per second) from two tracks, or None.
 
     None (never an exception) when a track is missing, too short, or the runs do not overlap
@@ -177,8 +191,12 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
         return None
     for role, tr, off in (("ref", ref, ref_clock_offset_s), ("new", new, new_clock_offset_s)):
         if tr.clock == "utc" and off == 0.0 and len(tr) and tr.t_s[0] > 1e8:
-            log.warning("GPS prior: the %s track has a UTC clock but no clock offset was given; "
-                        "pass %s_clock_offset_s (see estimate_clock_offset / prior_for_videos)", role, role)
+            log.warning(
+                "GPS prior: the %s track has a UTC clock but no clock offset was given; "
+                "pass %s_clock_offset_s (see estimate_clock_offset / prior_for_videos)",
+                role,
+                role,
+            )
     r = _trim(ref.only_valid().shifted(ref_clock_offset_s), video_duration_ref_s)
     n = _trim(new.only_valid().shifted(new_clock_offset_s), video_duration_new_s)
     m = match_tracks(replace(r, clock="video"), replace(n, clock="video"))
@@ -195,21 +213,39 @@ def prior_from_tracks(ref: Track | None, new: Track | None, *, ref_clock_offset_
     if clock_uncertainty_s is None:
         clock_uncertainty_s = UTC_CLOCK_UNCERTAINTY_S * sum(t.clock == "utc" for t in (ref, new))
     err = m.err_s[keep]
-    half_width_s = float(np.clip(3.0 * np.percentile(err, 90) + clock_uncertainty_s + 0.5, 1.5, 30.0))
+    half_width_s = float(
+        np.clip(3.0 * np.percentile(err, 90) + clock_uncertainty_s + 0.5, 1.5, 30.0)
+    )
     t_new, t_ref = m.u_new_s[keep], m.u_ref_s[keep]
     details: dict[str, Any] = dict(m.details)
-    details.update(_summary(ref, new, t_new, t_ref, err, m.confidence[keep], ref_clock_offset_s,
-                            new_clock_offset_s, clock_uncertainty_s))
+    details.update(
+        _summary(
+            ref,
+            new,
+            t_new,
+            t_ref,
+            err,
+            m.confidence[keep],
+            ref_clock_offset_s,
+            new_clock_offset_s,
+            clock_uncertainty_s,
+        )
+    )
     source = ref.source if ref.source == new.source else f"{ref.source}+{new.source}"
-    return GpsTimePrior(t_new, t_ref, half_width_s, source, details, confidence=m.confidence[keep],
-                        tracks=(r, n))
+    return GpsTimePrior(
+        t_new, t_ref, half_width_s, source, details, confidence=m.confidence[keep], tracks=(r, n)
+    )
 
 
 def _summary(ref, new, t_new, t_ref, err, conf, off_ref, off_new, clock_unc) -> dict[str, Any]:
     return {
-        "used": True, "source_ref": ref.source, "source_new": new.source,
-        "track_clock_ref": ref.clock, "track_clock_new": new.clock,
-        "clock_offset_ref_s": off_ref, "clock_offset_new_s": off_new,
+        "used": True,
+        "source_ref": ref.source,
+        "source_new": new.source,
+        "track_clock_ref": ref.clock,
+        "track_clock_new": new.clock,
+        "clock_offset_ref_s": off_ref,
+        "clock_offset_new_s": off_new,
         "clock_uncertainty_s": clock_unc,
         "overlap_new_s": [as_json_number(t_new[0]), as_json_number(t_new[-1])],
         "overlap_ref_s": [as_json_number(t_ref[0]), as_json_number(t_ref[-1])],
@@ -236,11 +272,15 @@ def warp_samples_from_prior(prior: TimePrior) -> tuple[np.ndarray, np.ndarray, n
     return prior.t_new_s.copy(), prior.t_ref_s.copy(), np.clip(conf, 0.0, 1.0)
 
 
-def prior_for_videos(ref_video: str | os.PathLike[str], new_video: str | os.PathLike[str], *,
-                     ref_track: Track | str | os.PathLike[str] | None = None,
-                     new_track: Track | str | os.PathLike[str] | None = None,
-                     video_duration_ref_s: float | None = None,
-                     video_duration_new_s: float | None = None) -> tuple[TimePrior | None, dict[str, Any]]:
+def prior_for_videos(
+    ref_video: str | os.PathLike[str],
+    new_video: str | os.PathLike[str],
+    *,
+    ref_track: Track | str | os.PathLike[str] | None = None,
+    new_track: Track | str | os.PathLike[str] | None = None,
+    video_duration_ref_s: float | None = None,
+    video_duration_new_s: float | None = None,
+) -> tuple[TimePrior | None, dict[str, Any]]:
     """The GPS prior for two videos, and a JSON-able report of what happened.
 
     A track not given (None) is read from the video's own telemetry (GoPro GPMF); a path is
@@ -254,8 +294,10 @@ def prior_for_videos(ref_video: str | os.PathLike[str], new_video: str | os.Path
 
     info: dict[str, Any] = {"used": False}
     found: dict[str, tuple[Track, Any]] = {}
-    for role, video, track, dur in (("ref", ref_video, ref_track, video_duration_ref_s),
-                                    ("new", new_video, new_track, video_duration_new_s)):
+    for role, video, track, dur in (
+        ("ref", ref_video, ref_track, video_duration_ref_s),
+        ("new", new_video, new_track, video_duration_new_s),
+    ):
         if track is None:
             try:
                 track = read_track(video)
@@ -271,11 +313,15 @@ def prior_for_videos(ref_video: str | os.PathLike[str], new_video: str | os.Path
             return None, info
         found[role] = (track, off)
     (ref, off_ref), (new, off_new) = found["ref"], found["new"]
-    prior = prior_from_tracks(ref, new, ref_clock_offset_s=off_ref.offset_s,
-                              new_clock_offset_s=off_new.offset_s,
-                              video_duration_ref_s=video_duration_ref_s,
-                              video_duration_new_s=video_duration_new_s,
-                              clock_uncertainty_s=off_ref.uncertainty_s + off_new.uncertainty_s)
+    prior = prior_from_tracks(
+        ref,
+        new,
+        ref_clock_offset_s=off_ref.offset_s,
+        new_clock_offset_s=off_new.offset_s,
+        video_duration_ref_s=video_duration_ref_s,
+        video_duration_new_s=video_duration_new_s,
+        clock_uncertainty_s=off_ref.uncertainty_s + off_new.uncertainty_s,
+    )
     if prior is None:
         info["reason"] = "the tracks are too short or do not overlap along the reference path"
         return None, info

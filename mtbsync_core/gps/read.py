@@ -40,8 +40,10 @@ def track_kind(path: str | os.PathLike[str]) -> str:
         return kinds[suffix]
     if suffix in VIDEO_SUFFIXES:
         return "video"
-    raise GpsParseError(f"'{p}' is not a GPX, FIT or GoPro telemetry file (suffix {suffix!r}, "
-                        "unrecognised content). Pass a .gpx, a .fit or the camera's MP4.")
+    raise GpsParseError(
+        f"'{p}' is not a GPX, FIT or GoPro telemetry file (suffix {suffix!r}, "
+        "unrecognised content). Pass a .gpx, a .fit or the camera's MP4."
+    )
 
 
 def read_track(path: str | os.PathLike[str], backend: str = "gpmf-parser") -> Track:

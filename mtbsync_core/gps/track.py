@@ -84,7 +84,12 @@ class Track:
 
     def valid(self) -> np.ndarray:
         """Boolean mask of usable fixes: 2D/3D fix and finite coordinates and time."""
-        return (self.fix >= 2) & np.isfinite(self.lat_deg) & np.isfinite(self.lon_deg) & np.isfinite(self.t_s)
+        return (
+            (self.fix >= 2)
+            & np.isfinite(self.lat_deg)
+            & np.isfinite(self.lon_deg)
+            & np.isfinite(self.t_s)
+        )
 
     def only_valid(self) -> Track:
         """The same track keeping only usable fixes (see :meth:`valid`)."""
@@ -92,8 +97,15 @@ class Track:
 
     def select(self, mask: np.ndarray) -> Track:
         """A track with the fixes where ``mask`` is true."""
-        return replace(self, t_s=self.t_s[mask], lat_deg=self.lat_deg[mask], lon_deg=self.lon_deg[mask],
-                       ele_m=self.ele_m[mask], speed_m_s=self.speed_m_s[mask], fix=self.fix[mask])
+        return replace(
+            self,
+            t_s=self.t_s[mask],
+            lat_deg=self.lat_deg[mask],
+            lon_deg=self.lon_deg[mask],
+            ele_m=self.ele_m[mask],
+            speed_m_s=self.speed_m_s[mask],
+            fix=self.fix[mask],
+        )
 
     def shifted(self, offset_s: float) -> Track:
         """The track with ``offset_s`` subtracted from every time (e.g. UTC -> video time)."""
@@ -111,11 +123,15 @@ class Track:
         """A JSON-able summary for reports and ``mtbsync gps info``."""
         v = self.valid()
         out: dict[str, Any] = {
-            "source": self.source, "clock": self.clock, "camera": self.camera,
-            "fixes": int(len(self)), "fixes_valid": int(v.sum()),
+            "source": self.source,
+            "clock": self.clock,
+            "camera": self.camera,
+            "fixes": int(len(self)),
+            "fixes_valid": int(v.sum()),
             "t_first_s": float(self.t_s[0]) if len(self) else None,
             "t_last_s": float(self.t_s[-1]) if len(self) else None,
-            "duration_s": round(self.duration_s, 3), "rate_hz": round(self.rate_hz, 3),
+            "duration_s": round(self.duration_s, 3),
+            "rate_hz": round(self.rate_hz, 3),
             "length_m": round(self.length_m(), 1),
             "utc_at_video_zero_s": self.utc_at_video_zero_s,
         }
@@ -128,21 +144,42 @@ class Track:
         return out
 
 
-def make_track(t_s, lat_deg, lon_deg, ele_m=None, speed_m_s=None, fix=None, *, source: str,
-               clock: str, camera: str = "", **kw: Any) -> Track:
+def make_track(
+    t_s,
+    lat_deg,
+    lon_deg,
+    ele_m=None,
+    speed_m_s=None,
+    fix=None,
+    *,
+    source: str,
+    clock: str,
+    camera: str = "",
+    **kw: Any,
+) -> Track:
     """Build a :class:`Track` from sequences, sorting by time; missing columns become NaN / 3D fix."""
     t = np.asarray(t_s, np.float64)
     n = len(t)
-    cols = [np.asarray(c, np.float64) if c is not None else np.full(n, np.nan)
-            for c in (lat_deg, lon_deg, ele_m, speed_m_s)]
+    cols = [
+        np.asarray(c, np.float64) if c is not None else np.full(n, np.nan)
+        for c in (lat_deg, lon_deg, ele_m, speed_m_s)
+    ]
     fx = np.asarray(fix, np.int64) if fix is not None else np.full(n, 3, np.int64)
     order = np.argsort(t, kind="stable")
-    return Track(t[order], *(c[order] for c in cols), fx[order], source=source, clock=clock,
-                 camera=camera, **kw)
+    return Track(
+        t[order],
+        *(c[order] for c in cols),
+        fx[order],
+        source=source,
+        clock=clock,
+        camera=camera,
+        **kw,
+    )
 
 
-def to_local_m(lat_deg: np.ndarray, lon_deg: np.ndarray, lat0_deg: float,
-               lon0_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def to_local_m(
+    lat_deg: np.ndarray, lon_deg: np.ndarray, lat0_deg: float, lon0_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
     """East / north metres from (lat0, lon0): an equirectangular plane, exact enough over a few km."""
     k = math.pi / 180.0 * EARTH_RADIUS_M
     x_m = (np.asarray(lon_deg) - lon0_deg) * k * math.cos(math.radians(lat0_deg))
@@ -150,8 +187,9 @@ def to_local_m(lat_deg: np.ndarray, lon_deg: np.ndarray, lat0_deg: float,
     return x_m, y_m
 
 
-def from_local_m(x_m: np.ndarray, y_m: np.ndarray, lat0_deg: float,
-                 lon0_deg: float) -> tuple[np.ndarray, np.ndarray]:
+def from_local_m(
+    x_m: np.ndarray, y_m: np.ndarray, lat0_deg: float, lon0_deg: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of :func:`to_local_m`: (lat_deg, lon_deg)."""
     k = math.pi / 180.0 * EARTH_RADIUS_M
     lat = lat0_deg + np.asarray(y_m) / k
@@ -177,5 +215,12 @@ def decimate(track: Track, max_hz: float) -> Track:
         return np.where(finite > 0, sums / np.maximum(finite, 1), np.nan) if counts.size else sums
 
     fix = np.minimum.reduceat(track.fix, np.concatenate([[0], edges]))
-    return replace(track, t_s=mean(track.t_s), lat_deg=mean(track.lat_deg), lon_deg=mean(track.lon_deg),
-                   ele_m=mean(track.ele_m), speed_m_s=mean(track.speed_m_s), fix=fix)
+    return replace(
+        track,
+        t_s=mean(track.t_s),
+        lat_deg=mean(track.lat_deg),
+        lon_deg=mean(track.lon_deg),
+        ele_m=mean(track.ele_m),
+        speed_m_s=mean(track.speed_m_s),
+        fix=fix,
+    )

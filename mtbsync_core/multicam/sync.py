@@ -372,6 +372,8 @@ def _next_step(mine: list[PairEstimate], camera_id: str) -> str:
     options = [f"--method {m}" for m in untried] + ([box] if box else [])
     first = f"Try {' or '.join(options)}, or " if options else "Give "
     return f"{first}--offset {camera_id}=SECONDS."
+
+
 def _evidence(best: PairEstimate, mine: list[PairEstimate]) -> str:
     """Which method placed the camera, and how the other methods on the same pair agree."""
     out = f"placed by {best.method}" + (f": {best.message}" if best.message else "")

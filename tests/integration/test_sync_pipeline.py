@@ -136,7 +136,9 @@ def test_other_frame_rates_and_pace_changes(runs, tmp_path, fps, gop, profile):
     from mtbsync_core.synthetic import make_trail, render_new
 
     path = tmp_path / f"new_{fps}.mp4"
-    t_new, t_ref = render_new(path, make_trail("trail"), profile, RenderSpec(6.0, Fraction(fps), (320, 180), gop=gop))
+    t_new, t_ref = render_new(
+        path, make_trail("trail"), profile, RenderSpec(6.0, Fraction(fps), (320, 180), gop=gop)
+    )
     res = sync_runs(runs.ref, path)
     assert res.report["status"] == "ok"
     assert res.new_info.fps == fps
@@ -150,7 +152,9 @@ def test_a_run_against_itself_is_the_identity(runs):
     t = np.arange(0.0, 13.9, 0.1)
     lo, hi = res.warp.overlap_new_s
     assert lo <= 0.1 and hi >= 13.8
-    np.testing.assert_allclose(res.warp.to_ref(t[(t >= lo) & (t <= hi)]), t[(t >= lo) & (t <= hi)], atol=0.005)
+    np.testing.assert_allclose(
+        res.warp.to_ref(t[(t >= lo) & (t <= hi)]), t[(t >= lo) & (t <= hi)], atol=0.005
+    )
 
 
 def test_unrelated_videos_are_no_match(runs):
@@ -162,13 +166,20 @@ def test_unrelated_videos_are_no_match(runs):
     assert "\n" not in msg and str(runs.other) in msg and str(runs.ref) in msg
     assert err.report["status"] == "no_match"
     ver = err.report["verification"]
-    assert ver["match_ratio"] < SyncParams().align.match_ratio  # no better than the reversed reference
+    assert (
+        ver["match_ratio"] < SyncParams().align.match_ratio
+    )  # no better than the reversed reference
     assert ver["good_pairs"] < SyncParams().geometry_pairs  # and no geometric evidence either
 
 
 def test_featureless_new_run_is_refused(runs, tmp_path):
     flat = tmp_path / "lens_cap.mp4"
-    encode_frames(flat, lambda i: np.full((180, 320, 3), 20, np.uint8), 40, RenderSpec(2.0, Fraction(20), (320, 180)))
+    encode_frames(
+        flat,
+        lambda i: np.full((180, 320, 3), 20, np.uint8),
+        40,
+        RenderSpec(2.0, Fraction(20), (320, 180)),
+    )
     with pytest.raises(FeaturelessVideoError, match="lens_cap.mp4"):
         sync_runs(runs.ref, flat)
 
@@ -213,7 +224,9 @@ def test_write_sync_outputs_and_refuse_existing(runs, tmp_path):
 
 def test_markers_before_the_reference_overlap_are_flagged(runs):
     res = sync_runs(runs.ref, runs.offset.path)
-    out = transfer_markers([Marker("before", 1.0), Marker("inside", 6.0), Marker("after", 13.9)], res.warp)
+    out = transfer_markers(
+        [Marker("before", 1.0), Marker("inside", 6.0), Marker("after", 13.9)], res.warp
+    )
     assert [m.in_overlap for m in out] == [False, True, False]
     assert abs(out[1].t_new_s - 3.0) <= 1 / 30
     assert np.isnan(out[0].t_new_s) and np.isnan(out[2].t_new_s)

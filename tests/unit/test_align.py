@@ -160,6 +160,8 @@ def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
             errors[ridge].append(abs(t - tau))
     assert max(errors[0.0]) < 0.05  # samples apart, the zoom taken out
     assert np.mean(errors[0.0]) < 0.5 * np.mean(errors[1e6])  # left in, it reads as moving on
+
+
 def _unit_rows(rng: np.random.Generator, n: int, d: int = 32) -> np.ndarray:
     x = rng.normal(size=(n, d)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)

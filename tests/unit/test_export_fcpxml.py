@@ -166,7 +166,13 @@ def _fcpxml_dtd():
 
     candidates = [
         os.environ.get("MTBSYNC_FCPXML_DTD", ""),
-        str(Path(__file__).resolve().parents[3] / "shared" / "data" / "fcpxml-dtd" / "FCPXMLv1_10.dtd"),
+        str(
+            Path(__file__).resolve().parents[3]
+            / "shared"
+            / "data"
+            / "fcpxml-dtd"
+            / "FCPXMLv1_10.dtd"
+        ),
         "/Applications/Final Cut Pro.app/Contents/Frameworks/Interchange.framework/"
         "Versions/A/Resources/FCPXMLv1_10.dtd",
     ]

@@ -92,11 +92,13 @@ def test_content_hash_tells_files_apart_and_is_stable(tmp_path):
     assert content_hash(a) == content_hash(b)
     assert content_hash(a).startswith("q1:")
     # a change in the middle MiB, at the end, or in size is noticed
-    for i, change in enumerate((
-        data[: len(data) // 2] + b"X" + data[len(data) // 2 + 1 :],
-        data[:-1] + bytes([data[-1] ^ 1]),
-        data + b"\x00",
-    )):
+    for i, change in enumerate(
+        (
+            data[: len(data) // 2] + b"X" + data[len(data) // 2 + 1 :],
+            data[:-1] + bytes([data[-1] ^ 1]),
+            data + b"\x00",
+        )
+    ):
         c = tmp_path / f"c{i}.bin"
         c.write_bytes(change)
         assert content_hash(c) != content_hash(a)

@@ -16,8 +16,14 @@ GOPRO = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "gopro"
 
 def _gpx(tmp_path: Path) -> Path:
     t = 1_714_557_600.0 + np.arange(20.0)
-    track = make_track(t, 46.5 + np.arange(20) * 3e-5, np.full(20, 7.9), np.full(20, 1500.0),
-                       source="gpx", clock="utc")
+    track = make_track(
+        t,
+        46.5 + np.arange(20) * 3e-5,
+        np.full(20, 7.9),
+        np.full(20, 1500.0),
+        source="gpx",
+        clock="utc",
+    )
     return write_gpx(track, tmp_path / "ride.gpx")
 
 
@@ -65,7 +71,18 @@ def test_gps_info_karma_reports_imu_without_fix(capsys):
 def test_gps_prior_on_a_track_too_short_falls_back(tmp_path, capsys):
     _need_gopro()
     video = GOPRO / "max-heromode.mp4"  # 14 m of walking: too short to be a prior
-    rc = main(["gps", "prior", "--reference", str(video), "--new", str(video), "--out", str(tmp_path / "p.json")])
+    rc = main(
+        [
+            "gps",
+            "prior",
+            "--reference",
+            str(video),
+            "--new",
+            str(video),
+            "--out",
+            str(tmp_path / "p.json"),
+        ]
+    )
     assert rc == 1
     info = json.loads(capsys.readouterr().out)
     assert info["used"] is False and "too short" in info["reason"]
@@ -94,20 +111,57 @@ def test_gps_prior_with_gpx_tracks_and_creation_time(tmp_path, capsys):
     from mtbsync_core.gps.synthetic_track import tracks_for_pair
 
     profile = syn.WarpProfile(t_ref_start_s=3.0, mean_ratio=1.1, wobble=0.1)
-    ref, new = tracks_for_pair(syn.make_trail(), profile, ref_duration_s=60.0, new_duration_s=45.0,
-                               ref_start_utc=1_714_557_600.0, new_start_utc=1_714_561_200.0)
+    ref, new = tracks_for_pair(
+        syn.make_trail(),
+        profile,
+        ref_duration_s=60.0,
+        new_duration_s=45.0,
+        ref_start_utc=1_714_557_600.0,
+        new_start_utc=1_714_561_200.0,
+    )
     write_gpx(ref, tmp_path / "ref.gpx")
     write_gpx(new, tmp_path / "new.gpx")
     ref_v = _video(tmp_path / "ref.mp4", "2024-05-01T10:00:00Z", 60)
     new_v = _video(tmp_path / "new.mp4", "2024-05-01T11:00:00Z", 45)
     out = tmp_path / "prior.json"
-    rc = main(["gps", "prior", "--reference", str(ref_v), "--new", str(new_v), "--ref-track",
-               str(tmp_path / "ref.gpx"), "--new-track", str(tmp_path / "new.gpx"), "--out", str(out)])
+    rc = main(
+        [
+            "gps",
+            "prior",
+            "--reference",
+            str(ref_v),
+            "--new",
+            str(new_v),
+            "--ref-track",
+            str(tmp_path / "ref.gpx"),
+            "--new-track",
+            str(tmp_path / "new.gpx"),
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     info = json.loads(capsys.readouterr().out)
     assert info["used"] and info["clock_new"]["method"] == "creation_time"
     doc = json.loads(out.read_text())
     t_new, t_ref = np.array(doc["t_new_s"]), np.array(doc["t_ref_s"])
     assert np.median(np.abs(t_ref - profile.truth(t_new))) < 0.3
-    assert main(["gps", "prior", "--reference", str(ref_v), "--new", str(new_v), "--ref-track",
-                 str(tmp_path / "ref.gpx"), "--new-track", str(tmp_path / "new.gpx"), "--out", str(out)]) == 3
+    assert (
+        main(
+            [
+                "gps",
+                "prior",
+                "--reference",
+                str(ref_v),
+                "--new",
+                str(new_v),
+                "--ref-track",
+                str(tmp_path / "ref.gpx"),
+                "--new-track",
+                str(tmp_path / "new.gpx"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 3
+    )

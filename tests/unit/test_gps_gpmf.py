@@ -84,7 +84,8 @@ def test_imu_backends_agree(gopro):
     assert b.camera == "GoPro HERO5 Black"
     assert len(a.t_gyro_s) == len(b.t_gyro_s)
     assert np.median(np.linalg.norm(a.gyro_rad_s, axis=1)) == pytest.approx(
-        np.median(np.linalg.norm(b.gyro_rad_s, axis=1)), rel=0.02)
+        np.median(np.linalg.norm(b.gyro_rad_s, axis=1)), rel=0.02
+    )
 
 
 def test_raw_payloads(gopro):
@@ -102,7 +103,9 @@ def test_mp4_without_telemetry(tmp_path):
         st = out.add_stream("libx264", rate=10)
         st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
         for _ in range(3):
-            for pkt in st.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")):
+            for pkt in st.encode(
+                av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")
+            ):
                 out.mux(pkt)
         for pkt in st.encode():
             out.mux(pkt)
@@ -117,7 +120,9 @@ def _video_with_creation_time(path: Path, created: str) -> Path:
         st = out.add_stream("libx264", rate=10)
         st.width, st.height, st.pix_fmt = 64, 48, "yuv420p"
         for _ in range(20):
-            for pkt in st.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")):
+            for pkt in st.encode(
+                av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")
+            ):
                 out.mux(pkt)
         for pkt in st.encode():
             out.mux(pkt)
@@ -133,7 +138,9 @@ def test_clock_offset_from_creation_time_detects_local_time(tmp_path):
     assert off.method == "creation_time+tz"
     assert off.offset_s == dt.datetime(2024, 5, 1, 8, 0, tzinfo=dt.UTC).timestamp()
     # a track that already covers the tag's time keeps it as is
-    gpx_utc = make_track(t + 2 * 3600, np.full(900, 46.5), np.full(900, 7.9), source="gpx", clock="utc")
+    gpx_utc = make_track(
+        t + 2 * 3600, np.full(900, 46.5), np.full(900, 7.9), source="gpx", clock="utc"
+    )
     assert estimate_clock_offset(gpx_utc, video, video_duration_s=2.0).method == "creation_time"
 
 
@@ -141,6 +148,8 @@ def test_clock_offset_video_clock_and_gps_time(gopro):
     own = read_track(gopro / "max-heromode.mp4")
     assert estimate_clock_offset(own).offset_s == 0.0
     as_utc = own.shifted(-own.utc_at_video_zero_s)  # what a GPX logged alongside would look like
-    off = estimate_clock_offset(make_track(as_utc.t_s, as_utc.lat_deg, as_utc.lon_deg, source="gpx",
-                                           clock="utc"), gopro / "max-heromode.mp4")
+    off = estimate_clock_offset(
+        make_track(as_utc.t_s, as_utc.lat_deg, as_utc.lon_deg, source="gpx", clock="utc"),
+        gopro / "max-heromode.mp4",
+    )
     assert off.method == "gps-time" and off.offset_s == pytest.approx(own.utc_at_video_zero_s)

@@ -26,7 +26,9 @@ from mtbsync_core.gps import (
 from mtbsync_core.gps.synthetic_track import tracks_for_pair, trail_geometry
 
 REF_UTC, NEW_UTC = 1_714_557_600.0, 1_714_561_200.0
-PROFILE = syn.WarpProfile(t_ref_start_s=2.0, lead_in_s=4.0, mean_ratio=0.9, wobble=0.2, stops=((30.0, 5.0),))
+PROFILE = syn.WarpProfile(
+    t_ref_start_s=2.0, lead_in_s=4.0, mean_ratio=0.9, wobble=0.2, stops=((30.0, 5.0),)
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +37,29 @@ def trail() -> syn.Trail:
 
 
 def _pair(trail, profile=PROFILE, noise_m=3.0, seed=0, with_speed=True, ref_dur=90.0, new_dur=80.0):
-    return tracks_for_pair(trail, profile, ref_duration_s=ref_dur, new_duration_s=new_dur, noise_m=noise_m,
-                           seed=seed, with_speed=with_speed, ref_start_utc=REF_UTC, new_start_utc=NEW_UTC)
+    return tracks_for_pair(
+        trail,
+        profile,
+        ref_duration_s=ref_dur,
+        new_duration_s=new_dur,
+        noise_m=noise_m,
+        seed=seed,
+        with_speed=with_speed,
+        ref_start_utc=REF_UTC,
+        new_start_utc=NEW_UTC,
+    )
 
 
 def _prior(ref, new, ref_dur=90.0, new_dur=80.0, **kw):
-    return prior_from_tracks(ref, new, ref_clock_offset_s=REF_UTC, new_clock_offset_s=NEW_UTC,
-                             video_duration_ref_s=ref_dur, video_duration_new_s=new_dur, **kw)
+    return prior_from_tracks(
+        ref,
+        new,
+        ref_clock_offset_s=REF_UTC,
+        new_clock_offset_s=NEW_UTC,
+        video_duration_ref_s=ref_dur,
+        video_duration_new_s=new_dur,
+        **kw,
+    )
 
 
 def _errors(prior, profile=PROFILE, ref_dur=90.0):
@@ -68,7 +86,9 @@ def test_prior_recovers_known_warp_with_3m_noise(trail):
     assert np.percentile(err, 95) < prior.half_width_s  # the band holds the truth
     assert np.all(np.diff(prior.t_new_s) == pytest.approx(0.1))
     assert np.all(np.diff(prior.t_ref_s) >= -1e-9)
-    assert PROFILE.lead_in_s - 1.5 <= prior.t_new_s[0] <= PROFILE.lead_in_s + 1.5  # lead-in left out
+    assert (
+        PROFILE.lead_in_s - 1.5 <= prior.t_new_s[0] <= PROFILE.lead_in_s + 1.5
+    )  # lead-in left out
     d = prior.details
     assert d["used"] and d["speed_used"] and d["clock_offset_new_s"] == NEW_UTC
     assert d["overlap_new_s"][0] == pytest.approx(prior.t_new_s[0], abs=1e-3)
@@ -103,15 +123,26 @@ def test_missing_short_or_unrelated_tracks_give_none(trail):
     ref, new = _pair(trail)
     assert prior_from_tracks(None, new) is None and prior_from_tracks(ref, None) is None
     assert _prior(ref, new.select(np.arange(len(new)) < 3)) is None
-    far = make_track(new.t_s, new.lat_deg + 0.02, new.lon_deg, source="gpx", clock="utc")  # 2 km north
+    far = make_track(
+        new.t_s, new.lat_deg + 0.02, new.lon_deg, source="gpx", clock="utc"
+    )  # 2 km north
     assert _prior(ref, far) is None
 
 
 def test_no_overlap_inside_the_videos_gives_none(trail):
     ref, new = _pair(trail)
     # the new run's video is claimed to start an hour later than its track: no fix falls inside it
-    assert prior_from_tracks(ref, new, ref_clock_offset_s=REF_UTC, new_clock_offset_s=NEW_UTC + 3600,
-                             video_duration_ref_s=90.0, video_duration_new_s=80.0) is None
+    assert (
+        prior_from_tracks(
+            ref,
+            new,
+            ref_clock_offset_s=REF_UTC,
+            new_clock_offset_s=NEW_UTC + 3600,
+            video_duration_ref_s=90.0,
+            video_duration_new_s=80.0,
+        )
+        is None
+    )
 
 
 def test_refine_clock_offset_against_a_visual_warp(trail):
@@ -121,11 +152,20 @@ def test_refine_clock_offset_against_a_visual_warp(trail):
     wrong = NEW_UTC + 7.3
     prior_wrong = prior_from_tracks(ref, new, ref_clock_offset_s=REF_UTC, new_clock_offset_s=wrong)
     assert np.median(_errors(prior_wrong)) > 5.0  # a wrong clock shifts the whole prior
-    fixed = refine_clock_offset(ref, new, t_new, t_ref, ref_clock_offset_s=REF_UTC, new_clock_offset_s=wrong)
+    fixed = refine_clock_offset(
+        ref, new, t_new, t_ref, ref_clock_offset_s=REF_UTC, new_clock_offset_s=wrong
+    )
     assert fixed is not None and fixed.method == "visual"
     assert fixed.offset_s == pytest.approx(NEW_UTC, abs=0.3)
-    ref_fix = refine_clock_offset(ref, new, t_new, t_ref, ref_clock_offset_s=REF_UTC - 4.0,
-                                  new_clock_offset_s=NEW_UTC, which="ref")
+    ref_fix = refine_clock_offset(
+        ref,
+        new,
+        t_new,
+        t_ref,
+        ref_clock_offset_s=REF_UTC - 4.0,
+        new_clock_offset_s=NEW_UTC,
+        which="ref",
+    )
     assert ref_fix.offset_s == pytest.approx(REF_UTC, abs=0.3)
 
 
@@ -156,7 +196,9 @@ def _video(path, created: str, seconds: int = 2):
         st_ = out.add_stream("libx264", rate=5)
         st_.width, st_.height, st_.pix_fmt = 64, 48, "yuv420p"
         for _ in range(5 * seconds):
-            for pkt in st_.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")):
+            for pkt in st_.encode(
+                av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="bgr24")
+            ):
                 out.mux(pkt)
         for pkt in st_.encode():
             out.mux(pkt)
@@ -167,19 +209,34 @@ def test_prior_for_videos_uses_creation_time(trail, tmp_path):
     ref, new = _pair(trail, seed=6)
     ref_video = _video(tmp_path / "ref.mp4", "2024-05-01T10:00:00Z")  # = REF_UTC
     new_video = _video(tmp_path / "new.mp4", "2024-05-01T11:00:00Z")  # = NEW_UTC
-    prior, info = prior_for_videos(ref_video, new_video, ref_track=ref, new_track=new,
-                                   video_duration_ref_s=90.0, video_duration_new_s=80.0)
+    prior, info = prior_for_videos(
+        ref_video,
+        new_video,
+        ref_track=ref,
+        new_track=new,
+        video_duration_ref_s=90.0,
+        video_duration_new_s=80.0,
+    )
     assert prior is not None and info["used"]
-    assert info["clock_ref"]["method"] == "creation_time" and info["clock_ref"]["offset_s"] == REF_UTC
+    assert (
+        info["clock_ref"]["method"] == "creation_time" and info["clock_ref"]["offset_s"] == REF_UTC
+    )
     assert np.median(_errors(prior)) < 0.3
     json.dumps(info)
     none, why = prior_for_videos(ref_video, new_video, ref_track=ref, new_track=None)
     assert none is None and not why["used"] and "new:" in why["reason"]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ratio=st.floats(0.7, 1.3), wobble=st.floats(0.0, 0.25), start=st.floats(0.0, 20.0),
-       noise=st.floats(2.0, 5.0), seed=st.integers(0, 1000))
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ratio=st.floats(0.7, 1.3),
+    wobble=st.floats(0.0, 0.25),
+    start=st.floats(0.0, 20.0),
+    noise=st.floats(2.0, 5.0),
+    seed=st.integers(0, 1000),
+)
 def test_prior_is_monotone_and_its_band_holds_the_truth(trail, ratio, wobble, start, noise, seed):
     profile = syn.WarpProfile(t_ref_start_s=start, mean_ratio=ratio, wobble=wobble)
     ref, new = _pair(trail, profile=profile, noise_m=noise, seed=seed, new_dur=60.0)
@@ -196,8 +253,15 @@ def test_decimate_averages_fast_tracks():
     from mtbsync_core.gps.track import decimate
 
     t = np.arange(0.0, 10.0, 1 / 18)
-    tr = make_track(t, 46.5 + t * 1e-5, np.full(len(t), 7.9), None, np.full(len(t), 3.0),
-                    source="gpmf", clock="video")
+    tr = make_track(
+        t,
+        46.5 + t * 1e-5,
+        np.full(len(t), 7.9),
+        None,
+        np.full(len(t), 3.0),
+        source="gpmf",
+        clock="video",
+    )
     d = decimate(tr, 5.0)
     assert d.rate_hz == pytest.approx(5.0, rel=0.05) and len(d) == 50
     np.testing.assert_allclose(d.lat_deg, 46.5 + d.t_s * 1e-5, atol=1e-12)  # linear: mean of means
@@ -207,8 +271,14 @@ def test_decimate_averages_fast_tracks():
 def test_clock_check_reports_the_offset_error_after_vision(trail):
     ref, new = _pair(trail, seed=7)
     # metadata put the new video's start 2.5 s too late (e.g. creation_time written at 1st keyframe)
-    prior = prior_from_tracks(ref, new, ref_clock_offset_s=REF_UTC, new_clock_offset_s=NEW_UTC + 2.5,
-                              video_duration_ref_s=90.0, video_duration_new_s=80.0)
+    prior = prior_from_tracks(
+        ref,
+        new,
+        ref_clock_offset_s=REF_UTC,
+        new_clock_offset_s=NEW_UTC + 2.5,
+        video_duration_ref_s=90.0,
+        video_duration_new_s=80.0,
+    )
     t_new = np.arange(6.0, 70.0, 0.1)
     report = clock_check(prior, t_new, PROFILE.truth(t_new))
     assert report["correction_new_s"] == pytest.approx(-2.5, abs=0.3)
@@ -221,8 +291,11 @@ def _hairpin_xy(s_m: np.ndarray) -> np.ndarray:
     """An out-and-back trail: 150 m east, a 6 m radius hairpin, 150 m back west 12 m further north."""
     leg, r = 150.0, 6.0
     arc = np.pi * r
-    x = np.where(s_m < leg, s_m, np.where(s_m < leg + arc, leg + r * np.sin((s_m - leg) / r),
-                                          leg - (s_m - leg - arc)))
+    x = np.where(
+        s_m < leg,
+        s_m,
+        np.where(s_m < leg + arc, leg + r * np.sin((s_m - leg) / r), leg - (s_m - leg - arc)),
+    )
     y = np.where(s_m < leg, 0.0, np.where(s_m < leg + arc, r - r * np.cos((s_m - leg) / r), 2 * r))
     return np.column_stack([x, y])
 

@@ -28,7 +28,9 @@ T0 = 1_714_557_600.0  # 2024-05-01T10:00:00Z
 def _track(n: int = 30, clock: str = "utc"):
     t = T0 + np.arange(n, dtype=float)
     lat, lon = from_local_m(np.arange(n) * 4.0, np.sin(np.arange(n) / 5.0) * 10.0, 46.5, 7.9)
-    return make_track(t, lat, lon, 1500.0 - np.arange(n) * 0.5, np.full(n, 4.0), source="gpx", clock=clock)
+    return make_track(
+        t, lat, lon, 1500.0 - np.arange(n) * 0.5, np.full(n, 4.0), source="gpx", clock=clock
+    )
 
 
 GPX_OK = """<?xml version="1.0" encoding="UTF-8"?>
@@ -74,15 +76,19 @@ def test_gpx_speed_from_extensions_and_gpx10(tmp_path):
     np.testing.assert_allclose(back.speed_m_s, 4.0)
     assert "gpxtpx:speed" in (tmp_path / "speed.gpx").read_text()
     v10 = tmp_path / "v10.gpx"
-    v10.write_text('<?xml version="1.0"?><gpx version="1.0" creator="x"><trk><trkseg>'
-                   '<trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time><speed>4.2</speed></trkpt>'
-                   '</trkseg></trk></gpx>')
+    v10.write_text(
+        '<?xml version="1.0"?><gpx version="1.0" creator="x"><trk><trkseg>'
+        '<trkpt lat="1" lon="2"><time>2020-01-01T00:00:00Z</time><speed>4.2</speed></trkpt>'
+        "</trkseg></trk></gpx>"
+    )
     assert read_gpx(v10).speed_m_s[0] == pytest.approx(4.2)
 
 
 def test_gpx_syntax_error_names_the_line(tmp_path):
     p = tmp_path / "bad.gpx"
-    p.write_text(GPX_OK.replace("</trkpt>\n  <trkpt lat=\"46.5001000\"", "\n  <trkpt lat=\"46.5001000\"", 1))
+    p.write_text(
+        GPX_OK.replace('</trkpt>\n  <trkpt lat="46.5001000"', '\n  <trkpt lat="46.5001000"', 1)
+    )
     with pytest.raises(GpsParseError, match=r"line \d+"):
         read_track(p)
 
@@ -142,7 +148,7 @@ def test_fit_without_positions(tmp_path):
     tr = _track(3)
     body = fit_to_bytes(tr)
     # keep only the header + file_id: a valid FIT file with no record message
-    header_and_id = body[14:14 + 6 + 9 + 8]  # definition (6 + 3 fields x 3) + data (8)
+    header_and_id = body[14 : 14 + 6 + 9 + 8]  # definition (6 + 3 fields x 3) + data (8)
     hdr = struct.pack("<BBHI4s", 14, 0x20, 2132, len(header_and_id), b".FIT")
     hdr += struct.pack("<H", fit_crc(hdr))
     p = tmp_path / "norecords.fit"
@@ -168,8 +174,10 @@ def test_importing_gps_loads_no_parser():
     import subprocess
     import sys
 
-    code = ("import sys, mtbsync_core, mtbsync_core.gps; "
-            "print(sorted(m for m in ('gpxpy', 'fitdecode', 'gpmf_parser', 'py_gpmf_parser', "
-            "'telemetry_parser') if m in sys.modules))")
+    code = (
+        "import sys, mtbsync_core, mtbsync_core.gps; "
+        "print(sorted(m for m in ('gpxpy', 'fitdecode', 'gpmf_parser', 'py_gpmf_parser', "
+        "'telemetry_parser') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -34,7 +34,9 @@ def test_build_index_samples_the_reference(index, runs):
     assert kf.desc.dtype == np.float32 and kf.desc.shape[0] == len(kf.t_s)
     assert kf.thumbs.dtype == np.uint8 and kf.thumbs.shape[0] == len(kf.t_s)
     assert len(index.orbs) >= 14 * SampleParams().orb_rate_hz - 1
-    assert all(len(o.desc) > 50 for o in index.orbs.values())  # real photographs: plenty of keypoints
+    assert all(
+        len(o.desc) > 50 for o in index.orbs.values()
+    )  # real photographs: plenty of keypoints
     assert index.info.path == str(runs.ref) and index.source_hash.startswith("q1:")
 
 
@@ -81,7 +83,8 @@ def test_truncated_or_corrupt_index_is_an_index_file_error(index, tmp_path):
     cases = {
         "half.npz": good[: len(good) // 2],  # a copy cut short (full disk, interrupted transfer)
         "tail.npz": good[:-10],
-        "flipped.npz": good[: len(good) // 3] + bytes(b ^ 0x55 for b in good[len(good) // 3 : len(good) // 3 + 2000])
+        "flipped.npz": good[: len(good) // 3]
+        + bytes(b ^ 0x55 for b in good[len(good) // 3 : len(good) // 3 + 2000])
         + good[len(good) // 3 + 2000 :],
     }
     for name, data in cases.items():
@@ -92,8 +95,10 @@ def test_truncated_or_corrupt_index_is_an_index_file_error(index, tmp_path):
 
 
 def test_npz_of_another_format_or_version_is_refused(tmp_path):
-    for meta, match in (({"format": "other", "version": 1}, "'other'"),
-                        ({"format": INDEX_FORMAT, "version": 99}, "version 99")):
+    for meta, match in (
+        ({"format": "other", "version": 1}, "'other'"),
+        ({"format": INDEX_FORMAT, "version": 99}, "version 99"),
+    ):
         buf = io.BytesIO()
         np.savez(buf, meta=np.array(json.dumps(meta)), t_s=np.zeros(3))
         p = tmp_path / "foreign.npz"
@@ -104,7 +109,11 @@ def test_npz_of_another_format_or_version_is_refused(tmp_path):
 
 def test_npz_with_the_right_header_but_missing_arrays_is_refused(tmp_path):
     buf = io.BytesIO()
-    np.savez(buf, meta=np.array(json.dumps({"format": INDEX_FORMAT, "version": INDEX_VERSION})), t_s=np.zeros(3))
+    np.savez(
+        buf,
+        meta=np.array(json.dumps({"format": INDEX_FORMAT, "version": INDEX_VERSION})),
+        t_s=np.zeros(3),
+    )
     p = tmp_path / "partial.npz"
     p.write_bytes(buf.getvalue())
     with pytest.raises(IndexFileError, match=r"partial\.npz.*Rebuild"):

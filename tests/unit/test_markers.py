@@ -40,8 +40,10 @@ def _write(tmp_path, text: str | bytes, name: str = "markers.csv"):
 
 
 def test_read_markers_all_columns_any_order_bom_and_blank_lines(tmp_path):
-    p = _write(tmp_path, "\ufeffcomment,T_REF,name,colour\n"
-                         '"big one, left line",4.5,rock garden,red\n\n,8,drop,\n')
+    p = _write(
+        tmp_path,
+        '\ufeffcomment,T_REF,name,colour\n"big one, left line",4.5,rock garden,red\n\n,8,drop,\n',
+    )
     assert read_markers_csv(p) == [
         Marker("rock garden", 4.5, "red", "big one, left line"),
         Marker("drop", 8.0, "", ""),
@@ -49,8 +51,14 @@ def test_read_markers_all_columns_any_order_bom_and_blank_lines(tmp_path):
 
 
 def test_read_markers_minimal_columns_and_color_spelling(tmp_path):
-    assert read_markers_csv(_write(tmp_path, "name,t_ref\nA,0\nB,1.25\n")) == [Marker("A", 0.0), Marker("B", 1.25)]
-    assert read_markers_csv(_write(tmp_path, "name,t_ref,color\nA,2,blue\n", "us.csv"))[0].colour == "blue"
+    assert read_markers_csv(_write(tmp_path, "name,t_ref\nA,0\nB,1.25\n")) == [
+        Marker("A", 0.0),
+        Marker("B", 1.25),
+    ]
+    assert (
+        read_markers_csv(_write(tmp_path, "name,t_ref,color\nA,2,blue\n", "us.csv"))[0].colour
+        == "blue"
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +67,10 @@ def test_read_markers_minimal_columns_and_color_spelling(tmp_path):
         ("name,time\nA,1\n", r"line 1: missing column\(s\) t_ref"),
         ("t_ref\n1\n", r"line 1: missing column\(s\) name"),
         ("label,when\nA,1\n", r"missing column\(s\) name, t_ref"),
-        ("name,t_ref\nA,1\nB,1.5\nC,four seconds\n", r"line 4: t_ref 'four seconds' is not a number"),
+        (
+            "name,t_ref\nA,1\nB,1.5\nC,four seconds\n",
+            r"line 4: t_ref 'four seconds' is not a number",
+        ),
         ("name,t_ref\nA,1\nB,\n", r"line 3: t_ref '' is not a number"),
         ("name,t_ref\nA,-2\n", r"line 2: t_ref '-2' must be a time >= 0"),
         ("name,t_ref\nA,nan\n", r"line 2: t_ref 'nan' must be a time >= 0"),
@@ -93,7 +104,11 @@ def test_missing_markers_file_or_a_folder(tmp_path):
 
 
 def test_write_and_read_reference_markers_round_trip(tmp_path):
-    markers = [Marker("rock, garden", 4.5, "red", 'said "left"'), Marker("drop", 8.125), Marker("ünïcode", 0.0, "", "é")]
+    markers = [
+        Marker("rock, garden", 4.5, "red", 'said "left"'),
+        Marker("drop", 8.125),
+        Marker("ünïcode", 0.0, "", "é"),
+    ]
     p = write_markers_csv(markers, tmp_path / "m.csv")
     assert read_markers_csv(p) == markers
     with pytest.raises(OutputExistsError):
@@ -101,7 +116,11 @@ def test_write_and_read_reference_markers_round_trip(tmp_path):
 
 
 def test_transfer_through_a_known_warp(warp):
-    markers = [Marker("early", 6.0, "red", "c1"), Marker("doubtful", 14.0), Marker("late", 24.5, "", "c3")]
+    markers = [
+        Marker("early", 6.0, "red", "c1"),
+        Marker("doubtful", 14.0),
+        Marker("late", 24.5, "", "c3"),
+    ]
     out = transfer_markers(markers, warp, review_threshold=0.6)
     assert [m.name for m in out] == ["early", "doubtful", "late"]
     assert out[0].t_new_s == pytest.approx(1.0, abs=1e-6)
@@ -137,23 +156,41 @@ def test_transferred_csv_columns_and_round_trip(warp, tmp_path):
     p = write_transferred_csv(out, tmp_path / "new.csv")
     rows = list(csv.reader(io.StringIO(p.read_text(encoding="utf-8"))))
     assert tuple(rows[0]) == OUT_COLUMNS
-    assert OUT_COLUMNS == ("name", "t_ref", "t_new", "confidence", "needs_review", "comment", "colour")
+    assert OUT_COLUMNS == (
+        "name",
+        "t_ref",
+        "t_new",
+        "confidence",
+        "needs_review",
+        "comment",
+        "colour",
+    )
     assert rows[3][2] == ""  # outside the overlap: empty t_new, not a clamped time
     assert [r[4] for r in rows[1:]] == ["false", "true", "true"]
     back = read_transferred_csv(p)
     assert len(back) == 3
     for a, b in zip(out, back, strict=True):
-        assert (a.name, a.needs_review, a.comment, a.in_overlap) == (b.name, b.needs_review, b.comment, b.in_overlap)
+        assert (a.name, a.needs_review, a.comment, a.in_overlap) == (
+            b.name,
+            b.needs_review,
+            b.comment,
+            b.in_overlap,
+        )
         assert a.t_ref_s == pytest.approx(b.t_ref_s, abs=1e-6)
         assert a.confidence == pytest.approx(b.confidence, abs=1e-4)
-        assert (math.isnan(a.t_new_s) and math.isnan(b.t_new_s)) or a.t_new_s == pytest.approx(b.t_new_s, abs=1e-6)
+        assert (math.isnan(a.t_new_s) and math.isnan(b.t_new_s)) or a.t_new_s == pytest.approx(
+            b.t_new_s, abs=1e-6
+        )
     with pytest.raises(OutputExistsError):
         write_transferred_csv(out, p)
 
 
 def test_read_transferred_csv_refuses_a_reference_markers_file(tmp_path):
     p = _write(tmp_path, "name,t_ref\nA,1\n", "ref.csv")
-    with pytest.raises(MarkerFileError, match=r"ref.csv' line 1: missing column\(s\) t_new, confidence, needs_review"):
+    with pytest.raises(
+        MarkerFileError,
+        match=r"ref.csv' line 1: missing column\(s\) t_new, confidence, needs_review",
+    ):
         read_transferred_csv(p)
     q = _write(tmp_path, "name,t_ref,t_new,confidence,needs_review\nA,1,abc,0.5,false\n", "bad.csv")
     with pytest.raises(MarkerFileError, match="line 2: t_new 'abc'"):

@@ -38,8 +38,9 @@ def test_import_has_no_side_effects(tmp_path):
     (cwd / "existing.txt").write_text("x")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "STREAMLIT"))}
     env.update(HOME=str(home), PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # nothing printed or warned on import
     out = json.loads(proc.stdout)  # and stdout holds only the probe's own line
@@ -55,8 +56,21 @@ def test_public_api_resolves_and_is_curated():
     assert len(names) == len(set(names))
     for name in names:
         assert getattr(mtbsync_core, name) is not None, name
-    for name in ("sync_runs", "TimeWarp", "fit_warp", "transfer_markers", "read_markers_csv", "build_index",
-                 "load_index", "open_video", "probe_video", "MtbSyncError", "parse_fps", "read_warp", "write_warp"):
+    for name in (
+        "sync_runs",
+        "TimeWarp",
+        "fit_warp",
+        "transfer_markers",
+        "read_markers_csv",
+        "build_index",
+        "load_index",
+        "open_video",
+        "probe_video",
+        "MtbSyncError",
+        "parse_fps",
+        "read_warp",
+        "write_warp",
+    ):
         assert name in names, name
     assert not [n for n in names if n in {"annotations", "np", "os", "sys"}]
 

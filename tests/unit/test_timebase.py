@@ -104,7 +104,12 @@ def test_timecode_rejects_garbage_and_out_of_range():
 
 @pytest.mark.parametrize(
     "fps, tc",
-    [("29.97", "00:01:00;00"), ("29.97", "00:01:00;01"), ("29.97", "01:59:00;01"), ("59.94", "00:01:00;03")],
+    [
+        ("29.97", "00:01:00;00"),
+        ("29.97", "00:01:00;01"),
+        ("29.97", "01:59:00;01"),
+        ("59.94", "00:01:00;03"),
+    ],
 )
 def test_drop_frame_labels_that_do_not_exist_are_refused(fps, tc):
     """Drop-frame skips these labels; reading one silently would alias an existing frame
@@ -135,7 +140,13 @@ def test_frames_seconds_frames_round_trip_is_exact(rate, frame):
 
 
 @settings(max_examples=200, deadline=None)
-@given(rate=rates, hh=st.integers(0, 23), mm=st.integers(0, 59), ss=st.integers(0, 59), ff=st.integers(0, 59))
+@given(
+    rate=rates,
+    hh=st.integers(0, 23),
+    mm=st.integers(0, 59),
+    ss=st.integers(0, 59),
+    ff=st.integers(0, 59),
+)
 def test_timecode_frames_timecode_round_trip(rate, hh, mm, ss, ff):
     fps = RATES[rate]
     base = round(float(fps))

@@ -15,7 +15,26 @@ from mtbsync_core.video import open_video, probe_video
 
 SIZE = (160, 90)
 NTSC = Fraction(30000, 1001)
-VFR_PTS_S = [0.0, 0.04, 0.1, 0.13, 0.3, 0.31, 0.5, 0.52, 0.7, 0.95, 1.0, 1.2, 1.21, 1.4, 1.7, 1.75, 2.0, 2.3]
+VFR_PTS_S = [
+    0.0,
+    0.04,
+    0.1,
+    0.13,
+    0.3,
+    0.31,
+    0.5,
+    0.52,
+    0.7,
+    0.95,
+    1.0,
+    1.2,
+    1.21,
+    1.4,
+    1.7,
+    1.75,
+    2.0,
+    2.3,
+]
 
 
 def _level(i: int) -> np.ndarray:
@@ -45,12 +64,23 @@ def clips(tmp_path_factory):
     # 3 s at 29.97, GOP 15 with B-frames: probe and sampling modes
     encode_frames(d / "ntsc.mp4", _textured, 89, RenderSpec(3.0, NTSC, SIZE, gop=15, bframes=2))
     # 25 frames at 25 fps, each a grey level that encodes its index: frame at a time
-    encode_frames(d / "counter.mp4", _level, 25, RenderSpec(1.0, Fraction(25), SIZE, gop=10, bframes=2))
+    encode_frames(
+        d / "counter.mp4", _level, 25, RenderSpec(1.0, Fraction(25), SIZE, gop=10, bframes=2)
+    )
     # variable frame rate: irregular PTS
-    encode_frames(d / "vfr.mp4", _level, len(VFR_PTS_S), RenderSpec(2.3, Fraction(30), SIZE, gop=6, bframes=2),
-                  pts_s=VFR_PTS_S)
-    encode_frames(d / "flat.mp4", lambda i: np.full((SIZE[1], SIZE[0], 3), 128, np.uint8), 40,
-                  RenderSpec(2.0, Fraction(20), SIZE))
+    encode_frames(
+        d / "vfr.mp4",
+        _level,
+        len(VFR_PTS_S),
+        RenderSpec(2.3, Fraction(30), SIZE, gop=6, bframes=2),
+        pts_s=VFR_PTS_S,
+    )
+    encode_frames(
+        d / "flat.mp4",
+        lambda i: np.full((SIZE[1], SIZE[0], 3), 128, np.uint8),
+        40,
+        RenderSpec(2.0, Fraction(20), SIZE),
+    )
     return d
 
 
@@ -90,7 +120,9 @@ def test_iter_gray_scales_down_and_keeps_a_window(clips):
     t = np.array([f[0] for f in frames])
     assert frames[0][1].shape == (45, 80)
     assert t[0] >= 1.0 - 1e-6 and t[-1] <= 2.0 + 1e-6
-    expected = np.arange(89)[(np.arange(89) / float(NTSC) >= 1.0) & (np.arange(89) / float(NTSC) <= 2.0)]
+    expected = np.arange(89)[
+        (np.arange(89) / float(NTSC) >= 1.0) & (np.arange(89) / float(NTSC) <= 2.0)
+    ]
     np.testing.assert_allclose(t, expected / float(NTSC), atol=1e-4)
 
 
@@ -102,9 +134,18 @@ def test_iter_gray_refuses_an_unknown_mode(clips):
 @pytest.mark.parametrize(
     "t_s, frame",
     [
-        (0.0, 0), (0.039, 0), (0.04, 1), (0.05, 1), (0.079, 1),  # nearest-not-after, not nearest
-        (0.5, 12), (0.519, 12), (0.52, 13),
-        (0.95, 23), (0.99, 24), (5.0, 24), (-1.0, 0),
+        (0.0, 0),
+        (0.039, 0),
+        (0.04, 1),
+        (0.05, 1),
+        (0.079, 1),  # nearest-not-after, not nearest
+        (0.5, 12),
+        (0.519, 12),
+        (0.52, 13),
+        (0.95, 23),
+        (0.99, 24),
+        (5.0, 24),
+        (-1.0, 0),
     ],
 )
 def test_frame_at_returns_the_frame_on_screen(clips, t_s, frame):
@@ -137,7 +178,15 @@ def test_vfr_file_gives_true_pts_times(clips):
         assert [_index_from_luma(g) for _, g in frames] == list(range(len(VFR_PTS_S)))
         np.testing.assert_allclose(v.frame_times(), VFR_PTS_S, atol=1e-4)
         # frame at a time follows the PTS, not index / fps
-        for t_s, frame in ((0.12, 2), (0.13, 3), (0.29, 3), (0.9, 8), (1.205, 11), (2.29, 16), (2.3, 17)):
+        for t_s, frame in (
+            (0.12, 2),
+            (0.13, 3),
+            (0.29, 3),
+            (0.9, 8),
+            (1.205, 11),
+            (2.29, 16),
+            (2.3, 17),
+        ):
             assert _index_from_bgr(v.frame_at(t_s)) == frame, t_s
 
 
@@ -146,7 +195,9 @@ def _audio_only(path):
         st = c.add_stream("aac", rate=44100)
         st.layout = "mono"
         for k in range(20):
-            fr = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            fr = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
             fr.sample_rate = 44100
             fr.pts = k * 1024
             for pkt in st.encode(fr):
@@ -196,8 +247,12 @@ def test_featureless_video_is_refused_by_sampling(clips):
 
 def test_sample_run_keeps_rate_and_reports_progress(clips):
     events = []
-    kf, orbs, mids = sample_run(clips / "ntsc.mp4", SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=2.0),
-                                progress=events.append, keep_mid=True)
+    kf, orbs, mids = sample_run(
+        clips / "ntsc.mp4",
+        SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=2.0),
+        progress=events.append,
+        keep_mid=True,
+    )
     assert np.all(np.diff(kf.t_s) >= 0.1 - 2e-4)  # at most 10 samples a second
     assert 25 <= len(kf.t_s) <= 31
     assert kf.desc.shape[0] == kf.thumbs.shape[0] == mids.shape[0] == len(kf.t_s)
@@ -226,18 +281,25 @@ def test_display_rotation_from_the_container_matrix(tmp_path):
     with av.open(str(path)) as c:  # the file really carries the rotation
         assert next(c.decode(video=0)).rotation in (90, -270, 270, -90)
     info = probe_video(path)
-    assert info.rotation_deg in (90, 270), f"rotation_deg {info.rotation_deg}: the display matrix was not read"
+    assert info.rotation_deg in (90, 270), (
+        f"rotation_deg {info.rotation_deg}: the display matrix was not read"
+    )
     with open_video(path) as v:
         assert next(v.iter_gray("all", width=None))[1].shape == (160, 96)  # shown upright: portrait
         assert v.frame_at(0.0).shape == (160, 96, 3)
 
 
-def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_beyond(clips, tmp_path):
+def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_beyond(
+    clips, tmp_path
+):
     """A faststart file cut short (card pulled mid-copy) keeps its header: the frames that are
     there keep true times, and running out of them before the declared end is an error saying
     where the file stops; asking past the cut is an error naming the file, not a wrong frame."""
     faststart = tmp_path / "faststart.mp4"
-    with av.open(str(clips / "ntsc.mp4")) as src, av.open(str(faststart), "w", options={"movflags": "faststart"}) as dst:
+    with (
+        av.open(str(clips / "ntsc.mp4")) as src,
+        av.open(str(faststart), "w", options={"movflags": "faststart"}) as dst,
+    ):
         out = dst.add_stream_from_template(src.streams.video[0])
         for pkt in src.demux(video=0):
             if pkt.dts is not None:
@@ -254,7 +316,9 @@ def test_truncated_file_with_its_index_up_front_decodes_a_prefix_and_says_so_bey
             for t, _ in v.iter_gray("all", width=None):
                 got.append(t)
         got_t = np.array(got)
-        assert f"frames stop at {got_t[-1]:.1f} s" in str(info.value) and "cut.mp4" in str(info.value)
+        assert f"frames stop at {got_t[-1]:.1f} s" in str(info.value) and "cut.mp4" in str(
+            info.value
+        )
         assert 10 < len(got_t) < len(all_t)
         np.testing.assert_allclose(got_t, all_t[: len(got_t)], atol=1e-6)
         with pytest.raises(VideoOpenError, match="cut.mp4"):
