@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -68,14 +69,7 @@ def read_chapter_track(folder: str | os.PathLike[str], read_one: Callable[[Path]
     """One :class:`Track` from every chapter's fixes (``read_one`` reads a file), on the
     joined clock. A chapter without a fix is left out; none with a fix raises its error."""
     files = chapter_files(folder)
-    tracks, errors = [], []
-    for path, shift in zip(files, telemetry_shifts_s(files), strict=True):
-        try:
-            tracks.append((read_one(path), shift))
-        except GpsParseError as err:
-            errors.append(err)
-    if not tracks:
-        raise errors[0]
+    tracks = _read_each(files, read_one)
     first = tracks[0][0]
     utc0 = [t.utc_at_video_zero_s - s for t, s in tracks if t.utc_at_video_zero_s is not None]
     imus = [(t.imu, s) for t, s in tracks if t.imu is not None]
@@ -100,16 +94,21 @@ def read_chapter_track(folder: str | os.PathLike[str], read_one: Callable[[Path]
 def read_chapter_imu(folder: str | os.PathLike[str], read_one: Callable[[Path], Imu]) -> Imu:
     """One :class:`Imu` from every chapter's samples (``read_one`` reads a file), on the joined
     clock. A chapter without IMU samples is left out; none with any raises its error."""
-    files = chapter_files(folder)
-    imus, errors = [], []
+    return _join_imus(_read_each(chapter_files(folder), read_one))
+
+
+def _read_each(files: tuple[Path, ...], read_one: Callable[[Path], Any]) -> list[tuple[Any, float]]:
+    """``(read_one(chapter), its shift on the joined clock)`` for every chapter that reads; the
+    first chapter's error when none does."""
+    done, errors = [], []
     for path, shift in zip(files, telemetry_shifts_s(files), strict=True):
         try:
-            imus.append((read_one(path), shift))
+            done.append((read_one(path), shift))
         except GpsParseError as err:
             errors.append(err)
-    if not imus:
+    if not done:
         raise errors[0]
-    return _join_imus(imus)
+    return done
 
 
 def _join_imus(imus: list[tuple[Imu, float]]) -> Imu:
