@@ -27,7 +27,8 @@ def place_stops(
 ) -> np.ndarray:
     """Reference times for the samples of each stop (near-identical new frames for
     ``min_stop_s`` or more): where the approach to it leads and the departure from it leaves
-    (the mean of the two), not where the one repeated frame looks best.
+    (weighed by how straight each runs, see :func:`_stop_place`), not where the one repeated
+    frame looks best.
 
     A stop's edges are the samples either side that still look like it (descriptor cosine to
     its frame at least :func:`stop_alike`): a codec shows a held picture a little differently
