@@ -66,7 +66,8 @@ def report_pair(name: str, params: SyncParams) -> None:
     if paths is None:
         return
     truth = dict(np.load(paths["truth"]))
-    tn, tr = truth["t_new_s"], truth["t_ref_s"]
+    has = np.isfinite(truth["t_ref_s"])  # a lead-in has no truth: not scored, as in bench_world
+    tn, tr = truth["t_new_s"][has], truth["t_ref_s"][has]
     res = sync_runs(paths["ref"], paths["new"], params=params)
     mapped = np.asarray(res.warp.to_ref(tn), np.float64)
     with av.open(str(paths["ref"])) as c:
@@ -74,7 +75,7 @@ def report_pair(name: str, params: SyncParams) -> None:
     kinds = miss_kinds(tn, tr, mapped, still_frames(paths["ref"]), ref_fps)
     n = len(tn)
     print(f"\n== {name}: {res.report['status']}, overlap {res.report.get('overlap_new_s')} s")
-    print(f"within one frame {100 * np.mean(kinds == ''):.1f} % of {n} new frames")
+    print(f"within one frame {100 * np.mean(kinds == ''):.1f} % of {n} new frames with a truth")
     starts = np.flatnonzero((kinds != "") & np.concatenate([[True], kinds[1:] != kinds[:-1]]))
     for s in starts:
         e = s
