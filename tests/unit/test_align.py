@@ -244,6 +244,23 @@ def test_pace_zero_sequences_count_only_where_the_new_run_stands_still():
     assert (both[~still, 17] > moving_only[~still, 17] + 1.0).all()  # the hub needed pace 0
 
 
+def test_a_rows_null_ignores_sequences_that_are_mostly_outside_the_matrix():
+    """At the last new sample a reversed sequence through the last reference columns reads a
+    cell or two: its mean is that frame's best single match, not a sequence's. The row's null
+    evidence leaves such sequences out; the full enhancement (the decision's) keeps them."""
+    from mtbsync_core.align import sequence_enhance
+
+    rng = np.random.default_rng(7)
+    z = rng.normal(scale=0.3, size=(40, 50)).astype(np.float32)
+    z[-1, -1] = 4.0  # the last new frame looks most like the last reference frame
+    slopes = -np.array([0.5, 1.0, 2.0])  # reversed paces, as the null searches them
+    full, rows = sequence_enhance(z, slopes, 8, row_max_share=0.5)
+    assert np.array_equal(full, sequence_enhance(z, slopes, 8))
+    assert full[-1].max() >= 2.0  # a sequence of one or two cells at the corner
+    assert rows[-1] < 1.5  # the sequences with half their samples inside do not reach it
+    assert np.all(rows <= full.max(axis=1) + 1e-6)
+
+
 def test_stop_share_still_follows_the_offset_on_real_frames(sampled):
     ref, _ = sampled["ref"]
     new, _ = sampled["new"]
