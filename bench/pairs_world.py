@@ -768,6 +768,14 @@ def _registry() -> tuple[WorldPair, ...]:
             nord,
         ),
         WorldPair(
+            "nordland_heldout_c",
+            "real_season",
+            "Nordland frames 0..599 (60 s), stop at 30 s, seed 71 (added in the fourth session)",
+            True,
+            lambda d: build_nordland(d, 0, 600, 2, 30.0, 71),
+            nord,
+        ),
+        WorldPair(
             "karma_mount_a",
             "real_mount",
             "karma: 8 % crop, 1.5 deg roll, 3 px shake, 1.5 s lead-in",

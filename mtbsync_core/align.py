@@ -120,6 +120,10 @@ class AlignParams:
 #: The paced first pass searches this far (reference s) either side of the plain path.
 PACE_SEARCH_S = 5.0
 
+#: Share of a sequence's samples that must lie inside the matrix for it to count in a row's
+#: null evidence (the per-frame significance; the decision's null total counts every sequence).
+NULL_ROW_COVER = 0.5
+
 #: Pace ratios (reference seconds per new second) the sequence comparison tries: a stop to 2x.
 SEQ_PACES = (0.0, 0.5, 0.6, 0.75, 0.9, 1.0, 1.15, 1.33, 1.6, 2.0)
 
@@ -193,16 +197,26 @@ def repeat_weights(desc: np.ndarray, same: float = 0.98) -> np.ndarray:
     return 1.0 / lengths[run_id]
 
 
-def sequence_enhance(z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int = 9) -> np.ndarray:
+def sequence_enhance(
+    z: np.ndarray,
+    slopes: np.ndarray,
+    half_len: int,
+    taps: int = 9,
+    row_max_share: float | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Best mean of ``z`` along short straight sequences through each cell.
 
     ``slopes`` are in reference samples per new sample; a sequence runs ``half_len`` new samples
     either side (at most ``taps`` samples of it are read). Cells near the edges average what
-    lies inside the matrix.
+    lies inside the matrix. With ``row_max_share``, also each row's best over the sequences
+    with at least that share of their samples inside (-inf where none has): near a corner a
+    sequence shrinks to a cell or two, whose mean is as high as a single frame's best match.
     """
     n, m = z.shape
     ks = np.unique(np.round(np.linspace(-half_len, half_len, min(taps, 2 * half_len + 1))))
     best = np.full((n, m), -np.inf, np.float32)
+    row_best = np.full(n, -np.inf, np.float32)
+    need = 0.0 if row_max_share is None else row_max_share * len(ks)
     acc = np.empty((n, m), np.float32)
     cnt = np.empty((n, m), np.float32)
     for v in slopes:
@@ -216,8 +230,12 @@ def sequence_enhance(z: np.ndarray, slopes: np.ndarray, half_len: int, taps: int
                 continue
             acc[i0:i1, j0:j1] += z[i0 + k : i1 + k, j0 + dj : j1 + dj]
             cnt[i0:i1, j0:j1] += 1.0
-        np.maximum(best, acc / np.maximum(cnt, 1.0), out=best)
-    return best
+        mean = acc / np.maximum(cnt, 1.0)
+        np.maximum(best, mean, out=best)
+        if row_max_share is not None:
+            covered = np.where(cnt >= need, mean, -np.inf)
+            np.maximum(row_best, covered.max(axis=1), out=row_best)
+    return best if row_max_share is None else (best, row_best)
 
 
 def static_share(desc: np.ndarray, half_len: int, same: float | None = None) -> np.ndarray:
@@ -313,7 +331,8 @@ def coarse_path(
     # what the search finds where no true match can be: the whole reference reversed, or its
     # blocks reversed in shuffled order. The path must beat the best of them.
     total = _dp(scored(enh, params.tau_decide), k_max)[2]
-    enh_null = sequence_enhance(z, -slopes, half)[:, ::-1]
+    enh_null, null_rows = sequence_enhance(z, -slopes, half, row_max_share=NULL_ROW_COVER)
+    enh_null = enh_null[:, ::-1]
     null = max(
         _dp((enh_null[:, cols] - params.tau_decide) * w_rows, k_max)[2]
         for cols in _null_orders(len(tr), params.null_blocks, params.null_shuffles)
@@ -323,7 +342,9 @@ def coarse_path(
     null = max(null, params.null_floor_s / dt_new * params.tau_decide)
     evidence = enh[pi, pj]
     z_path = z[pi, pj]
-    null_evidence = enh_null.max(axis=1)[pi]
+    # Per row, only sequences mostly inside the matrix: at its corners (the runs' ends) a
+    # sequence is a cell or two, and the null would be the frame's own best match.
+    null_evidence = np.where(np.isfinite(null_rows), null_rows, enh_null.max(axis=1))[pi]
     t_path = np.interp(pj + _peak_offset(enh, pi, pj), np.arange(len(tr)), tr)
     i_full, j_full = ii[pi], jj[pj]
     if grid_s:

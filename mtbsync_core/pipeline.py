@@ -22,7 +22,6 @@ from .align import (
     coarse_path,
     nearest_keys,
     refine_path,
-    repeat_weights,
     verify_path,
 )
 from .along import along_track_times, lateral_parallax
@@ -43,6 +42,7 @@ from .model import Keyframes, MatchPairs, TimePrior, VideoInfo
 from .mount import Mount, estimate_mount, mount_in_mid_pixels, own_motion_rate, time_doubt_s
 from .progress import ProgressCallback, ProgressEvent, report
 from .sampling import SampleParams, sample_run
+from .stops import place_stops
 from .warp import FitParams, TimeWarp, fit_warp
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def sync_runs(
     if lateral["used"]:
         t_ref = lateral.pop("t_ref_s")
     timer.lap("another_line")  # is the new run on another line; if so, row-profile placement
-    t_ref = _stops_from_their_approach(
+    t_ref = place_stops(
         new.t_s[path.i_new], t_ref, new.desc[path.i_new], quality, params.align.fine_trust
     )
     v_idx, checks = al.v_idx, al.checks
@@ -387,41 +387,6 @@ def _along_track(
             radius_s=p.along_radius_s,
             max_ratio=p.max_ratio,
         )
-    return out
-
-
-def _stops_from_their_approach(
-    t_new: np.ndarray,
-    t_ref: np.ndarray,
-    desc: np.ndarray,
-    quality: np.ndarray,
-    fine_trust: float,
-    min_stop_s: float = 1.0,
-    approach_s: float = 1.0,
-) -> np.ndarray:
-    """Reference times for the samples of a stop (near-identical new frames for ``min_stop_s``
-    or more): where the approach to it leads, not where the one repeated frame looks best.
-
-    The frame a rider stopped on shows the place the moving frames before it were heading to;
-    matched on its own look, another season or line can put it a few frames off, and a stop
-    repeats that error for its whole length. A stop whose frame looks like its match (fine
-    similarity at least ``fine_trust``) keeps its own time."""
-    w = repeat_weights(desc, same=0.995)
-    out = t_ref.copy()
-    k = 0
-    while k < len(w):
-        run = int(round(1 / w[k]))
-        long_stop = run >= 2 and k >= 2 and t_new[k + run - 1] - t_new[k] >= min_stop_s
-        if long_stop and float(np.median(quality[k : k + run])) < fine_trust:
-            before = np.flatnonzero((t_new < t_new[k]) & (t_new >= t_new[k] - approach_s))
-            if len(before) >= 2:
-                slope = max(float(np.polyfit(t_new[before], t_ref[before], 1)[0]), 0.0)
-                # Frames alike for a while are not always a stop (snow, fog, a bare field):
-                # where the matched path kept its pace through them, it is kept.
-                moved = float(np.ptp(t_ref[k : k + run]))
-                if moved < 0.5 * slope * (t_new[k + run - 1] - t_new[k]):
-                    out[k : k + run] = t_ref[k - 1] + slope * (t_new[k] - t_new[k - 1])
-        k += max(run, 1)
     return out
 
 

@@ -68,6 +68,26 @@ def test_summer_against_winter_with_the_paced_first_pass(nordland):
     assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
 
 
+def test_a_stop_after_an_early_matched_approach_is_placed_where_it_is(tmp_path):
+    """Winter stops for 4 s on frame 700 (of the full route), where the snowy frames before it
+    match summer a frame or two early and the stopped frame itself matches 2 frames early: the
+    stop goes where the approach and the departure meet (placed from its approach alone, 2 %
+    of the stop's frames were within a frame and 75 % of the whole run)."""
+    _need(DATA / "nordland" / "summer")
+    from bench.pairs_world import build_nordland
+
+    build_nordland(tmp_path, 600, 780, scale=2, stop_at_s=11.5, seed=8)
+    res = sync_runs(tmp_path / "ref.mp4", tmp_path / "new.mp4")
+    truth = dict(np.load(tmp_path / "truth.npz"))
+    err, conf, frame_s = _frame_errors(res, truth)
+    held = np.concatenate([[0], np.cumsum(np.diff(truth["t_ref_s"]) != 0)])
+    stop = np.bincount(held)[held] * frame_s >= 1.0  # the frames of the 4 s stop
+    assert stop.sum() >= 30
+    assert np.mean(err[stop] <= frame_s + 1e-6) >= 0.9, f"{np.mean(err[stop] <= frame_s):.1%}"
+    assert np.mean(err <= frame_s + 1e-6) >= 0.9, f"{np.mean(err <= frame_s):.1%} within a frame"
+    assert not np.any((err > frame_s + 1e-6) & (conf >= REVIEW)), "a wrong frame shown as trusted"
+
+
 def test_two_places_in_two_seasons_are_no_match(tmp_path):
     _need(DATA / "nordland" / "summer")
     from bench.pairs_world import encode_list, nordland_frames

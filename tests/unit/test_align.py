@@ -106,8 +106,8 @@ def test_unrelated_frames_do_not_verify(sampled):
     np.testing.assert_allclose(same.similarity, [[1, 0, 0], [0, 1, 0]], atol=1e-3)
 
 
-def test_a_stop_is_placed_from_its_approach_but_alike_moving_frames_keep_their_path():
-    from mtbsync_core.pipeline import _stops_from_their_approach
+def test_a_stop_is_placed_from_its_ends_but_alike_moving_frames_keep_their_path():
+    from mtbsync_core.stops import place_stops
 
     t_new = np.arange(50) / 10.0
     desc = np.random.default_rng(0).normal(size=(50, 8))
@@ -115,12 +115,56 @@ def test_a_stop_is_placed_from_its_approach_but_alike_moving_frames_keep_their_p
     desc /= np.linalg.norm(desc, axis=1, keepdims=True)
     quality = np.full(50, 0.3)
     moving = t_new.copy()  # the matched path kept its pace through the alike frames
-    out = _stops_from_their_approach(t_new, moving, desc, quality, fine_trust=0.75)
+    out = place_stops(t_new, moving, desc, quality, fine_trust=0.75)
     np.testing.assert_allclose(out, moving)
     stalled = moving.copy()
-    stalled[20:35] = 1.7  # a stop matched a little early on its own look
-    out = _stops_from_their_approach(t_new, stalled, desc, quality, fine_trust=0.75)
-    np.testing.assert_allclose(out[20:35], 2.0, atol=1e-6)  # where the approach leads
+    stalled[20:35] = 1.7  # a stop matched a little early on its own look ...
+    stalled[35:] = 2.0 + t_new[35:] - t_new[34]  # ... the departure leaving from 2.0 s
+    out = place_stops(t_new, stalled, desc, quality, fine_trust=0.75)
+    np.testing.assert_allclose(out[20:35], 2.0, atol=1e-6)  # where approach and departure meet
+
+
+def _stop_run(n_before: int = 30, n_stop: int = 40, n_after: int = 30, seed: int = 0):
+    """New-run samples at 10 Hz moving at pace 1, a stop, moving on; the stop's first and last
+    two frames are the held picture seen a little differently (a codec after a cut). Returns
+    (t_new, truth, desc, stop slice with its edges)."""
+    rng = np.random.default_rng(seed)
+    n = n_before + n_stop + n_after
+    t_new = np.arange(n) / 10.0
+    truth = np.minimum(t_new, t_new[n_before])
+    truth[n_before + n_stop :] = (
+        t_new[n_before] + t_new[n_before + n_stop :] - t_new[n_before + n_stop - 1]
+    )
+    desc = rng.normal(size=(n, 16))
+    held = rng.normal(size=16)
+    desc[n_before : n_before + n_stop] = held
+    for k in (n_before, n_before + 1, n_before + n_stop - 2, n_before + n_stop - 1):
+        desc[k] = held + 0.25 * rng.normal(size=16) * np.linalg.norm(held) / 4
+    desc /= np.linalg.norm(desc, axis=1, keepdims=True)
+    return t_new, truth, desc, slice(n_before, n_before + n_stop)
+
+
+def test_a_stop_is_placed_where_its_approach_and_departure_meet():
+    """The approach matched 2 frames early and scattered (look-alike frames of another season),
+    the departure clean: the stop goes where the straighter side says, edge frames included,
+    not where the approach alone leads (what the placement did before)."""
+    from mtbsync_core.stops import place_stops
+
+    t_new, truth, desc, stop = _stop_run()
+    path = truth.copy()
+    noise = np.random.default_rng(1).normal(scale=0.08, size=stop.start)
+    path[: stop.start] = truth[: stop.start] - 0.2 + noise  # the approach, early and scattered
+    path[stop] = truth[stop] - 0.22  # the held frame matched early on its own look
+    quality = np.full(len(t_new), 0.3)
+    out = place_stops(t_new, path, desc, quality, fine_trust=0.75)
+    assert np.all(np.abs(out[stop] - truth[stop]) <= 0.1), out[stop] - truth[stop]
+    # the departure alone has no say when it is as scattered as the approach: between the two
+    scattered = path.copy()
+    scattered[stop.stop :] += np.random.default_rng(2).normal(
+        scale=0.08, size=len(t_new) - stop.stop
+    )
+    out = place_stops(t_new, scattered, desc, quality, fine_trust=0.75)
+    assert truth[stop.start] - 0.2 < out[stop.start] < truth[stop.start] + 0.1
 
 
 def _tilted_view(t: float, zoom: float = 1.0, shift=(0.0, 0.0)) -> np.ndarray:
@@ -198,6 +242,23 @@ def test_pace_zero_sequences_count_only_where_the_new_run_stands_still():
     assert np.array_equal(out[~still], moving_only[~still])
     assert np.array_equal(out[still], both[still])
     assert (both[~still, 17] > moving_only[~still, 17] + 1.0).all()  # the hub needed pace 0
+
+
+def test_a_rows_null_ignores_sequences_that_are_mostly_outside_the_matrix():
+    """At the last new sample a reversed sequence through the last reference columns reads a
+    cell or two: its mean is that frame's best single match, not a sequence's. The row's null
+    evidence leaves such sequences out; the full enhancement (the decision's) keeps them."""
+    from mtbsync_core.align import sequence_enhance
+
+    rng = np.random.default_rng(7)
+    z = rng.normal(scale=0.3, size=(40, 50)).astype(np.float32)
+    z[-1, -1] = 4.0  # the last new frame looks most like the last reference frame
+    slopes = -np.array([0.5, 1.0, 2.0])  # reversed paces, as the null searches them
+    full, rows = sequence_enhance(z, slopes, 8, row_max_share=0.5)
+    assert np.array_equal(full, sequence_enhance(z, slopes, 8))
+    assert full[-1].max() >= 2.0  # a sequence of one or two cells at the corner
+    assert rows[-1] < 1.5  # the sequences with half their samples inside do not reach it
+    assert np.all(rows <= full.max(axis=1) + 1e-6)
 
 
 def test_stop_share_still_follows_the_offset_on_real_frames(sampled):
