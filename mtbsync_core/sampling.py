@@ -16,6 +16,7 @@ from .features import (
     global_descriptors,
     mid_thumb,
     orb_features,
+    row_profiles,
     texture_score,
 )
 from .model import Keyframes
@@ -86,7 +87,11 @@ def sample_run(
     mids = np.stack(thumbs)
     th = np.stack([fine_thumb(m) for m in mids])
     kf = Keyframes(
-        t_s=np.asarray(times, np.float64), desc=global_descriptors(mids), thumbs=th, info=info
+        t_s=np.asarray(times, np.float64),
+        desc=global_descriptors(mids),
+        thumbs=th,
+        info=info,
+        rows=row_profiles(mids),
     )
     return kf, orbs, (mids if keep_mid else None)
 
