@@ -51,7 +51,7 @@ def build_index(
 ) -> ReferenceIndex:
     """Sample and describe the reference run at ``ref_path``."""
     params = params or SampleParams()
-    kf, orbs, _ = sample_run(ref_path, params, stage="index", progress=progress)
+    kf, orbs, _ = sample_run(ref_path, params, stage="index", progress=progress, with_rows=True)
     return ReferenceIndex(kf, orbs, content_hash(ref_path), params)
 
 

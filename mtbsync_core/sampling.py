@@ -44,10 +44,12 @@ def sample_run(
     progress: ProgressCallback | None = None,
     keep_mid: bool = False,
     window_s: tuple[float, float] | None = None,
+    with_rows: bool = False,
 ) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
     """Decode ``path`` once: its Keyframes, ORB features by sample index and, if ``keep_mid``,
     the mid-size thumbnails (n, 72, 128) for mount compensation. ``window_s`` limits decoding
-    to that stretch of the video (seconds).
+    to that stretch of the video (seconds). ``with_rows``: the Keyframes carry row profiles
+    (a reference index needs them; about 0.15 ms a sample).
 
     Raises :class:`FeaturelessVideoError` when the footage is flat (black, lens covered).
     """
@@ -91,7 +93,7 @@ def sample_run(
         desc=global_descriptors(mids),
         thumbs=th,
         info=info,
-        rows=row_profiles(mids),
+        rows=row_profiles(mids) if with_rows else None,
     )
     return kf, orbs, (mids if keep_mid else None)
 

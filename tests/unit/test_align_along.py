@@ -15,7 +15,7 @@ OFFSET_S = 3.0  # runs.offset starts 3 s into the reference at the same pace
 
 @pytest.fixture(scope="module")
 def sampled(runs):
-    ref, ref_orbs, ref_mids = sample_run(runs.ref, SampleParams(), keep_mid=True)
+    ref, ref_orbs, ref_mids = sample_run(runs.ref, SampleParams(), keep_mid=True, with_rows=True)
     new, new_orbs, new_mids = sample_run(
         runs.offset.path,
         SampleParams(mode="all", max_rate_hz=10.0, orb_rate_hz=1.0),
