@@ -63,7 +63,10 @@ class AlignParams:
     # this many times more across the picture than down it, by ``lateral_min_px`` to
     # ``lateral_max_px`` (more is mismatched keypoints, not parallax), over at least
     # ``lateral_min_pairs`` pairs, and the path is placed by row profiles within
-    # ``along_radius_s`` of the coarse path instead of by the frames' look.
+    # ``along_radius_s`` of the coarse path instead of by the frames' look. The profiles are
+    # made from the mid thumbnails (72 rows) in log brightness, high-passed down the picture
+    # (features.row_profiles): parallax_line 34.5 -> 13.9 ms median, 47.5 -> 86.5 % within a
+    # frame, parallax_light 111.7 -> 66.8 ms (fine 36-row thumbnails in plain brightness before).
     along_track: bool = True
     lateral_ratio: float = 1.4
     lateral_min_px: float = 1.5

@@ -7,7 +7,8 @@ on the other. The frame that looks most alike is then not the one at the same di
 trail: the look-alike time swings a few hundred milliseconds either way as the near objects
 change sides. Moving sideways shifts things across the picture, though, not up or down: a point's
 height in the picture depends only on how far ahead it is. Profiles down the picture (each row's
-mean brightness and its change to the next row, averaged over the width) barely change with a sideways move and
+mean log brightness and its change to the next row, averaged over the width, see
+:func:`~.features.row_profiles`) barely change with a sideways move and
 grow as the camera moves forward, so the reference frame whose profiles match is the one at the
 same distance along the trail.
 
@@ -23,32 +24,13 @@ import cv2
 import numpy as np
 
 from .align import SEQ_PACES
-from .features import OrbFeatures
+from .features import OrbFeatures, row_profiles
 
-ROW_CENTRE = 0.8  # the profiles average the central 80 % of each row (borders may be empty)
+__all__ = ["along_track_times", "lateral_parallax", "row_profiles"]
 
-
-ROW_SHIFTS = (-1.0, -0.5, 0.5, 1.0)  # px of the thumbnail: the cameras' pitch differs a little
+ROW_SHIFTS = (-2.0, -1.0, 1.0, 2.0)  # px of the mid thumbnail: the cameras' pitch differs a little
 MAX_FULL_CELLS = 4_000_000  # beyond this many new x reference samples, no sequence comparison
 SEQ_HALF_S = 1.0  # row similarities are averaged along sequences this long either side (s)
-
-
-def row_profiles(thumbs: np.ndarray) -> np.ndarray:
-    """(n, 3 (h - 1)) unit-norm row profiles of grey thumbnails (n, h, w), over the central
-    ``ROW_CENTRE`` of the width: each row's mean, the mean absolute and the mean signed
-    difference to the next row; each part zero-mean and unit-norm (invariant to brightness gain
-    and offset)."""
-    f = thumbs.astype(np.float32)
-    n, h, w = f.shape
-    mw = round(w * (1 - ROW_CENTRE) / 2)
-    c = f[:, :, mw : w - mw]
-    down = np.diff(c, axis=1)
-    parts = [c.mean(axis=2)[:, 1:], np.abs(down).mean(axis=2), down.mean(axis=2)]
-    out = []
-    for p in parts:
-        p = p - p.mean(axis=1, keepdims=True)
-        out.append(p / (np.linalg.norm(p, axis=1, keepdims=True) + 1e-6))
-    return np.concatenate(out, axis=1) / np.float32(np.sqrt(len(out)))
 
 
 _MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
@@ -106,8 +88,8 @@ def lateral_parallax(
 
 
 def along_track_times(
-    new_thumbs: np.ndarray,
-    ref_thumbs: np.ndarray,
+    new_mids: np.ndarray,
+    ref_rows: np.ndarray,
     ref_t_s: np.ndarray,
     t_path_s: np.ndarray,
     t_new_s: np.ndarray,
@@ -118,10 +100,10 @@ def along_track_times(
     ``max_ratio``) within ``radius_s`` of the coarse times ``t_path_s``, placed below a sample
     by the parabola through the best cell and its neighbours. Returns (times, row similarity).
 
-    ``new_thumbs`` are the path samples' fine thumbnails, ``ref_thumbs`` every reference
-    sample's. Up to ``MAX_FULL_CELLS`` new x reference samples the similarities are averaged
+    ``new_mids`` are the path samples' mid thumbnails, ``ref_rows`` every reference sample's
+    row profiles (:func:`~.features.row_profiles` of its mid thumbnail). Up to ``MAX_FULL_CELLS`` new x reference samples the similarities are averaged
     along sequences; beyond, each sample's own similarity is used (memory stays bounded)."""
-    dr = row_profiles(ref_thumbs)
+    dr = ref_rows
     m = len(ref_t_s)
     dt_ref = float(np.median(np.diff(ref_t_s))) if m > 1 else 0.1
     rad = max(2, int(round(radius_s / dt_ref)))
@@ -129,10 +111,10 @@ def along_track_times(
     offs = np.arange(-rad, rad + 1)
     cols = centre[:, None] + offs[None, :]  # absolute reference sample of each band cell
     inside = (cols >= 0) & (cols < m)
-    shifted = [row_profiles(new_thumbs)] + [
-        row_profiles(_shift_rows(new_thumbs, s)) for s in ROW_SHIFTS
+    shifted = [row_profiles(new_mids)] + [
+        row_profiles(_shift_rows(new_mids, s)) for s in ROW_SHIFTS
     ]
-    if len(new_thumbs) * m <= MAX_FULL_CELLS:
+    if len(new_mids) * m <= MAX_FULL_CELLS:
         # every pair's similarity, best over small vertical shifts, then averaged along short
         # sequences (SeqSLAM): one frame's profile is noisy, a second of them is not
         full = shifted[0] @ dr.T

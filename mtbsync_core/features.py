@@ -24,6 +24,12 @@ HOG_SIZE = (64, 32)  # gradient histogram image (w, h), the other half
 HOG_CELLS = (8, 4)  # cells across, down (8 x 8 px each)
 HOG_BINS = 8  # unsigned orientation bins
 CENTRE = 0.85  # the global descriptor looks at the central 85 % (robust to crop and roll)
+ROW_CENTRE = 0.8  # row profiles average the central 80 % of each row (borders may be empty)
+ROW_BLUR_PX = 1.0  # mid thumbnails are blurred this much (px) before their row profiles
+ROW_LOG_OFFSET = 8.0  # row profiles see log(grey + this): shading and gain become offsets
+ROW_HIGHPASS_ROWS = (
+    3.0  # what varies slower than this (Gaussian sigma, rows) down the profile is dropped
+)
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -102,6 +108,35 @@ def global_descriptors(mids: np.ndarray) -> np.ndarray:
     patch = _normalise(np.stack([_patch_normalised(c) for c in crops]).reshape(n, -1))
     hog = _normalise(np.stack([_gradient_histograms(c) for c in crops]).reshape(n, -1))
     return np.concatenate([patch, hog], axis=1) / np.float32(np.sqrt(2.0))
+
+
+def row_profiles(mids: np.ndarray) -> np.ndarray:
+    """(n, 3 (h - 1)) unit-norm row profiles of grey mid thumbnails (n, h, w): the along-track
+    descriptor of :mod:`.along`, which a sideways move of the camera barely changes.
+
+    Over the central ``ROW_CENTRE`` of the width of the blurred, log-brightness image: each
+    row's mean, the mean absolute and the mean signed difference to the next row. Each part is
+    high-passed down the picture (what varies slower than ``ROW_HIGHPASS_ROWS`` rows is removed:
+    haze, a shadow band across the ground, a sky that is brighter or darker), then made zero-mean
+    and unit-norm. In the log image a brightness gain or a shadow's darkening is an offset, which
+    the differences do not see."""
+    f = mids.astype(np.float32)
+    n, h, w = f.shape
+    if ROW_BLUR_PX > 0:
+        f = np.stack([cv2.GaussianBlur(x, (0, 0), ROW_BLUR_PX) for x in f])
+    f = np.log(f + np.float32(ROW_LOG_OFFSET)) * np.float32(40.0)
+    mw = round(w * (1 - ROW_CENTRE) / 2)
+    c = f[:, :, mw : w - mw]
+    down = np.diff(c, axis=1)
+    parts = [c.mean(axis=2)[:, 1:], np.abs(down).mean(axis=2), down.mean(axis=2)]
+    k = cv2.getGaussianKernel(2 * int(np.ceil(3 * ROW_HIGHPASS_ROWS)) + 1, ROW_HIGHPASS_ROWS)
+    one = np.ones((1, 1), np.float64)
+    out = []
+    for p in parts:
+        p = np.ascontiguousarray(p, np.float32)
+        p = p - cv2.sepFilter2D(p, -1, k, one, borderType=cv2.BORDER_REFLECT_101)
+        out.append(_normalise(p))
+    return np.concatenate(out, axis=1) / np.float32(np.sqrt(len(out)))
 
 
 def fine_vectors(thumbs: np.ndarray) -> np.ndarray:

@@ -25,7 +25,8 @@ from .progress import ProgressCallback
 from .sampling import SampleParams, sample_run
 
 INDEX_FORMAT = "mtbsync.index"
-INDEX_VERSION = 2  # 2: patch-normalised + gradient-histogram global descriptors
+# 2: patch-normalised + gradient-histogram global descriptors; 3: row profiles (another line)
+INDEX_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def build_index(
 ) -> ReferenceIndex:
     """Sample and describe the reference run at ``ref_path``."""
     params = params or SampleParams()
-    kf, orbs, _ = sample_run(ref_path, params, stage="index", progress=progress)
+    kf, orbs, _ = sample_run(ref_path, params, stage="index", progress=progress, with_rows=True)
     return ReferenceIndex(kf, orbs, content_hash(ref_path), params)
 
 
@@ -84,6 +85,9 @@ def index_to_bytes(index: ReferenceIndex) -> bytes:
         t_s=index.keyframes.t_s,
         desc=index.keyframes.desc,
         thumbs=index.keyframes.thumbs,
+        rows=index.keyframes.rows
+        if index.keyframes.rows is not None
+        else np.zeros((0, 0), np.float32),
         orb_keys=np.array(keys, np.int64),
         orb_counts=counts,
         orb_xy=np.concatenate([index.orbs[k].xy for k in keys])
@@ -128,8 +132,9 @@ def load_index(path: str | os.PathLike[str]) -> ReferenceIndex:
             )
             for i, k in enumerate(arrays["orb_keys"])
         }
+        rows = arrays["rows"] if arrays["rows"].size else None
         kf = Keyframes(
-            arrays["t_s"], arrays["desc"], arrays["thumbs"], _info_from_json(meta["info"])
+            arrays["t_s"], arrays["desc"], arrays["thumbs"], _info_from_json(meta["info"]), rows
         )
         return ReferenceIndex(kf, orbs, meta["source_hash"], SampleParams(**meta["params"]))
     except (KeyError, TypeError, ValueError) as err:

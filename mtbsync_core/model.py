@@ -43,6 +43,9 @@ class Keyframes:
     desc: np.ndarray  # (n, d) float32
     thumbs: np.ndarray  # (n, h, w) uint8
     info: VideoInfo
+    # (n, d) float32 row profiles of the samples' mid thumbnails (features.row_profiles), for
+    # placement along the trail when the new run took another line; None where not made
+    rows: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

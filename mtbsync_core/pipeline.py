@@ -235,7 +235,7 @@ def sync_runs(
     report(progress, "align", 2, 2, "passes")
     path, t_ref, quality, mount = al.path, al.t_ref, al.quality, al.mount
     timer.lap("mount_search")
-    lateral = _along_track(new, new_orbs, index, path, params.align)
+    lateral = _along_track(new, mids, new_orbs, index, path, params.align)
     if lateral["used"]:
         t_ref = lateral.pop("t_ref_s")
     timer.lap("another_line")  # is the new run on another line; if so, row-profile placement
@@ -354,6 +354,7 @@ def _settle(
 
 def _along_track(
     new: Keyframes,
+    mids: np.ndarray | None,
     new_orbs: dict[int, OrbFeatures],
     index: ReferenceIndex,
     path: CoarsePath,
@@ -371,6 +372,10 @@ def _along_track(
         "spread_px": round(spread_px, 2),
         "pairs": n,
     }
+    if mids is None or ref.rows is None:
+        out["used"] = False
+        out["reason"] = "no row profiles"
+        return out
     used = (
         ratio >= p.lateral_ratio
         and p.lateral_min_px <= spread_px <= p.lateral_max_px
@@ -379,8 +384,8 @@ def _along_track(
     out["used"] = bool(used)
     if used:
         out["t_ref_s"], _ = along_track_times(
-            new.thumbs[path.i_new],
-            ref.thumbs,
+            mids[path.i_new],
+            ref.rows,
             ref.t_s,
             path.t_ref_s,
             new.t_s[path.i_new],

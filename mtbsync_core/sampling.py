@@ -16,6 +16,7 @@ from .features import (
     global_descriptors,
     mid_thumb,
     orb_features,
+    row_profiles,
     texture_score,
 )
 from .model import Keyframes
@@ -43,10 +44,12 @@ def sample_run(
     progress: ProgressCallback | None = None,
     keep_mid: bool = False,
     window_s: tuple[float, float] | None = None,
+    with_rows: bool = False,
 ) -> tuple[Keyframes, dict[int, OrbFeatures], np.ndarray | None]:
     """Decode ``path`` once: its Keyframes, ORB features by sample index and, if ``keep_mid``,
     the mid-size thumbnails (n, 72, 128) for mount compensation. ``window_s`` limits decoding
-    to that stretch of the video (seconds).
+    to that stretch of the video (seconds). ``with_rows``: the Keyframes carry row profiles
+    (a reference index needs them; about 0.15 ms a sample).
 
     Raises :class:`FeaturelessVideoError` when the footage is flat (black, lens covered).
     """
@@ -86,7 +89,11 @@ def sample_run(
     mids = np.stack(thumbs)
     th = np.stack([fine_thumb(m) for m in mids])
     kf = Keyframes(
-        t_s=np.asarray(times, np.float64), desc=global_descriptors(mids), thumbs=th, info=info
+        t_s=np.asarray(times, np.float64),
+        desc=global_descriptors(mids),
+        thumbs=th,
+        info=info,
+        rows=row_profiles(mids) if with_rows else None,
     )
     return kf, orbs, (mids if keep_mid else None)
 

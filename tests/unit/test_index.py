@@ -33,6 +33,7 @@ def test_build_index_samples_the_reference(index, runs):
     assert np.all(np.diff(kf.t_s) >= 1 / SampleParams().max_rate_hz - 2e-4)  # at most 15 a second
     assert kf.desc.dtype == np.float32 and kf.desc.shape[0] == len(kf.t_s)
     assert kf.thumbs.dtype == np.uint8 and kf.thumbs.shape[0] == len(kf.t_s)
+    assert kf.rows is not None and kf.rows.dtype == np.float32 and kf.rows.shape[0] == len(kf.t_s)
     assert len(index.orbs) >= 14 * SampleParams().orb_rate_hz - 1
     assert all(
         len(o.desc) > 50 for o in index.orbs.values()
@@ -43,7 +44,7 @@ def test_build_index_samples_the_reference(index, runs):
 def test_save_load_round_trip_gives_equal_arrays(index, tmp_path):
     p = save_index(index, tmp_path / "ref.npz")
     back = load_index(p)
-    for name in ("t_s", "desc", "thumbs"):
+    for name in ("t_s", "desc", "thumbs", "rows"):
         a, b = getattr(index.keyframes, name), getattr(back.keyframes, name)
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
