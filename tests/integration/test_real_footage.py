@@ -120,9 +120,8 @@ def test_a_changed_mount_is_never_confidently_wrong(tmp_path):
 
 def test_a_zoomed_mount_is_placed_by_what_a_view_change_cannot_explain(tmp_path):
     """A wider lens (zoom out) with roll and shake: the mount's zoom is measured only to a few
-    tenths of a percent, which reads as moving on; the zoom left over is measured from the
-    frames themselves (one number for the run) and each frame placed by the vertex of its
-    distances with its own shift and roll taken out."""
+    tenths of a percent, which reads as moving on; the vertex refinement (shift, zoom and roll
+    projected out) places the frames without leaning on it."""
     _need(DATA / "gopro" / "karma.mp4")
     from bench.pairs_world import Mount, build_real_mount
     from mtbsync_core import AlignParams
