@@ -102,9 +102,10 @@ class AlignParams:
     # the zoom the mount left over taken out: one zoom for the run, measured from the frames
     # (:func:`.vertex.shared_zoom_error`). Real GoPro clips whose motion is mostly a view change
     # (fourth session, held-out pairs): heromode_mount median 15.6 -> 10.7 ms, p95 38.7 -> 29.9;
-    # heromode_mount_heldout_d 28.7 -> 9.5, heromode_mount_heldout_g 11.9 -> 10.6; the generated
-    # stop_leadin_60fps (flat, depth 0.2) 3.2 -> 3.3 ms, p95 14.9 -> 14.6.
-    segment_shared_zoom: bool = True
+    # heromode_mount_heldout_d 28.7 -> 9.5, heromode_mount_heldout_g 11.9 -> 10.6; but the
+    # generated flat pairs with a mount: stop_leadin_60fps 3.2 -> 3.3 ms, long_720p 3.7 -> 5.4
+    # (p95 12.3 -> 17.5; over a flat scene a zoom and moving on are one change): opt-in.
+    segment_shared_zoom: bool = False
     # ... and where there is depth, the vertex with that shared zoom taken out instead of the
     # ridge: karma_mount_a/b/c 10.6 / 10.0 / 9.6 -> 9.9 / 9.8 / 9.2 ms, but held out
     # karma_mount_heldout_f 11.2 -> 13.3 (its zoom found 0.5 % off where the mount was right):
