@@ -101,6 +101,19 @@ class AlignParams:
     # segment 14.1/36.3, 12.3/33.6, 16.1/41.2; ridge 0: 10.9/31.4, 12.0/36.1, 9.2/30.1; 0.3:
     # 10.7/30.1, 10.8/33.1, 9.7/29.9.
     vertex_zoom_ridge: float = 0.3
+    # Where the depth is less (the vertex is not used), the segment fit again on every frame with
+    # the zoom the mount left over taken out: one zoom for the run, measured from the frames
+    # (:func:`.vertex.shared_zoom_error`). Real GoPro clips whose motion is mostly a view change
+    # (fourth session, held-out pairs): heromode_mount median 15.6 -> 10.7 ms, p95 38.7 -> 29.9;
+    # heromode_mount_heldout_d 28.7 -> 9.5, heromode_mount_heldout_g 11.9 -> 10.6; but the
+    # generated flat pairs with a mount: stop_leadin_60fps 3.2 -> 3.3 ms, long_720p 3.7 -> 5.4
+    # (p95 12.3 -> 17.5; over a flat scene a zoom and moving on are one change): opt-in.
+    segment_shared_zoom: bool = False
+    # ... and where there is depth, the vertex with that shared zoom taken out instead of the
+    # ridge: karma_mount_a/b/c 10.6 / 10.0 / 9.6 -> 9.9 / 9.8 / 9.2 ms, but held out
+    # karma_mount_heldout_f 11.2 -> 13.3 (its zoom found 0.5 % off where the mount was right):
+    # opt-in.
+    vertex_shared_zoom: bool = False
     # Share of a sequence's new samples that must look the same as its centre (a stop of the
     # new run) before the sequence may hold one reference frame (pace 0); 0 turns this off.
     # Moving new frames that all resemble one reference frame are a look-alike (a snowbank, a
@@ -546,6 +559,12 @@ def refine_path(
             params.vertex_min_depth,
             params.vertex_zoom_ridge,
             ref.thumbs,
+            segment=(
+                (lambda v, j: _segment(v, j, vec, m, shaken, params.shift_ridge))
+                if params.segment_shared_zoom
+                else None
+            ),
+            shared_zoom=params.vertex_shared_zoom,
         )
     return t_ref, quality
 

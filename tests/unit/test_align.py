@@ -206,6 +206,29 @@ def test_the_vertex_places_a_frame_despite_a_small_mount_zoom_error():
     assert np.mean(errors[0.0]) < 0.5 * np.mean(errors[1e6])  # left in, it reads as moving on
 
 
+def test_the_zoom_a_mount_left_over_is_found_from_frames_at_many_times():
+    """The same zoom error on frames between reference samples is measured (a zoom out of the
+    thumbnail's picture by 0.4 % reads as -0.004), and its sign follows the error."""
+    from mtbsync_core.features import fine_similarity_derivatives, fine_vectors
+    from mtbsync_core.vertex import shared_zoom_error
+
+    t_s = np.arange(-2.0, 4.0)
+    ref_vecs = fine_vectors(np.stack([_tilted_view(t) for t in t_s]))
+    found = {}
+    for zoom in (1.004, 1.0, 0.996):
+        taus = (-0.4, -0.1, 0.3, 0.45, 0.8, 1.2)
+        thumbs = np.stack([_tilted_view(tau, zoom=zoom, shift=(0.003, -0.002)) for tau in taus])
+        fn = fine_vectors(thumbs)
+        moves = {
+            k: (int(round(tau)) + 2, fine_similarity_derivatives(th).T.astype(np.float64))
+            for k, (tau, th) in enumerate(zip(taus, thumbs, strict=True))
+        }
+        found[zoom] = shared_zoom_error(fn, moves, lambda j: ref_vecs[j], t_s)
+    assert abs(found[1.0]) <= 0.001
+    assert abs(found[1.004] + np.log(1.004)) <= 0.0015
+    assert abs(found[0.996] + np.log(0.996)) <= 0.0015
+
+
 def _unit_rows(rng: np.random.Generator, n: int, d: int = 32) -> np.ndarray:
     x = rng.normal(size=(n, d)).astype(np.float32)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
