@@ -195,7 +195,13 @@ def align_overrides(args: list[str]) -> dict[str, float]:
         name, _, value = a.partition("=")
         if not hasattr(known, name):
             raise SystemExit(f"bench_world: {name!r} is not an AlignParams field")
-        out[name] = type(getattr(known, name))(value)
+        kind = type(getattr(known, name))
+        if kind is bool:  # bool("0") is True: read the words a person types
+            if value.lower() not in ("0", "1", "false", "true", "off", "on", "no", "yes"):
+                raise SystemExit(f"bench_world: {name}={value!r}: give 0/1, true/false or on/off")
+            out[name] = value.lower() in ("1", "true", "on", "yes")
+        else:
+            out[name] = kind(value)
     return out
 
 
