@@ -68,24 +68,40 @@ def _patch_normalised(crop: np.ndarray) -> np.ndarray:
     return (small - mu) / (np.sqrt(np.maximum(var, 0.0)) + 2.0)
 
 
-def _gradient_histograms(crop: np.ndarray) -> np.ndarray:
-    """HOG-like cells: unsigned gradient orientation histograms (``HOG_BINS`` bins, soft binning)
-    on a ``HOG_SIZE`` image in ``HOG_CELLS`` cells, each cell L2-normalised, square-rooted."""
-    img = cv2.resize(crop.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
-    pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
-    b0 = np.floor(pos).astype(np.int64) % HOG_BINS
-    frac = pos - np.floor(pos)
-    hist = np.zeros((HOG_BINS, *img.shape), np.float32)
-    rows, cols = np.indices(img.shape)
-    np.add.at(hist, (b0, rows, cols), mag * (1 - frac))
-    np.add.at(hist, ((b0 + 1) % HOG_BINS, rows, cols), mag * frac)
-    cw, ch = HOG_CELLS
-    cells = hist.reshape(HOG_BINS, ch, img.shape[0] // ch, cw, img.shape[1] // cw).sum(axis=(2, 4))
-    cells /= np.linalg.norm(cells, axis=0, keepdims=True) + 1e-3
-    return np.sqrt(cells)
+def _gradient_histograms(crops: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """HOG-like cells of each crop (n, h, w): unsigned gradient orientation histograms
+    (``HOG_BINS`` bins, soft binning) on a ``HOG_SIZE`` image in ``HOG_CELLS`` cells, each cell
+    L2-normalised, square-rooted; (n, HOG_BINS, cells down, cells across) float32.
+
+    Worked in chunks of ``chunk`` crops (numpy over many frames at once). Each pixel adds to two
+    different bins, so every histogram entry is set once: written directly, not accumulated."""
+    out = []
+    for a in range(0, len(crops), chunk):
+        imgs = np.stack(
+            [
+                cv2.resize(c.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
+                for c in crops[a : a + chunk]
+            ]
+        )
+        gx = np.stack([cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3) for img in imgs])
+        gy = np.stack([cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3) for img in imgs])
+        mag = np.hypot(gx, gy)
+        pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
+        floor = np.floor(pos)
+        b0 = floor.astype(np.int8) % HOG_BINS
+        b1 = (b0 + 1) % HOG_BINS
+        frac = pos - floor
+        lower, upper = mag * (1 - frac), mag * frac
+        n, h, w = imgs.shape
+        hist = np.zeros((n, HOG_BINS, h, w), np.float32)
+        for b in range(HOG_BINS):
+            np.copyto(hist[:, b], lower, where=b0 == b)
+            np.copyto(hist[:, b], upper, where=b1 == b)
+        cw, ch = HOG_CELLS
+        cells = hist.reshape(n, HOG_BINS, ch, h // ch, cw, w // cw).sum(axis=(3, 5))
+        cells /= np.linalg.norm(cells, axis=1, keepdims=True) + 1e-3
+        out.append(np.sqrt(cells))
+    return np.concatenate(out) if out else np.zeros((0, HOG_BINS, *HOG_CELLS[::-1]), np.float32)
 
 
 def global_descriptors(mids: np.ndarray) -> np.ndarray:
@@ -100,7 +116,7 @@ def global_descriptors(mids: np.ndarray) -> np.ndarray:
     mh, mw = round(h * (1 - CENTRE) / 2), round(w * (1 - CENTRE) / 2)
     crops = mids[:, mh : h - mh, mw : w - mw]
     patch = _normalise(np.stack([_patch_normalised(c) for c in crops]).reshape(n, -1))
-    hog = _normalise(np.stack([_gradient_histograms(c) for c in crops]).reshape(n, -1))
+    hog = _normalise(_gradient_histograms(crops).reshape(n, -1))
     return np.concatenate([patch, hog], axis=1) / np.float32(np.sqrt(2.0))
 
 

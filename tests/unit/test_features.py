@@ -1,0 +1,60 @@
+"""Global descriptors (mtbsync_core.features): the gradient histograms worked over many frames at
+once give the per-frame formula's values bit for bit, on frames decoded from an encoded run."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import cv2
+import numpy as np
+import pytest
+
+from mtbsync_core import features
+from mtbsync_core.features import HOG_BINS, HOG_CELLS, HOG_SIZE, WORK_W, mid_thumb
+from mtbsync_core.synthetic import CameraLook, RenderSpec, make_trail, render_reference
+from mtbsync_core.video import open_video
+
+
+def _one_frame_histograms(crop: np.ndarray) -> np.ndarray:
+    """The per-frame formula (soft-binned orientation histograms accumulated with np.add.at)."""
+    img = cv2.resize(crop.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
+    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
+    b0 = np.floor(pos).astype(np.int64) % HOG_BINS
+    frac = pos - np.floor(pos)
+    hist = np.zeros((HOG_BINS, *img.shape), np.float32)
+    rows, cols = np.indices(img.shape)
+    np.add.at(hist, (b0, rows, cols), mag * (1 - frac))
+    np.add.at(hist, ((b0 + 1) % HOG_BINS, rows, cols), mag * frac)
+    cw, ch = HOG_CELLS
+    cells = hist.reshape(HOG_BINS, ch, img.shape[0] // ch, cw, img.shape[1] // cw).sum(axis=(2, 4))
+    cells /= np.linalg.norm(cells, axis=0, keepdims=True) + 1e-3
+    return np.sqrt(cells)
+
+
+@pytest.fixture(scope="module")
+def mids(tmp_path_factory) -> np.ndarray:
+    path = tmp_path_factory.mktemp("features") / "run.mp4"
+    look = CameraLook(noise_sigma=2, seed=1)
+    render_reference(path, make_trail("trail"), RenderSpec(4.0, Fraction(30), (480, 270), look))
+    with open_video(path) as v:
+        return np.stack([mid_thumb(g) for _, g in v.iter_gray("all", WORK_W)])
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 256])
+def test_histograms_over_many_frames_equal_the_per_frame_formula(mids, chunk):
+    crops = mids[:, 5:-5, 10:-10]
+    want = np.stack([_one_frame_histograms(c) for c in crops])
+    got = features._gradient_histograms(crops, chunk=chunk)
+    assert got.shape == want.shape == (len(crops), HOG_BINS, HOG_CELLS[1], HOG_CELLS[0])
+    assert np.array_equal(got, want)  # the same floats, not merely close
+    assert np.ptp(want) > 0.1  # frames with texture: the histograms are not all alike
+
+
+def test_global_descriptors_of_a_frame_do_not_depend_on_the_frames_beside_it(mids):
+    alone = np.concatenate([features.global_descriptors(mids[k : k + 1]) for k in (0, 40, 90)])
+    together = features.global_descriptors(mids)[[0, 40, 90]]
+    assert np.array_equal(alone, together)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
