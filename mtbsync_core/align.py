@@ -21,7 +21,7 @@ from . import pace_path
 from .features import (
     OrbFeatures,
     PairCheck,
-    fine_shift_derivatives,
+    fine_cache,
     fine_vectors,
     verify_pairs,
 )
@@ -468,19 +468,13 @@ def refine_path(
     dt_ref = float(np.median(np.diff(ref.t_s)))
     radius = max(2, int(round(max(params.refine_radius_s, 1.5 * path.grid_s) / dt_ref)))
     m = len(ref.t_s)
-    cache: dict[int, np.ndarray] = {}
+    kept = fine_cache(fr_all)  # the reference's fine vectors, kept between calls
 
     def vec(j: int) -> np.ndarray:
-        if j not in cache:
-            cache[j] = fine_vectors(fr_all[j : j + 1])[0]
-        return cache[j]
-
-    grads: dict[int, np.ndarray] = {}
+        return kept.vec(fr_all, j)
 
     def grad(j: int) -> np.ndarray:
-        if j not in grads:
-            grads[j] = fine_shift_derivatives(fr_all[j])
-        return grads[j]
+        return kept.grad(fr_all, j)
 
     sims_near, quality = [], np.empty(len(path.i_new))
     for k, (j0, v) in enumerate(zip(path.j_ref, fn, strict=True)):

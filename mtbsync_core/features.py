@@ -7,6 +7,8 @@ All work on small grey images (the decoder hands over luma scaled to ``WORK_W`` 
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -149,6 +151,49 @@ def fine_similarity_derivatives(thumb: np.ndarray) -> np.ndarray:
     yy -= (h - 1) / 2
     moves = (gx, gy, xx * gx + yy * gy, xx * gy - yy * gx)
     return np.stack([(g - g.mean()).ravel() / norm for g in moves]).astype(np.float32)
+
+
+class FineCache:
+    """:func:`fine_vectors` and :func:`fine_shift_derivatives` of one array of reference fine
+    thumbnails, each sample's computed once and kept: a sync refines along the same reference
+    many times (every mount round, the shake pass), and these do not change between them."""
+
+    def __init__(self) -> None:
+        self._vecs: dict[int, np.ndarray] = {}
+        self._grads: dict[int, np.ndarray] = {}
+
+    def vec(self, thumbs: np.ndarray, j: int) -> np.ndarray:
+        """The fine vector of ``thumbs[j]``."""
+        v = self._vecs.get(j)
+        if v is None:
+            v = self._vecs[j] = fine_vectors(thumbs[j : j + 1])[0]
+            v.flags.writeable = False  # shared by every caller
+        return v
+
+    def grad(self, thumbs: np.ndarray, j: int) -> np.ndarray:
+        """The shift derivatives of ``thumbs[j]``."""
+        g = self._grads.get(j)
+        if g is None:
+            g = self._grads[j] = fine_shift_derivatives(thumbs[j])
+            g.flags.writeable = False
+        return g
+
+
+_FINE_CACHES: dict[int, tuple[weakref.ref, FineCache]] = {}
+_FINE_LOCK = threading.Lock()
+
+
+def fine_cache(thumbs: np.ndarray) -> FineCache:
+    """The :class:`FineCache` of the array ``thumbs`` (the same object: a reference's
+    ``Keyframes.thumbs``), made on first use and dropped with the array."""
+    key = id(thumbs)
+    with _FINE_LOCK:
+        hit = _FINE_CACHES.get(key)
+        if hit is not None and hit[0]() is thumbs:
+            return hit[1]
+        cache = FineCache()
+        _FINE_CACHES[key] = (weakref.ref(thumbs, lambda _, k=key: _FINE_CACHES.pop(k, None)), cache)
+        return cache
 
 
 def texture_score(grey: np.ndarray) -> float:

@@ -58,3 +58,19 @@ def test_global_descriptors_of_a_frame_do_not_depend_on_the_frames_beside_it(mid
     together = features.global_descriptors(mids)[[0, 40, 90]]
     assert np.array_equal(alone, together)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_fine_cache_gives_what_is_computed_afresh_and_lives_with_its_array(mids):
+    thumbs = np.stack([features.fine_thumb(m) for m in mids])
+    cache = features.fine_cache(thumbs)
+    assert features.fine_cache(thumbs) is cache  # the same array: the same cache
+    assert features.fine_cache(thumbs.copy()) is not cache  # equal values, another array
+    for j in (0, 17, len(thumbs) - 1):
+        assert np.array_equal(cache.vec(thumbs, j), features.fine_vectors(thumbs[j : j + 1])[0])
+        assert np.array_equal(cache.grad(thumbs, j), features.fine_shift_derivatives(thumbs[j]))
+        assert cache.vec(thumbs, j) is cache.vec(thumbs, j)  # computed once
+    with pytest.raises(ValueError):
+        cache.vec(thumbs, 0)[0] = 1.0  # shared: read-only
+    key = id(thumbs)
+    del thumbs, cache
+    assert key not in features._FINE_CACHES  # dropped with its array
