@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .align import SEQ_PACES
-from .features import OrbFeatures
+from .features import OrbFeatures, ratio_matches
 
 ROW_CENTRE = 0.8  # the profiles average the central 80 % of each row (borders may be empty)
 
@@ -51,20 +51,16 @@ def row_profiles(thumbs: np.ndarray) -> np.ndarray:
     return np.concatenate(out, axis=1) / np.float32(np.sqrt(len(out)))
 
 
-_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
-
-
 def _spread_xy(a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8) -> tuple[float, float] | None:
     """Median |residual| across and down the picture (px) of ``a``'s matches in ``b`` after the
     best similarity transform; None with too few matches."""
     if len(a.desc) < 8 or len(b.desc) < 8:
         return None
-    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    if len(good) < 12:
+    qi, ti = ratio_matches(a, b, ratio)  # often the pair a check has matched already
+    if len(qi) < 12:
         return None
-    src = a.xy[[m.queryIdx for m in good]]
-    dst = b.xy[[m.trainIdx for m in good]]
+    src = a.xy[qi]
+    dst = b.xy[ti]
     sim, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
     if sim is None:
         return None

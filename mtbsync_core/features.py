@@ -6,6 +6,7 @@ All work on small grey images (the decoder hands over luma scaled to ``WORK_W`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import weakref
@@ -239,18 +240,64 @@ class PairCheck:
     similarity: np.ndarray | None = None
 
 
+#: Matches already made inside :func:`remembered_matches`: (id a, id b, ratio) -> (a, b, matches).
+_MEMO: dict[tuple[int, int, float], tuple[OrbFeatures, OrbFeatures, tuple]] | None = None
+_MEMO_USERS = 0
+_MEMO_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def remembered_matches() -> Iterator[None]:
+    """Within this block :func:`ratio_matches` matches each pair of keypoint sets once: a sync
+    checks many pairs again (each mount round, the shake pass, the another-line check), and
+    brute-force matching gives the same matches every time. Forgotten when the last block ends."""
+    global _MEMO, _MEMO_USERS
+    with _MEMO_LOCK:
+        _MEMO_USERS += 1
+        if _MEMO is None:
+            _MEMO = {}
+    try:
+        yield
+    finally:
+        with _MEMO_LOCK:
+            _MEMO_USERS -= 1
+            if _MEMO_USERS == 0:
+                _MEMO = None
+
+
+def ratio_matches(
+    a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``a`` and into ``b`` of ``a``'s nearest matches in ``b`` that pass the ratio
+    test (nearest closer than ``ratio`` times the second nearest), in ``a``'s order."""
+    memo = _MEMO
+    key = (id(a), id(b), ratio)
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and hit[0] is a and hit[1] is b:
+            return hit[2]
+    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
+    out = (
+        np.array([m.queryIdx for m in good], np.int64),
+        np.array([m.trainIdx for m in good], np.int64),
+    )
+    if memo is not None:
+        memo[key] = (a, b, out)
+    return out
+
+
 def verify_pair(
     a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0
 ) -> PairCheck:
     """Match ORB features (ratio test), fit a homography with RANSAC, count inliers."""
     if len(a.desc) < 8 or len(b.desc) < 8:
         return PairCheck(0)
-    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    if len(good) < 8:
+    qi, ti = ratio_matches(a, b, ratio)
+    if len(qi) < 8:
         return PairCheck(0)
-    src = a.xy[[m.queryIdx for m in good]]
-    dst = b.xy[[m.trainIdx for m in good]]
+    src = a.xy[qi]
+    dst = b.xy[ti]
     _, mask = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px, maxIters=500, confidence=0.99)
     if mask is None:
         return PairCheck(0)

@@ -35,12 +35,18 @@ def _one_frame_histograms(crop: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def mids(tmp_path_factory) -> np.ndarray:
+def greys(tmp_path_factory) -> list[np.ndarray]:
+    """The work images of a 4-s run rendered and encoded here (H.264, GoPro-like)."""
     path = tmp_path_factory.mktemp("features") / "run.mp4"
     look = CameraLook(noise_sigma=2, seed=1)
     render_reference(path, make_trail("trail"), RenderSpec(4.0, Fraction(30), (480, 270), look))
     with open_video(path) as v:
-        return np.stack([mid_thumb(g) for _, g in v.iter_gray("all", WORK_W)])
+        return [g for _, g in v.iter_gray("all", WORK_W)]
+
+
+@pytest.fixture(scope="module")
+def mids(greys) -> np.ndarray:
+    return np.stack([mid_thumb(g) for g in greys])
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 256])
@@ -74,3 +80,31 @@ def test_the_fine_cache_gives_what_is_computed_afresh_and_lives_with_its_array(m
     key = id(thumbs)
     del thumbs, cache
     assert key not in features._FINE_CACHES  # dropped with its array
+
+
+def test_matches_are_made_once_inside_remembered_matches_and_are_the_same(greys, monkeypatch):
+    a, b, c = (features.orb_features(greys[k]) for k in (0, 6, 12))
+    fresh = [features.ratio_matches(x, y) for x, y in ((a, b), (a, c))]
+    assert len(fresh[0][0]) >= 20  # consecutive-ish frames of a textured run match
+    made = []
+    real = features._MATCHER
+
+    class Counting:
+        def knnMatch(self, *args, **kw):
+            made.append(1)
+            return real.knnMatch(*args, **kw)
+
+    monkeypatch.setattr(features, "_MATCHER", Counting())
+    with features.remembered_matches():
+        for _ in range(3):
+            got = [features.ratio_matches(x, y) for x, y in ((a, b), (a, c))]
+            checks = [features.verify_pair(x, y) for x, y in ((a, b), (a, c))]
+        with features.remembered_matches():  # nested: still the one memory
+            features.ratio_matches(a, b)
+        features.ratio_matches(a, b)
+    assert len(made) == 2  # two pairs, each matched once
+    for (qi, ti), (fq, ft) in zip(got, fresh, strict=True):
+        assert np.array_equal(qi, fq) and np.array_equal(ti, ft)
+    assert checks[0].inliers >= 12
+    features.ratio_matches(a, b)
+    assert len(made) == 3 and features._MEMO is None  # outside: matched afresh, nothing kept
