@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -240,17 +241,19 @@ class PairCheck:
     similarity: np.ndarray | None = None
 
 
-#: Matches already made inside :func:`remembered_matches`: (id a, id b, ratio) -> (a, b, matches).
-_MEMO: dict[tuple[int, int, float], tuple[OrbFeatures, OrbFeatures, tuple]] | None = None
+#: Matches and checks already made inside :func:`remembered_matches`, by the ids of the two
+#: keypoint sets and the parameters: (a, b, result), a and b kept so that an id is not reused.
+_MEMO: dict[tuple, tuple[OrbFeatures, OrbFeatures, Any]] | None = None
 _MEMO_USERS = 0
 _MEMO_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def remembered_matches() -> Iterator[None]:
-    """Within this block :func:`ratio_matches` matches each pair of keypoint sets once: a sync
-    checks many pairs again (each mount round, the shake pass, the another-line check), and
-    brute-force matching gives the same matches every time. Forgotten when the last block ends."""
+    """Within this block :func:`ratio_matches` matches, and :func:`verify_pair` checks, each
+    pair of keypoint sets once: a sync checks many pairs again (each mount round, the shake
+    pass, the another-line check), and brute-force matching gives the same matches every time.
+    Forgotten when the last block ends."""
     global _MEMO, _MEMO_USERS
     with _MEMO_LOCK:
         _MEMO_USERS += 1
@@ -290,7 +293,23 @@ def ratio_matches(
 def verify_pair(
     a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0
 ) -> PairCheck:
-    """Match ORB features (ratio test), fit a homography with RANSAC, count inliers."""
+    """Match ORB features (ratio test), fit a homography with RANSAC, count inliers.
+
+    Inside :func:`remembered_matches` a pair is checked once (RANSAC and LMedS draw from
+    OpenCV's fixed seed: the same pair gives the same check)."""
+    memo = _MEMO
+    key = (id(a), id(b), ratio, reproj_px)
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and hit[0] is a and hit[1] is b:
+            return hit[2]
+    check = _verify_pair(a, b, ratio, reproj_px)
+    if memo is not None:
+        memo[key] = (a, b, check)
+    return check
+
+
+def _verify_pair(a: OrbFeatures, b: OrbFeatures, ratio: float, reproj_px: float) -> PairCheck:
     if len(a.desc) < 8 or len(b.desc) < 8:
         return PairCheck(0)
     qi, ti = ratio_matches(a, b, ratio)

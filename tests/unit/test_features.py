@@ -108,3 +108,9 @@ def test_matches_are_made_once_inside_remembered_matches_and_are_the_same(greys,
     assert checks[0].inliers >= 12
     features.ratio_matches(a, b)
     assert len(made) == 3 and features._MEMO is None  # outside: matched afresh, nothing kept
+    for (x, y), kept in zip(((a, b), (a, c)), checks, strict=True):
+        again = features.verify_pair(x, y)  # checked afresh: RANSAC's seed is fixed
+        assert again.inliers == kept.inliers and again is not kept
+        assert (again.similarity is None) == (kept.similarity is None)
+        if kept.similarity is not None:
+            assert np.array_equal(again.similarity, kept.similarity)
