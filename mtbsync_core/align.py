@@ -433,17 +433,14 @@ def _dp(score: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray, float]:
     back = np.zeros((n, m), np.int8)  # step taken in j to reach (i, j); -1 = path starts here
     acc[0] = score[0]
     back[0] = -1
-    shifted = np.empty(m, np.float32)
+    padded = np.full(m + k_max, -np.inf, np.float32)
+    # Row k of ``steps``: the previous row moved k reference samples on (-inf where nothing
+    # reaches); argmax takes the smallest step among equals.
+    steps = np.lib.stride_tricks.sliding_window_view(padded, m)[::-1]
     for i in range(1, n):
-        prev = acc[i - 1]
-        best = prev.copy()
-        step = np.zeros(m, np.int8)
-        for k in range(1, k_max + 1):
-            shifted[:k] = -np.inf
-            shifted[k:] = prev[:-k]
-            better = shifted > best
-            best = np.where(better, shifted, best)
-            step[better] = k
+        padded[k_max:] = acc[i - 1]
+        step = steps.argmax(axis=0).astype(np.int8)
+        best = steps.max(axis=0)
         start = best <= 0
         acc[i] = score[i] + np.where(start, 0.0, best)
         back[i] = np.where(start, -1, step)
