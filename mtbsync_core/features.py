@@ -242,8 +242,11 @@ class PairCheck:
 
 
 #: Matches and checks already made inside :func:`remembered_matches`, by the ids of the two
-#: keypoint sets and the parameters: (a, b, result), a and b kept so that an id is not reused.
-_MEMO: dict[tuple, tuple[OrbFeatures, OrbFeatures, Any]] | None = None
+#: keypoint sets and the parameters: (weakref a, weakref b, result). The weak references tell a
+#: reused id from the set it belonged to, and keep nothing alive; syncs that overlap (threads)
+#: share the memory, which is emptied whenever it holds ``_MEMO_MAX`` results.
+_MEMO: dict[tuple, tuple[weakref.ref, weakref.ref, Any]] | None = None
+_MEMO_MAX = 4096
 _MEMO_USERS = 0
 _MEMO_LOCK = threading.Lock()
 
@@ -268,25 +271,40 @@ def remembered_matches() -> Iterator[None]:
                 _MEMO = None
 
 
+def _remembered(key: tuple, a: OrbFeatures, b: OrbFeatures) -> Any:
+    """The result kept for ``key`` if it was made for these very ``a`` and ``b``, else None."""
+    memo = _MEMO
+    hit = memo.get(key) if memo is not None else None
+    if hit is not None and hit[0]() is a and hit[1]() is b:
+        return hit[2]
+    return None
+
+
+def _remember(key: tuple, a: OrbFeatures, b: OrbFeatures, result: Any) -> None:
+    memo = _MEMO
+    if memo is None:
+        return
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = (weakref.ref(a), weakref.ref(b), result)
+
+
 def ratio_matches(
     a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices into ``a`` and into ``b`` of ``a``'s nearest matches in ``b`` that pass the ratio
     test (nearest closer than ``ratio`` times the second nearest), in ``a``'s order."""
-    memo = _MEMO
     key = (id(a), id(b), ratio)
-    if memo is not None:
-        hit = memo.get(key)
-        if hit is not None and hit[0] is a and hit[1] is b:
-            return hit[2]
+    hit = _remembered(key, a, b)
+    if hit is not None:
+        return hit
     knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
     good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
     out = (
         np.array([m.queryIdx for m in good], np.int64),
         np.array([m.trainIdx for m in good], np.int64),
     )
-    if memo is not None:
-        memo[key] = (a, b, out)
+    _remember(key, a, b, out)
     return out
 
 
@@ -297,15 +315,12 @@ def verify_pair(
 
     Inside :func:`remembered_matches` a pair is checked once (RANSAC and LMedS draw from
     OpenCV's fixed seed: the same pair gives the same check)."""
-    memo = _MEMO
     key = (id(a), id(b), ratio, reproj_px)
-    if memo is not None:
-        hit = memo.get(key)
-        if hit is not None and hit[0] is a and hit[1] is b:
-            return hit[2]
+    hit = _remembered(key, a, b)
+    if hit is not None:
+        return hit
     check = _verify_pair(a, b, ratio, reproj_px)
-    if memo is not None:
-        memo[key] = (a, b, check)
+    _remember(key, a, b, check)
     return check
 
 

@@ -3,6 +3,8 @@ once give the per-frame formula's values bit for bit, on frames decoded from an 
 
 from __future__ import annotations
 
+import gc
+import weakref
 from fractions import Fraction
 
 import cv2
@@ -114,3 +116,18 @@ def test_matches_are_made_once_inside_remembered_matches_and_are_the_same(greys,
         assert (again.similarity is None) == (kept.similarity is None)
         if kept.similarity is not None:
             assert np.array_equal(again.similarity, kept.similarity)
+
+
+def test_remembered_matches_keep_no_keypoints_alive_and_stay_bounded(greys, monkeypatch):
+    a = features.orb_features(greys[0])
+    monkeypatch.setattr(features, "_MEMO_MAX", 3)
+    with features.remembered_matches():
+        others = [features.orb_features(greys[k]) for k in (3, 6, 9, 12)]
+        for b in others:
+            features.verify_pair(a, b)  # a match and a check each
+            assert len(features._MEMO) <= 3  # emptied when full
+        gone = weakref.ref(others[-1])
+        del others, b
+        gc.collect()
+        assert gone() is None  # the memory holds no keypoint set alive
+        assert features.verify_pair(a, a).inliers > 100  # still checks (the same frame)
