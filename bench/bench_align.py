@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -34,14 +35,28 @@ TARGETS = {"median_ms": 10.0, "p95_ms": 40.0, "max_ms": 200.0, "ratio": 0.7}
 
 def plain_decode_s(*paths: Path) -> float:
     """Wall time of a plain PyAV decode (threaded, every frame, no conversion) of each file."""
-    t0 = time.perf_counter()
+    return plain_decode(*paths)[0]
+
+
+def cpu_s() -> float:
+    """CPU seconds this process has used so far, every thread (user + system)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def plain_decode(*paths: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of a plain PyAV decode (threaded, every frame, no conversion) of each file.
+
+    CPU seconds say what the work costs when other work shares the cores (wall time then says
+    how the scheduler shared them)."""
+    t0, c0 = time.perf_counter(), cpu_s()
     for p in paths:
         with av.open(str(p)) as c:
             st = c.streams.video[0]
             st.thread_type = "AUTO"
             for _ in c.decode(st):
                 pass
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_s() - c0
 
 
 def score(warp, truth: dict, fps: float) -> dict:
@@ -88,8 +103,9 @@ def bench_pair(spec: PairSpec, prior=None, refine: bool = True, baseline: bool =
     truth = dict(np.load(paths["truth"]))
     out: dict = {"pair": spec.name, "what": spec.what}
     if baseline:
-        out["plain_decode_s"] = plain_decode_s(paths["ref"], paths["new"])
+        out["plain_decode_s"], out["plain_decode_cpu_s"] = plain_decode(paths["ref"], paths["new"])
     params = SyncParams() if refine else SyncParams(align=AlignParams(refine=False))
+    c0 = cpu_s()
     t0 = time.perf_counter()  # index + sync as `mtbsync sync` does it: the index built alongside
     try:
         res = sync_runs(paths["ref"], paths["new"], params=params, prior=prior)
@@ -99,6 +115,7 @@ def bench_pair(spec: PairSpec, prior=None, refine: bool = True, baseline: bool =
         out["sync_s"] -= out["index_s"]
         return out
     t2 = time.perf_counter()
+    out["cpu_s"] = cpu_s() - c0
     index_s = float(res.report["timings_s"].get("index", 0.0))  # overlaps the new run's decode
     out.update(
         status=res.report["status"],
@@ -108,6 +125,7 @@ def bench_pair(spec: PairSpec, prior=None, refine: bool = True, baseline: bool =
     )
     if baseline:
         out["ratio"] = (t2 - t0) / out["plain_decode_s"]
+        out["cpu_ratio"] = out["cpu_s"] / out["plain_decode_cpu_s"]
     out["total_s"] = t2 - t0
     fps = float(spec.new_fps)
     out.update(score(res.warp, truth, fps))
@@ -172,14 +190,14 @@ def run(quick: bool = False) -> dict:
     print("\n== run-to-run alignment (default settings; errors on frames inside the overlap) ==")
     print(
         f"{'pair':<20}{'status':<15}{'median ms':>10}{'p95 ms':>9}{'max ms':>9}{'<=1 frame':>10}{'marker fr':>10}"
-        f"{'index+sync s':>13}{'plain dec s':>12}{'ratio':>7}"
+        f"{'index+sync s':>13}{'plain dec s':>12}{'ratio':>7}{'CPU ratio':>10}"
     )
     for r in rows:
         if "median_ms" in r:
             print(
                 f"{r['pair']:<20}{r['status']:<15}{r['median_ms']:>10.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}"
                 f"{r['within_1_frame']:>10.1%}{r['marker_max_frames']:>10.2f}{r['index_s'] + r['sync_s']:>13.2f}"
-                f"{r['plain_decode_s']:>12.2f}{r['ratio']:>7.2f}"
+                f"{r['plain_decode_s']:>12.2f}{r['ratio']:>7.2f}{r['cpu_ratio']:>10.2f}"
             )
         else:
             print(f"{r['pair']:<20}{r['status']:<15}  {r.get('message', '')[:90]}")
@@ -309,15 +327,18 @@ def speed_ab(
         first = None
         for rep in range(repeats):
             load = os.getloadavg()[0]
-            plain = plain_decode_s(paths["ref"], paths["new"])
+            plain, plain_cpu = plain_decode(paths["ref"], paths["new"])
             row = {"pair": name, "repeat": rep + 1, "load_1min": round(load, 1), "plain_s": plain}
+            row["plain_cpu_s"] = plain_cpu
             k = rep % len(variants)
             for v in variants[k:] + variants[:k]:
                 with _decoding(v):
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), cpu_s()
                     res = sync_runs(paths["ref"], paths["new"])
                     row[f"{v}_s"] = time.perf_counter() - t0
+                    row[f"{v}_cpu_s"] = cpu_s() - c0
                 row[f"{v}_ratio"] = row[f"{v}_s"] / plain
+                row[f"{v}_cpu_ratio"] = row[f"{v}_cpu_s"] / plain_cpu
                 warp = (res.warp.t_new_s, res.warp.t_ref_s, res.warp.confidence)
                 first = first or warp
                 row[f"{v}_identical"] = all(
@@ -325,9 +346,11 @@ def speed_ab(
                 )
             rows.append(row)
             print(
-                f"{name} #{rep + 1} (load {load:.1f}): plain decode {plain:.2f} s; "
+                f"{name} #{rep + 1} (load {load:.1f}): plain decode {plain:.2f} s "
+                f"({plain_cpu:.2f} CPU s); "
                 + "; ".join(
                     f"{v} {row[f'{v}_s']:.2f} s = {row[f'{v}_ratio']:.3f}"
+                    f" (CPU {row[f'{v}_cpu_s']:.2f} s = {row[f'{v}_cpu_ratio']:.3f})"
                     + ("" if row[f"{v}_identical"] else " (warp DIFFERS)")
                     for v in variants
                 ),

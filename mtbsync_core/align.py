@@ -21,7 +21,7 @@ from . import pace_path
 from .features import (
     OrbFeatures,
     PairCheck,
-    fine_shift_derivatives,
+    fine_cache,
     fine_vectors,
     verify_pairs,
 )
@@ -470,17 +470,14 @@ def _dp(score: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray, float]:
     back = np.zeros((n, m), np.int8)  # step taken in j to reach (i, j); -1 = path starts here
     acc[0] = score[0]
     back[0] = -1
-    shifted = np.empty(m, np.float32)
+    padded = np.full(m + k_max, -np.inf, np.float32)
+    # Row k of ``steps``: the previous row moved k reference samples on (-inf where nothing
+    # reaches); argmax takes the smallest step among equals.
+    steps = np.lib.stride_tricks.sliding_window_view(padded, m)[::-1]
     for i in range(1, n):
-        prev = acc[i - 1]
-        best = prev.copy()
-        step = np.zeros(m, np.int8)
-        for k in range(1, k_max + 1):
-            shifted[:k] = -np.inf
-            shifted[k:] = prev[:-k]
-            better = shifted > best
-            best = np.where(better, shifted, best)
-            step[better] = k
+        padded[k_max:] = acc[i - 1]
+        step = steps.argmax(axis=0).astype(np.int8)
+        best = steps.max(axis=0)
         start = best <= 0
         acc[i] = score[i] + np.where(start, 0.0, best)
         back[i] = np.where(start, -1, step)
@@ -505,19 +502,13 @@ def refine_path(
     dt_ref = float(np.median(np.diff(ref.t_s)))
     radius = max(2, int(round(max(params.refine_radius_s, 1.5 * path.grid_s) / dt_ref)))
     m = len(ref.t_s)
-    cache: dict[int, np.ndarray] = {}
+    kept = fine_cache(fr_all)  # the reference's fine vectors, kept between calls
 
     def vec(j: int) -> np.ndarray:
-        if j not in cache:
-            cache[j] = fine_vectors(fr_all[j : j + 1])[0]
-        return cache[j]
-
-    grads: dict[int, np.ndarray] = {}
+        return kept.vec(fr_all, j)
 
     def grad(j: int) -> np.ndarray:
-        if j not in grads:
-            grads[j] = fine_shift_derivatives(fr_all[j])
-        return grads[j]
+        return kept.grad(fr_all, j)
 
     sims_near, quality = [], np.empty(len(path.i_new))
     for k, (j0, v) in enumerate(zip(path.j_ref, fn, strict=True)):

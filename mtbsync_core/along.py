@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from .align import SEQ_PACES
-from .features import OrbFeatures, row_profiles
+from .features import OrbFeatures, ratio_matches, row_profiles
 
 __all__ = ["along_track_times", "lateral_parallax", "row_profiles"]
 
@@ -33,20 +33,16 @@ MAX_FULL_CELLS = 4_000_000  # beyond this many new x reference samples, no seque
 SEQ_HALF_S = 1.0  # row similarities are averaged along sequences this long either side (s)
 
 
-_MATCHER = cv2.BFMatcher(cv2.NORM_HAMMING)
-
-
 def _spread_xy(a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8) -> tuple[float, float] | None:
     """Median |residual| across and down the picture (px) of ``a``'s matches in ``b`` after the
     best similarity transform; None with too few matches."""
     if len(a.desc) < 8 or len(b.desc) < 8:
         return None
-    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    if len(good) < 12:
+    qi, ti = ratio_matches(a, b, ratio)  # often the pair a check has matched already
+    if len(qi) < 12:
         return None
-    src = a.xy[[m.queryIdx for m in good]]
-    dst = b.xy[[m.trainIdx for m in good]]
+    src = a.xy[qi]
+    dst = b.xy[ti]
     sim, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
     if sim is None:
         return None

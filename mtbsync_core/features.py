@@ -6,10 +6,14 @@ All work on small grey images (the decoder hands over luma scaled to ``WORK_W`` 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -74,24 +78,40 @@ def _patch_normalised(crop: np.ndarray) -> np.ndarray:
     return (small - mu) / (np.sqrt(np.maximum(var, 0.0)) + 2.0)
 
 
-def _gradient_histograms(crop: np.ndarray) -> np.ndarray:
-    """HOG-like cells: unsigned gradient orientation histograms (``HOG_BINS`` bins, soft binning)
-    on a ``HOG_SIZE`` image in ``HOG_CELLS`` cells, each cell L2-normalised, square-rooted."""
-    img = cv2.resize(crop.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
-    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
-    pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
-    b0 = np.floor(pos).astype(np.int64) % HOG_BINS
-    frac = pos - np.floor(pos)
-    hist = np.zeros((HOG_BINS, *img.shape), np.float32)
-    rows, cols = np.indices(img.shape)
-    np.add.at(hist, (b0, rows, cols), mag * (1 - frac))
-    np.add.at(hist, ((b0 + 1) % HOG_BINS, rows, cols), mag * frac)
-    cw, ch = HOG_CELLS
-    cells = hist.reshape(HOG_BINS, ch, img.shape[0] // ch, cw, img.shape[1] // cw).sum(axis=(2, 4))
-    cells /= np.linalg.norm(cells, axis=0, keepdims=True) + 1e-3
-    return np.sqrt(cells)
+def _gradient_histograms(crops: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """HOG-like cells of each crop (n, h, w): unsigned gradient orientation histograms
+    (``HOG_BINS`` bins, soft binning) on a ``HOG_SIZE`` image in ``HOG_CELLS`` cells, each cell
+    L2-normalised, square-rooted; (n, HOG_BINS, cells down, cells across) float32.
+
+    Worked in chunks of ``chunk`` crops (numpy over many frames at once). Each pixel adds to two
+    different bins, so every histogram entry is set once: written directly, not accumulated."""
+    out = []
+    for a in range(0, len(crops), chunk):
+        imgs = np.stack(
+            [
+                cv2.resize(c.astype(np.float32), HOG_SIZE, interpolation=cv2.INTER_AREA)
+                for c in crops[a : a + chunk]
+            ]
+        )
+        gx = np.stack([cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3) for img in imgs])
+        gy = np.stack([cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3) for img in imgs])
+        mag = np.hypot(gx, gy)
+        pos = (np.arctan2(gy, gx) % np.pi) * (HOG_BINS / np.pi)
+        floor = np.floor(pos)
+        b0 = floor.astype(np.int8) % HOG_BINS
+        b1 = (b0 + 1) % HOG_BINS
+        frac = pos - floor
+        lower, upper = mag * (1 - frac), mag * frac
+        n, h, w = imgs.shape
+        hist = np.zeros((n, HOG_BINS, h, w), np.float32)
+        for b in range(HOG_BINS):
+            np.copyto(hist[:, b], lower, where=b0 == b)
+            np.copyto(hist[:, b], upper, where=b1 == b)
+        cw, ch = HOG_CELLS
+        cells = hist.reshape(n, HOG_BINS, ch, h // ch, cw, w // cw).sum(axis=(3, 5))
+        cells /= np.linalg.norm(cells, axis=1, keepdims=True) + 1e-3
+        out.append(np.sqrt(cells))
+    return np.concatenate(out) if out else np.zeros((0, HOG_BINS, *HOG_CELLS[::-1]), np.float32)
 
 
 def global_descriptors(mids: np.ndarray) -> np.ndarray:
@@ -106,7 +126,7 @@ def global_descriptors(mids: np.ndarray) -> np.ndarray:
     mh, mw = round(h * (1 - CENTRE) / 2), round(w * (1 - CENTRE) / 2)
     crops = mids[:, mh : h - mh, mw : w - mw]
     patch = _normalise(np.stack([_patch_normalised(c) for c in crops]).reshape(n, -1))
-    hog = _normalise(np.stack([_gradient_histograms(c) for c in crops]).reshape(n, -1))
+    hog = _normalise(_gradient_histograms(crops).reshape(n, -1))
     return np.concatenate([patch, hog], axis=1) / np.float32(np.sqrt(2.0))
 
 
@@ -170,6 +190,49 @@ def fine_similarity_derivatives(thumb: np.ndarray) -> np.ndarray:
     return np.stack([(g - g.mean()).ravel() / norm for g in moves]).astype(np.float32)
 
 
+class FineCache:
+    """:func:`fine_vectors` and :func:`fine_shift_derivatives` of one array of reference fine
+    thumbnails, each sample's computed once and kept: a sync refines along the same reference
+    many times (every mount round, the shake pass), and these do not change between them."""
+
+    def __init__(self) -> None:
+        self._vecs: dict[int, np.ndarray] = {}
+        self._grads: dict[int, np.ndarray] = {}
+
+    def vec(self, thumbs: np.ndarray, j: int) -> np.ndarray:
+        """The fine vector of ``thumbs[j]``."""
+        v = self._vecs.get(j)
+        if v is None:
+            v = self._vecs[j] = fine_vectors(thumbs[j : j + 1])[0]
+            v.flags.writeable = False  # shared by every caller
+        return v
+
+    def grad(self, thumbs: np.ndarray, j: int) -> np.ndarray:
+        """The shift derivatives of ``thumbs[j]``."""
+        g = self._grads.get(j)
+        if g is None:
+            g = self._grads[j] = fine_shift_derivatives(thumbs[j])
+            g.flags.writeable = False
+        return g
+
+
+_FINE_CACHES: dict[int, tuple[weakref.ref, FineCache]] = {}
+_FINE_LOCK = threading.Lock()
+
+
+def fine_cache(thumbs: np.ndarray) -> FineCache:
+    """The :class:`FineCache` of the array ``thumbs`` (the same object: a reference's
+    ``Keyframes.thumbs``), made on first use and dropped with the array."""
+    key = id(thumbs)
+    with _FINE_LOCK:
+        hit = _FINE_CACHES.get(key)
+        if hit is not None and hit[0]() is thumbs:
+            return hit[1]
+        cache = FineCache()
+        _FINE_CACHES[key] = (weakref.ref(thumbs, lambda _, k=key: _FINE_CACHES.pop(k, None)), cache)
+        return cache
+
+
 def texture_score(grey: np.ndarray) -> float:
     """Mean gradient magnitude: near 0 for a flat, black or lens-covered frame."""
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
@@ -213,18 +276,97 @@ class PairCheck:
     similarity: np.ndarray | None = None
 
 
+#: Matches and checks already made inside :func:`remembered_matches`, by the ids of the two
+#: keypoint sets and the parameters: (weakref a, weakref b, result). The weak references tell a
+#: reused id from the set it belonged to, and keep nothing alive; syncs that overlap (threads)
+#: share the memory, which is emptied whenever it holds ``_MEMO_MAX`` results.
+_MEMO: dict[tuple, tuple[weakref.ref, weakref.ref, Any]] | None = None
+_MEMO_MAX = 4096
+_MEMO_USERS = 0
+_MEMO_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def remembered_matches() -> Iterator[None]:
+    """Within this block :func:`ratio_matches` matches, and :func:`verify_pair` checks, each
+    pair of keypoint sets once: a sync checks many pairs again (each mount round, the shake
+    pass, the another-line check), and brute-force matching gives the same matches every time.
+    Forgotten when the last block ends."""
+    global _MEMO, _MEMO_USERS
+    with _MEMO_LOCK:
+        _MEMO_USERS += 1
+        if _MEMO is None:
+            _MEMO = {}
+    try:
+        yield
+    finally:
+        with _MEMO_LOCK:
+            _MEMO_USERS -= 1
+            if _MEMO_USERS == 0:
+                _MEMO = None
+
+
+def _remembered(key: tuple, a: OrbFeatures, b: OrbFeatures) -> Any:
+    """The result kept for ``key`` if it was made for these very ``a`` and ``b``, else None."""
+    memo = _MEMO
+    hit = memo.get(key) if memo is not None else None
+    if hit is not None and hit[0]() is a and hit[1]() is b:
+        return hit[2]
+    return None
+
+
+def _remember(key: tuple, a: OrbFeatures, b: OrbFeatures, result: Any) -> None:
+    memo = _MEMO
+    if memo is None:
+        return
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = (weakref.ref(a), weakref.ref(b), result)
+
+
+def ratio_matches(
+    a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``a`` and into ``b`` of ``a``'s nearest matches in ``b`` that pass the ratio
+    test (nearest closer than ``ratio`` times the second nearest), in ``a``'s order."""
+    key = (id(a), id(b), ratio)
+    hit = _remembered(key, a, b)
+    if hit is not None:
+        return hit
+    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
+    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
+    out = (
+        np.array([m.queryIdx for m in good], np.int64),
+        np.array([m.trainIdx for m in good], np.int64),
+    )
+    _remember(key, a, b, out)
+    return out
+
+
 def verify_pair(
     a: OrbFeatures, b: OrbFeatures, ratio: float = 0.8, reproj_px: float = 4.0
 ) -> PairCheck:
-    """Match ORB features (ratio test), fit a homography with RANSAC, count inliers."""
+    """Match ORB features (ratio test), fit a homography with RANSAC, count inliers.
+
+    Inside :func:`remembered_matches` a pair is checked once (RANSAC and LMedS draw from
+    OpenCV's fixed seed: the same pair gives the same check)."""
+    key = (id(a), id(b), ratio, reproj_px)
+    hit = _remembered(key, a, b)
+    if hit is not None:
+        return hit
+    check = _verify_pair(a, b, ratio, reproj_px)
+    _remember(key, a, b, check)
+    return check
+
+
+def _verify_pair(a: OrbFeatures, b: OrbFeatures, ratio: float, reproj_px: float) -> PairCheck:
     if len(a.desc) < 8 or len(b.desc) < 8:
         return PairCheck(0)
-    knn = _MATCHER.knnMatch(a.desc, b.desc, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    if len(good) < 8:
+    qi, ti = ratio_matches(a, b, ratio)
+    if len(qi) < 8:
         return PairCheck(0)
-    src = a.xy[[m.queryIdx for m in good]]
-    dst = b.xy[[m.trainIdx for m in good]]
+    src = a.xy[qi]
+    dst = b.xy[ti]
     _, mask = cv2.findHomography(src, dst, cv2.RANSAC, reproj_px, maxIters=500, confidence=0.99)
     if mask is None:
         return PairCheck(0)

@@ -34,6 +34,7 @@ from .features import (
     compensate_mid,
     fine_thumb,
     global_descriptors,
+    remembered_matches,
     verify_pairs,
 )
 from .fileio import write_set_atomic, write_text_atomic
@@ -175,6 +176,24 @@ def sync_runs(
     """
     if method not in ("auto", "vision", "gps"):
         raise ValueError(f"method must be auto, vision or gps, not {method!r}")
+    with remembered_matches():  # pairs are checked again in later passes: match each once
+        return _sync_runs(
+            ref_path, new_path, index, params, ref_track, new_track, method, prior, progress
+        )
+
+
+def _sync_runs(
+    ref_path: str | os.PathLike[str],
+    new_path: str | os.PathLike[str],
+    index: ReferenceIndex | None,
+    params: SyncParams | None,
+    ref_track,
+    new_track,
+    method: str,
+    prior: TimePrior | None,
+    progress: ProgressCallback | None,
+) -> SyncResult:
+    """:func:`sync_runs`' work (its arguments checked)."""
     params = params or SyncParams()
     timer = _Timer()
     from .video import probe_video

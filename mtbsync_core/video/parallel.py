@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +64,16 @@ class DecodePlan:
 
     ``pts`` (sorted) and ``t_s`` (seconds from the first frame, computed as the decoded frames'
     own times are) describe those frames; ``cuts`` are indices into them where a stretch starts at
-    an IDR frame (the first is 0).
+    an IDR frame (the first is 0). ``packet_pts`` is every packet's pts in decoding order, and
+    ``packet_idr`` says which of them start an IDR frame: what :func:`needed_packets` reads to
+    leave out the packets no wanted frame needs (empty: every packet of a stretch is decoded).
     """
 
     pts: np.ndarray
     t_s: np.ndarray
     cuts: tuple[int, ...]
+    packet_pts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    packet_idr: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 def _nal_length_size(extradata: bytes | None) -> int | None:
@@ -117,7 +121,7 @@ def plan_decode(
             length_size = _nal_length_size(st.codec_context.extradata)
             if length_size is None:
                 return None
-            pts, idr = [], []
+            pts, idr, all_pts, all_idr = [], [], [], []
             for pkt in c.demux(st):
                 if pkt.size == 0:
                     continue
@@ -127,6 +131,8 @@ def plan_decode(
                 if head is None:
                     return None
                 ref_idc, kind = head
+                all_pts.append(int(pkt.pts))
+                all_idr.append(kind == _IDR)
                 if mode == "key" and kind != _IDR:
                     continue
                 if mode == "nonref" and ref_idc == 0:
@@ -141,7 +147,7 @@ def plan_decode(
     order = np.argsort(pts, kind="stable")
     p = np.asarray(pts, np.int64)[order]
     is_idr = np.asarray(idr, bool)[order]
-    if len(np.unique(p)) != len(p):
+    if len(np.unique(all_pts)) != len(all_pts):
         return None
     # as av.Frame.time computes it, then measured from the first frame as VideoStream does
     t = np.array([float(x) * tb.numerator / tb.denominator - start_time_s for x in p.tolist()])
@@ -149,7 +155,31 @@ def plan_decode(
     for k in np.flatnonzero(is_idr).tolist():
         if k > 0 and t[k] - t[cuts[-1]] >= min_stretch_s:
             cuts.append(k)
-    return DecodePlan(p, t, tuple(cuts))
+    return DecodePlan(p, t, tuple(cuts), np.asarray(all_pts, np.int64), np.asarray(all_idr, bool))
+
+
+def needed_packets(plan: DecodePlan, wanted_pts: set[int]) -> np.ndarray | None:
+    """Which packets (a mask over ``plan.packet_pts``, decoding order) a decoder must be given
+    for the frames ``wanted_pts``: each IDR frame's packet and those after it up to the last
+    wanted frame before the next IDR.
+
+    Nothing after an IDR frame refers to anything before it, so the packets after the last wanted
+    frame of each IDR group (reference frames sampling skips; on GoPro-like files the last P
+    frame of each 8-frame group) feed no wanted frame: leaving them out changes no decoded pixel.
+    None when the plan has no packet list (then every packet is decoded)."""
+    if len(plan.packet_pts) == 0:
+        return None
+    mask = np.zeros(len(plan.packet_pts), bool)
+    start = 0
+    for k, (p, is_idr) in enumerate(
+        zip(plan.packet_pts.tolist(), plan.packet_idr.tolist(), strict=True)
+    ):
+        if is_idr:
+            start = k
+        if p in wanted_pts:
+            mask[start : k + 1] = True
+            start = k + 1
+    return mask
 
 
 def select_spaced(t_s: np.ndarray, min_gap_s: float) -> np.ndarray:
@@ -178,10 +208,17 @@ def _decode_stretch(
     width: int | None,
     rotation_deg: int,
     work: Callable[[np.ndarray, Any], Any],
+    feed: set[int] | None = None,
 ) -> list[tuple[int, Any]]:
     """Decode the plan's frames ``lo:hi`` (from the IDR at ``lo``); ``work(grey, wanted[pts])``
-    for each frame in ``wanted``. Raises :class:`_Mismatch` when the frames differ from the plan."""
+    for each frame in ``wanted``. ``feed``: the pts of the only packets to decode (see
+    :func:`needed_packets`; None: all), the decoder stopping after the last of them. Raises
+    :class:`_Mismatch` when the frames differ from the plan."""
     expect = plan.pts[lo:hi]
+    if feed is not None:
+        expect = np.asarray([p for p in expect.tolist() if p in feed], np.int64)
+        if len(expect) == 0:
+            return []
     end_pts = int(plan.pts[hi]) if hi < len(plan.pts) else None
     out: list[tuple[int, Any]] = []
     seen = 0
@@ -196,7 +233,7 @@ def _decode_stretch(
         st.codec_context.options = {"skip_loop_filter": "all"}  # as VideoStream decodes
         st.codec_context.skip_frame = SAMPLE_MODES[mode]
         c.seek(int(expect[0]), stream=st, backward=True)
-        for frame in c.decode(st):
+        for frame in _frames(c, st, feed):
             if frame.pts is None:
                 raise _Mismatch("a frame without a time")
             if frame.pts < expect[0]:
@@ -214,6 +251,28 @@ def _decode_stretch(
     if seen != len(expect):
         raise _Mismatch(f"{seen} of {len(expect)} planned frames decoded")
     return out
+
+
+def _frames(
+    c: av.container.InputContainer,
+    st: av.video.stream.VideoStream,
+    feed: set[int] | None,
+) -> Iterator[av.VideoFrame]:
+    """Decoded frames from the container's position on: with ``feed`` None every packet (to the
+    end of the file), else only the packets whose pts is in ``feed`` and, once the last of them
+    is in, the frames still inside the decoder."""
+    if feed is None:
+        yield from c.decode(st)
+        return
+    left = len(feed)
+    for pkt in c.demux(st):
+        if pkt.size == 0 or pkt.pts is None or int(pkt.pts) not in feed:
+            continue
+        yield from st.decode(pkt)
+        left -= 1
+        if left == 0:
+            break
+    yield from st.decode(None)
 
 
 _NOT_WANTED = object()
@@ -237,11 +296,14 @@ def decode_selected(
     sequentially instead)."""
     workers = workers or _cores()
     bounds = list(zip(plan.cuts, [*plan.cuts[1:], len(plan.pts)], strict=True))
+    feeds = _stretch_feeds(plan, bounds, needed_packets(plan, set(wanted)))
     done = [0]
     lock = threading.Lock()
 
-    def one(lo_hi: tuple[int, int]) -> list[tuple[int, Any]]:
-        res = _decode_stretch(str(path), mode, plan, *lo_hi, wanted, width, rotation_deg, work)
+    def one(k: int) -> list[tuple[int, Any]]:
+        res = _decode_stretch(
+            str(path), mode, plan, *bounds[k], wanted, width, rotation_deg, work, feeds[k]
+        )
         if on_stretch is not None:
             with lock:
                 done[0] += len(res)
@@ -250,13 +312,29 @@ def decode_selected(
 
     try:
         with ThreadPoolExecutor(max(1, min(workers, len(bounds))), "mtbsync-decode") as pool:
-            parts = list(pool.map(one, bounds))
+            parts = list(pool.map(one, range(len(bounds))))
     except (_Mismatch, av.error.FFmpegError, OSError):
         return None
     results = [r for part in parts for r in part]
     if [p for p, _ in results] != sorted(wanted):
         return None
     return [r for _, r in results]
+
+
+def _stretch_feeds(
+    plan: DecodePlan, bounds: list[tuple[int, int]], mask: np.ndarray | None
+) -> list[set[int] | None]:
+    """For each stretch (``bounds``: plan indices, each starting at an IDR frame), the pts of the
+    packets to decode: those ``mask`` marks from its IDR packet to the next stretch's."""
+    if mask is None:
+        return [None] * len(bounds)
+    rank = {p: k for k, p in enumerate(plan.packet_pts.tolist())}
+    starts = [rank[int(plan.pts[lo])] for lo, _ in bounds] + [len(plan.packet_pts)]
+    starts[0] = 0  # the first stretch holds whatever comes before its IDR too
+    return [
+        set(plan.packet_pts[a:b][mask[a:b]].tolist())
+        for a, b in zip(starts[:-1], starts[1:], strict=True)
+    ]
 
 
 def _cores() -> int:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtbsync_core.align import AlignParams, coarse_path, refine_path, similarity_matrix, verify_path
+from mtbsync_core.align import (
+    AlignParams,
+    _dp,
+    coarse_path,
+    refine_path,
+    similarity_matrix,
+    verify_path,
+)
 from mtbsync_core.features import verify_pair
 from mtbsync_core.sampling import SampleParams, sample_run
 
@@ -301,3 +308,41 @@ def test_the_paced_first_pass_still_follows_the_offset_on_real_frames(sampled):
     err = ref.t_s[p.j_ref] - (new.t_s[p.i_new] + OFFSET_S)
     assert np.median(np.abs(err)) < 0.1
     assert p.match_ratio == coarse_path(new, ref).match_ratio  # the decision is not its business
+
+
+def _dp_row_by_step(score: np.ndarray, k_max: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The DP as first written: each step tried in turn, a larger one kept only when strictly
+    better (the reference for :func:`mtbsync_core.align._dp`, which takes all steps at once)."""
+    n, m = score.shape
+    acc = np.empty((n, m), np.float32)
+    back = np.zeros((n, m), np.int8)
+    acc[0], back[0] = score[0], -1
+    for i in range(1, n):
+        best, step = acc[i - 1].copy(), np.zeros(m, np.int8)
+        for k in range(1, k_max + 1):
+            shifted = np.concatenate([np.full(k, -np.inf, np.float32), acc[i - 1][:-k]])
+            better = shifted > best
+            best = np.where(better, shifted, best)
+            step[better] = k
+        start = best <= 0
+        acc[i] = score[i] + np.where(start, 0.0, best)
+        back[i] = np.where(start, -1, step)
+    i, j = np.unravel_index(int(np.argmax(acc)), acc.shape)
+    total, path_i, path_j = float(acc[i, j]), [i], [j]
+    while back[i, j] >= 0 and i > 0:
+        j -= int(back[i, j])
+        i -= 1
+        path_i.append(i)
+        path_j.append(j)
+    return np.array(path_i[::-1]), np.array(path_j[::-1]), total
+
+
+@pytest.mark.parametrize(("n", "m", "k_max"), [(40, 60, 1), (120, 300, 3), (90, 70, 9)])
+def test_the_dp_takes_the_same_path_as_trying_each_step_in_turn(n, m, k_max):
+    rng = np.random.default_rng(n + k_max)
+    smooth = (rng.normal(size=(n, m)) - 0.2).astype(np.float32)
+    ties = rng.integers(-2, 3, size=(n, m)).astype(np.float32)  # many equal sums: tie-breaking
+    for score in (smooth, ties):
+        got, want = _dp(score, k_max), _dp_row_by_step(score, k_max)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert got[2] == want[2] and len(got[0]) > 3

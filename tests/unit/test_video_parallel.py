@@ -148,3 +148,42 @@ def test_a_stretch_that_disagrees_with_its_plan_gives_none(clips):
     wanted = {int(p): None for p in plan.pts[::3]}
     shapes = decode_selected(path, "all", plan, wanted, 64, 0, lambda g, a: g.shape)
     assert shapes is not None and len(shapes) == len(wanted) and shapes[0] == (36, 64)
+
+
+def test_stretches_leave_out_the_reference_frames_no_wanted_frame_needs(clips, monkeypatch):
+    """GoPro-like GOP (IDR every 8 frames, I B B P B B P P): sampling at 15 Hz keeps I and the
+    first two P frames of each group and skips the last P, which only the frames after it could
+    use: those start at the next IDR. Its packet is never decoded, and the samples stay the
+    sequential pass's, bit for bit."""
+    path = clips / "gopro.mp4"
+    monkeypatch.setattr(parallel, "ENABLED", True)
+    monkeypatch.setattr(parallel, "MIN_STRETCH_S", 1.0)
+    plan = plan_decode(path, "nonref", probe_video(path).start_time_s, min_stretch_s=1.0)
+    keep = select_spaced(plan.t_s, 1.0 / 15.0 - 1e-4)
+    mask = parallel.needed_packets(plan, {int(p) for p in plan.pts[keep]})
+    left_out = plan.packet_pts[~mask]
+    assert len(left_out) > 0 and not set(left_out.tolist()) & set(plan.pts[keep].tolist())
+    for k in np.flatnonzero(~mask):  # every packet left out is followed by the next IDR ...
+        nxt = np.flatnonzero(plan.packet_idr[k:])
+        later_wanted = np.isin(plan.packet_pts[k:], plan.pts[keep])
+        if later_wanted.any():  # ... before any wanted frame
+            assert len(nxt) and nxt[0] <= np.flatnonzero(later_wanted)[0]
+    decoded = []
+    real = parallel._frames
+
+    def counting(*a, **k):
+        for f in real(*a, **k):
+            decoded.append(int(f.pts))
+            yield f
+
+    monkeypatch.setattr(parallel, "_frames", counting)
+    kf_p, orbs_p, mids_p = sample_run(path, SampleParams(), keep_mid=True)
+    in_plan = set(plan.pts.tolist())
+    assert set(decoded) <= in_plan and len(set(decoded)) < len(in_plan)
+    assert not set(decoded) & set(left_out.tolist())
+    monkeypatch.setattr(parallel, "ENABLED", False)
+    kf_s, orbs_s, mids_s = sample_run(path, SampleParams(), keep_mid=True)
+    assert np.array_equal(kf_p.t_s, kf_s.t_s) and np.array_equal(mids_p, mids_s)
+    assert np.array_equal(kf_p.desc, kf_s.desc)
+    for k in orbs_s:
+        assert np.array_equal(orbs_p[k].desc, orbs_s[k].desc)
