@@ -198,3 +198,26 @@ def test_room_bench_rise_counts_the_recorders_own_noise_and_the_noise_around_the
     assert _self_noise_power(wide) == pytest.approx(1e-5 * 3650 / 24000)
     noisier = _early_rise_db(alone, noise, 20.0, 10 * _self_noise_power(dev), 1.5)
     assert noisier < around - 3.0
+
+
+def test_a_sound_with_a_reflection_nearly_as_strong_may_only_join_a_sound_that_is_unique():
+    """``companion_unique``: a second sound whose own curve peaks nearly as high elsewhere (a
+    reflection) may support the line beside a sound that is unique; alone, or by default, not."""
+    from mtbsync_core.multicam.events import EventParams, _support
+
+    sr, w = 8000, 336
+    zs = np.zeros((2, 2 * w + 1))
+    zs[0, w] = 20.0  # sound 1: a clear peak on the line
+    zs[1, w], zs[1, w + 40] = 8.0, 7.0  # sound 2: on the line, a reflection 5 ms later
+    ts = np.array([5.0, 15.0])
+    kw = dict(ts=ts, w=w, sr=sr, d0=1.0, k_c=w, drift=0.0, t_mid=10.0)
+    assert len(_support(zs=zs, prm=EventParams(), **kw)) == 1
+    both = _support(zs=zs, prm=EventParams(companion_unique=1.0), **kw)
+    assert len(both) == 2 and np.allclose(both[:, 1], 1.0)
+    alone = _support(
+        zs=zs[1:],
+        ts=ts[1:],
+        **{k: v for k, v in kw.items() if k != "ts"},
+        prm=EventParams(companion_unique=1.0),
+    )
+    assert len(alone) == 0
