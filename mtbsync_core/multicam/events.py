@@ -13,7 +13,10 @@ hears only its own wind. Here:
    curves are stacked over a grid of clock drifts: sounds of one shared clock add up, chance
    peaks of unrelated sounds do not.
 4. Support: an event supports the stacked answer when its own curve peaks near the line
-   (``support_z``, ``support_tol_s``); the peaks are interpolated to a fraction of a sample.
+   (``support_z``, ``support_tol_s``) and is its curve's clear maximum (``support_unique``); beside
+   one such sound, others need only be their curve's maximum (``companion_unique``: in rooms a
+   reflection can come close to the direct sound). The peaks are interpolated to a fraction of
+   a sample.
 5. Decision: the best candidate must stand out of the stacked noise (``min_stack_z``) and above
    every other candidate (``min_ratio``) with at least two supporting sounds (optionally, one of
    them alike in both files unless the stack is far above the next offset: ``multi_min_ncc``,
@@ -70,9 +73,8 @@ class EventParams:
     support_z: float = 4.0
     support_unique: float = 1.3  # its peak must be its curve's clear maximum
     # further sounds beside one that passes ``support_unique`` need only pass this (a reflection
-    # may come close to a sound's direct path). Off (= support_unique) by default: at 1.0 it placed
-    # more room pairs but is untested on the wider unrelated check
-    companion_unique: float = 1.3
+    # may come close to a sound's direct path); 1.3 gives the rule before: every sound unique
+    companion_unique: float = 1.0
     support_tol_s: float = 0.004  # acoustic paths of different sounds differ by a few ms
     unique_s: float = 0.001  # a rival peak further than this makes a lag ambiguous
     min_stack_z: float = 7.0

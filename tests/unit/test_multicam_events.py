@@ -202,7 +202,8 @@ def test_room_bench_rise_counts_the_recorders_own_noise_and_the_noise_around_the
 
 def test_a_sound_with_a_reflection_nearly_as_strong_may_only_join_a_sound_that_is_unique():
     """``companion_unique``: a second sound whose own curve peaks nearly as high elsewhere (a
-    reflection) may support the line beside a sound that is unique; alone, or by default, not."""
+    reflection) may support the line beside a sound that is unique; alone, or when every sound
+    must be unique (1.3), not."""
     from mtbsync_core.multicam.events import EventParams, _support
 
     sr, w = 8000, 336
@@ -211,7 +212,7 @@ def test_a_sound_with_a_reflection_nearly_as_strong_may_only_join_a_sound_that_i
     zs[1, w], zs[1, w + 40] = 8.0, 7.0  # sound 2: on the line, a reflection 5 ms later
     ts = np.array([5.0, 15.0])
     kw = dict(ts=ts, w=w, sr=sr, d0=1.0, k_c=w, drift=0.0, t_mid=10.0)
-    assert len(_support(zs=zs, prm=EventParams(), **kw)) == 1
+    assert len(_support(zs=zs, prm=EventParams(companion_unique=1.3), **kw)) == 1
     both = _support(zs=zs, prm=EventParams(companion_unique=1.0), **kw)
     assert len(both) == 2 and np.allclose(both[:, 1], 1.0)
     alone = _support(
