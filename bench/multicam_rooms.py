@@ -48,10 +48,23 @@ def _room(outdoor: bool, rng: np.random.Generator):
     return room, dims
 
 
-def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 33.0) -> RoomScene:
-    """Write ``n_devices`` recordings of one scene into ``folder`` (cached by name)."""
+def make_scene(
+    folder: Path, seed: int, n_devices: int = 3, duration_s: float = 33.0, version: int = 2
+) -> RoomScene:
+    """Write ``n_devices`` recordings of one scene into ``folder`` (cached by name).
+
+    ``version`` 1 is the first benchmark (a shout of one exact pitch; a sound's rise measured
+    over the first 10 s of the room's noise alone). Version 2 (files in ``folder`` + ``_v2``)
+    shouts with a voice's pitch glide and jitter (:func:`.synth_room.voiced_shout`) and measures
+    a sound's rise over what each recorder hears around it: the room's noise in the 3 s around
+    the sound plus the recorder's own self-noise. Every other sound, place and clock is the same.
+    """
     import pyroomacoustics as pra
 
+    if version not in (1, 2):
+        raise ValueError(f"version must be 1 or 2, not {version}")
+    if version == 2:
+        folder = folder.with_name(folder.name + "_v2")
     rng = np.random.default_rng(seed)
     outdoor = seed % 3 == 2
     room, dims = _room(outdoor, rng)
@@ -59,7 +72,8 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
     lo = np.maximum(centre - [3, 3, 1], 0.4)
     hi = np.minimum(centre + [3, 3, 1], np.asarray(dims) - 0.4)
     n_src = int(rng.integers(2, 7))
-    src = random_sources(n_src, duration_s + 6, SCENE_RATE_HZ, tuple(hi - lo), seed + 7)  # type: ignore[arg-type]
+    shout = "periodic" if version == 1 else "voiced"
+    src = random_sources(n_src, duration_s + 6, SCENE_RATE_HZ, tuple(hi - lo), seed + 7, shout)  # type: ignore[arg-type]
     for s in src:
         room.add_source(list(np.asarray(s.pos_m) + lo), signal=s.wave, delay=s.t_s)
     mics = rng.uniform(centre - [1.5, 1.5, 0.5], centre + [1.5, 1.5, 0.5], (n_devices, 3))
@@ -77,9 +91,6 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
     for k in range(n_devices):
         noise = 10 ** (amb_db / 20) * diffuse_noise(n, SCENE_RATE_HZ, 100_000 + seed * 16 + k)
         heard = sig[k] / peak * 0.7 + noise
-        for q in range(len(src)):
-            early = np.pad(premix[q, k], (0, max(0, n - premix.shape[2])))[:n]
-            audible[k, q] = _early_rise_db(early / peak * 0.7, noise, float(emit[q]))
         dev = Device(
             tuple(float(v) for v in mics[k]),  # type: ignore[arg-type]
             float(rng.uniform(0.2, 4.0)),
@@ -89,6 +100,14 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
             noise_db=float(rng.uniform(-60, -48)),
             seed=200_000 + seed * 16 + k,
         )
+        for q in range(len(src)):
+            early = np.pad(premix[q, k], (0, max(0, n - premix.shape[2])))[:n]
+            if version == 1:
+                audible[k, q] = _early_rise_db(early / peak * 0.7, noise, float(emit[q]))
+            else:
+                audible[k, q] = _early_rise_db(
+                    early / peak * 0.7, noise, float(emit[q]), _self_noise_power(dev), 1.5
+                )
         p = folder / f"s{seed:03d}_d{k}.m4a"
         if not p.exists():
             write_audio(p, record(heard, SCENE_RATE_HZ, dev), dev.rate_hz)
@@ -103,8 +122,25 @@ def make_scene(folder: Path, seed: int, n_devices: int = 3, duration_s: float = 
     )
 
 
-def _early_rise_db(alone: np.ndarray, noise: np.ndarray, emit_s: float) -> float:
-    """Loudest 8 ms of a sound's first 0.3 s at a device over the background's mean (band, dB)."""
+def _self_noise_power(dev: Device, band_hz: tuple[float, float] = (150.0, 3800.0)) -> float:
+    """Mean square of a recorder's white self-noise inside ``band_hz`` (it spans 0..rate / 2)."""
+    nyq = dev.rate_hz / 2
+    share = max(0.0, min(band_hz[1], nyq) - band_hz[0]) / nyq
+    return 10 ** (dev.noise_db / 10) * share
+
+
+def _early_rise_db(
+    alone: np.ndarray,
+    noise: np.ndarray,
+    emit_s: float,
+    self_power: float = 0.0,
+    around_s: float | None = None,
+) -> float:
+    """Loudest 8 ms of a sound's first 0.3 s at a device over the background's mean (band, dB).
+
+    The background is the room's noise over its first 10 s (``around_s`` None, version 1) or
+    within ``around_s`` of the sound, plus ``self_power`` (the recorder's own noise in the band).
+    """
     from scipy.signal import butter, sosfiltfilt
 
     sos = butter(4, [150, 3800], btype="band", fs=SCENE_RATE_HZ, output="sos")
@@ -115,7 +151,12 @@ def _early_rise_db(alone: np.ndarray, noise: np.ndarray, emit_s: float) -> float
     if m == 0:
         return -np.inf
     e = (seg[: m * hop].reshape(m, hop) ** 2).mean(1).max()
-    bg = float(np.mean(sosfiltfilt(sos, noise[: 10 * SCENE_RATE_HZ]) ** 2))
+    if around_s is None:
+        ambient = noise[: 10 * SCENE_RATE_HZ]
+    else:
+        a = int(around_s * SCENE_RATE_HZ)
+        ambient = noise[max(0, k0 - a) : k0 + a]
+    bg = float(np.mean(sosfiltfilt(sos, ambient) ** 2)) + self_power
     return float(10 * np.log10(e / bg + 1e-12))
 
 
@@ -171,7 +212,9 @@ def _whole_gcc_offset(a, b) -> float:
     return a.t0_s + (k if k < len(x) else k - n) / a.rate_hz - b.t0_s
 
 
-def bench_rooms(seeds: range, folder: Path, min_db: float = 10.0, heard_db: float = 3.0) -> dict:
+def bench_rooms(
+    seeds: range, folder: Path, min_db: float = 10.0, heard_db: float = 3.0, version: int = 2
+) -> dict:
     """Sparse-sound pairs (3 devices a scene) and unrelated pairs across scenes.
 
     A pair counts when at least one sound is shared and audible (``min_db`` over the background
@@ -183,7 +226,7 @@ def bench_rooms(seeds: range, folder: Path, min_db: float = 10.0, heard_db: floa
     from mtbsync_core.multicam.media import decode_audio
 
     errs, errs_heard, base_errs, n_amb, n_pairs, n_unrel, n_unrel_amb = [], [], [], 0, 0, 0, 0
-    low, scenes = 0, [make_scene(folder, s) for s in seeds]
+    low, scenes = 0, [make_scene(folder, s, version=version) for s in seeds]
     for k, sc in enumerate(scenes):
         tracks = [decode_audio(p) for p in sc.paths]
         for i, j in ((0, 1), (0, 2), (1, 2)):

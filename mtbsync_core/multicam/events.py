@@ -13,7 +13,10 @@ hears only its own wind. Here:
    curves are stacked over a grid of clock drifts: sounds of one shared clock add up, chance
    peaks of unrelated sounds do not.
 4. Support: an event supports the stacked answer when its own curve peaks near the line
-   (``support_z``, ``support_tol_s``); the peaks are interpolated to a fraction of a sample.
+   (``support_z``, ``support_tol_s``) and is its curve's clear maximum (``support_unique``); beside
+   one such sound, others need only be their curve's maximum (``companion_unique``: in rooms a
+   reflection can come close to the direct sound). The peaks are interpolated to a fraction of
+   a sample.
 5. Decision: the best candidate must stand out of the stacked noise (``min_stack_z``) and above
    every other candidate (``min_ratio``) with at least two supporting sounds (optionally, one of
    them alike in both files unless the stack is far above the next offset: ``multi_min_ncc``,
@@ -69,6 +72,9 @@ class EventParams:
     max_shift_s: float = 0.012  # drift shifts an event's curve by at most this much
     support_z: float = 4.0
     support_unique: float = 1.3  # its peak must be its curve's clear maximum
+    # further sounds beside one that passes ``support_unique`` need only pass this (a reflection
+    # may come close to a sound's direct path); 1.3 gives the rule before: every sound unique
+    companion_unique: float = 1.0
     support_tol_s: float = 0.004  # acoustic paths of different sounds differ by a few ms
     unique_s: float = 0.001  # a rival peak further than this makes a lag ambiguous
     min_stack_z: float = 7.0
@@ -265,14 +271,17 @@ def _support(ts, zs, w, sr, d0, k_c, drift, t_mid, prm: EventParams) -> np.ndarr
         rival = z.copy()
         rival[max(0, int(kf) - excl) : int(kf) + excl + 2] = -np.inf
         unique = zk / max(float(rival.max()), 1e-9)
-        if unique < prm.support_unique:
+        if unique < min(prm.support_unique, prm.companion_unique):
             continue
         rows.append((float(t), d0 + (kf - w) / sr, zk, unique))
     kept: list[tuple] = []
     for r in sorted(rows, key=lambda r: -r[2]):  # one sound, one vote (bounces, re-triggers)
         if all(abs(r[0] - q[0]) > prm.min_gap_s for q in kept):
             kept.append(r)
-    return np.asarray(sorted(kept), float).reshape(-1, 4)
+    arr = np.asarray(sorted(kept), float).reshape(-1, 4)
+    if len(arr) and float(arr[:, 3].max()) < prm.support_unique:
+        return arr[:0]  # no sound vouches for the line on its own
+    return arr
 
 
 def _likeness(x, y, sr: int, dt0: float, t_cam: float, off: float, prm: EventParams) -> float:

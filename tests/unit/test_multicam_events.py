@@ -144,3 +144,81 @@ def test_room_bench_error_counts_the_path_range_of_every_sound_both_heard():
     assert error_beyond_path_s(got, 100.0, truth, t_j, pd, [-0.003]) == pytest.approx(0.0)
     # no drift found: the error grows with time away from clock 0 (100 ppm * 20 s = 2 ms)
     assert error_beyond_path_s(clock(0) + 0.0015, 0.0, truth, t_j, pd) == pytest.approx(0.0015)
+
+
+def _pitch_alias(x: np.ndarray, rate_hz: int) -> float:
+    """Largest normalised autocorrelation 1.5-20 ms away (a pitch period or more)."""
+    ac = np.correlate(x, x, "full")[len(x) - 1 :]
+    return float(ac[int(0.0015 * rate_hz) : int(0.02 * rate_hz)].max() / ac[0])
+
+
+def test_voiced_shout_is_not_one_exact_pitch_and_leaves_the_other_sounds_alone():
+    """The rooms benchmark's version 2 shout: a voice's pitch glides and jitters, so a pitch
+    period away matches less well than with the old exact pulse train; choosing it changes no
+    other sound, time or place of a scene."""
+    old, new = [], []
+    for s in range(12):
+        old.append(
+            _pitch_alias(impulsive_sound("shout", SCENE_HZ, np.random.default_rng(s)), SCENE_HZ)
+        )
+        x = impulsive_sound("shout", SCENE_HZ, np.random.default_rng(s), "voiced")
+        new.append(_pitch_alias(x, SCENE_HZ))
+        assert np.max(np.abs(x)) == pytest.approx(1.0) and 0.25 <= len(x) / SCENE_HZ <= 0.6
+    assert min(old) > 0.98 and np.median(new) < min(old) - 0.02
+    a = random_sources(8, 40.0, SCENE_HZ, BOX_M, 11)
+    b = random_sources(8, 40.0, SCENE_HZ, BOX_M, 11, shout="voiced")
+    assert "shout" in [s.kind for s in a]
+    for sa, sb in zip(a, b, strict=True):
+        assert (sa.t_s, sa.pos_m, sa.kind) == (sb.t_s, sb.pos_m, sb.kind)
+        if sa.kind != "shout":
+            np.testing.assert_array_equal(sa.wave, sb.wave)
+    with pytest.raises(ValueError, match="shout must be"):
+        impulsive_sound("shout", SCENE_HZ, np.random.default_rng(0), "sung")
+
+
+def test_room_bench_rise_counts_the_recorders_own_noise_and_the_noise_around_the_sound():
+    """Version 2 of the rooms benchmark: a sound's rise is over what the recorder hears around
+    it (room noise near the sound plus its self-noise), not over the room's first 10 s."""
+    from bench.multicam_rooms import SCENE_RATE_HZ, _early_rise_db, _self_noise_power
+
+    rng = np.random.default_rng(0)
+    n = 30 * SCENE_RATE_HZ
+    noise = 1e-3 * rng.standard_normal(n)
+    noise[15 * SCENE_RATE_HZ :] *= 4.0  # the room gets 12 dB louder after 15 s
+    alone = np.zeros(n)
+    k0 = 20 * SCENE_RATE_HZ
+    alone[k0 : k0 + 320] = 0.05 * rng.standard_normal(320)
+    first_10s = _early_rise_db(alone, noise, 20.0)
+    around = _early_rise_db(alone, noise, 20.0, 0.0, 1.5)
+    assert first_10s - around == pytest.approx(12.0, abs=0.5)
+    dev = Device((0.0, 0.0, 0.0), 0.0, 0.0, 8000, 30.0, noise_db=-50.0)
+    # white self-noise at 8 kHz: 3650 of 4000 Hz fall in the 150-3800 Hz band
+    assert _self_noise_power(dev) == pytest.approx(1e-5 * 3650 / 4000)
+    wide = Device((0.0, 0.0, 0.0), 0.0, 0.0, 48000, 30.0, noise_db=-50.0)
+    assert _self_noise_power(wide) == pytest.approx(1e-5 * 3650 / 24000)
+    noisier = _early_rise_db(alone, noise, 20.0, 10 * _self_noise_power(dev), 1.5)
+    assert noisier < around - 3.0
+
+
+def test_a_sound_with_a_reflection_nearly_as_strong_may_only_join_a_sound_that_is_unique():
+    """``companion_unique``: a second sound whose own curve peaks nearly as high elsewhere (a
+    reflection) may support the line beside a sound that is unique; alone, or when every sound
+    must be unique (1.3), not."""
+    from mtbsync_core.multicam.events import EventParams, _support
+
+    sr, w = 8000, 336
+    zs = np.zeros((2, 2 * w + 1))
+    zs[0, w] = 20.0  # sound 1: a clear peak on the line
+    zs[1, w], zs[1, w + 40] = 8.0, 7.0  # sound 2: on the line, a reflection 5 ms later
+    ts = np.array([5.0, 15.0])
+    kw = dict(ts=ts, w=w, sr=sr, d0=1.0, k_c=w, drift=0.0, t_mid=10.0)
+    assert len(_support(zs=zs, prm=EventParams(companion_unique=1.3), **kw)) == 1
+    both = _support(zs=zs, prm=EventParams(companion_unique=1.0), **kw)
+    assert len(both) == 2 and np.allclose(both[:, 1], 1.0)
+    alone = _support(
+        zs=zs[1:],
+        ts=ts[1:],
+        **{k: v for k, v in kw.items() if k != "ts"},
+        prm=EventParams(companion_unique=1.0),
+    )
+    assert len(alone) == 0
