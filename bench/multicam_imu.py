@@ -40,22 +40,27 @@ def _baseline_offset(ref: Imu, cam: Imu) -> float:
     return x0 + lag / prm.rate_hz - y0
 
 
-def bench_imu(n_per_ride: int, noise_scale: float = 1.0, seed0: int = 700) -> dict:
+def bench_imu(
+    n_per_ride: int, noise_scale: float = 1.0, seed0: int = 700, whole_fit: bool = False
+) -> dict:
     """Accuracy on derived second mounts; ``ambiguous`` share on different rides.
 
     ``seed0`` picks the cases (700: the set the method was tuned on; 800: held out).
     ``noise_scale`` multiplies the mount's noise and vibration (1: the benchmark; 0: none, which
     separates the estimator's own error from the noise's). ``per_case`` holds, per case: ride, clip
     s, true and found offset (s), true and found drift (ppm), worst error (ms), peak z, status.
+    The second mount carries an accelerometer too (derived the same way; its gyro stream is the
+    same with or without it); ``whole_fit`` turns on ``ImuParams.whole_fit``, which uses it.
     """
     from mtbsync_core.gps.read import read_imu
-    from mtbsync_core.multicam.imu import estimate_imu_pair
+    from mtbsync_core.multicam.imu import ImuParams, estimate_imu_pair
     from mtbsync_core.multicam.synth_imu import crop, mount_stream
 
     if not (GOPRO / RIDES[0]).exists():
         print(f"multicam imu: skipped, real GoPro samples absent at {GOPRO}")
         return {"skipped": True}
     rides = {name: read_imu(GOPRO / name) for name in RIDES}
+    prm = ImuParams(whole_fit=whole_fit)
     errs, base, n_ok, rows = [], [], 0, []
     for name, ride in rides.items():
         end = float(ride.t_gyro_s[-1])
@@ -74,8 +79,9 @@ def bench_imu(n_per_ride: int, noise_scale: float = 1.0, seed0: int = 700) -> di
                 vibration_rel=vib,
                 rotation_seed=k,
                 seed=k,
+                with_accel=True,
             )
-            est = estimate_imu_pair(ref, cam)
+            est = estimate_imu_pair(ref, cam, prm=prm)
             t = np.linspace(0, float(cam.t_gyro_s[-1]), 50)
             truth = off - a0 + (1 + drift * 1e-6) * t
             base.append(float(np.max(np.abs(_baseline_offset(ref, cam) + t - truth))))
@@ -93,12 +99,16 @@ def bench_imu(n_per_ride: int, noise_scale: float = 1.0, seed0: int = 700) -> di
     ra, rb = rides.values()
     for k in range(n_per_ride):
         for ref, other in ((ra, rb), (rb, ra)):
-            cam = mount_stream(other, 0.5, 100.0, start_s=0.5, rotation_seed=k, seed=50 + k)
-            amb += estimate_imu_pair(crop(ref, 0, 12), cam).status == "ambiguous"
+            cam = mount_stream(
+                other, 0.5, 100.0, start_s=0.5, rotation_seed=k, seed=50 + k, with_accel=True
+            )
+            amb += estimate_imu_pair(crop(ref, 0, 12), cam, prm=prm).status == "ambiguous"
             trials += 1
         end = float(ra.t_gyro_s[-1])
-        cam = mount_stream(ra, end / 2 + 0.5, 0.0, start_s=end / 2 + 0.5, seed=90 + k)
-        amb += estimate_imu_pair(crop(ra, 0, end / 2 - 0.5), cam).status == "ambiguous"
+        cam = mount_stream(
+            ra, end / 2 + 0.5, 0.0, start_s=end / 2 + 0.5, seed=90 + k, with_accel=True
+        )
+        amb += estimate_imu_pair(crop(ra, 0, end / 2 - 0.5), cam, prm=prm).status == "ambiguous"
         trials += 1
     e = np.asarray(errs) * 1e3
     b = np.asarray(base) * 1e3

@@ -50,6 +50,10 @@ class ImuParams:
     # crystal drift (1 sigma); 0 turns the shrinkage off
     drift_prior_ppm: float = 100.0
     window_overlap: float = 2.5  # the fine windows overlap: their residuals understate the error
+    # opt-in: refine offset and drift by one weighted fit over the whole overlap, with the
+    # accelerometer as well when both cameras carry one (:mod:`.imu_fit`)
+    whole_fit: bool = False
+    whole_fit_accel: bool = True
 
 
 def _source(imu: Imu) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +171,32 @@ def _shrink_drift(
     return drift, float(np.mean(o - drift * t))
 
 
+def _whole(
+    ref: Imu, cam: Imu, off: float, drift: float, t: np.ndarray, prm: ImuParams, why: str
+) -> tuple[float, float, str]:
+    """(offset, drift, note) refined over the whole overlap; the windowed ones when the fit
+    fails or leaves the windows' clock by more than ``inlier_tol_s`` within their span."""
+    from .imu_fit import refine_whole
+
+    fit = refine_whole(
+        ref,
+        cam,
+        off,
+        drift * 1e6,
+        rate_hz=prm.rate_hz,
+        detrend_s=prm.detrend_s,
+        drift_prior_ppm=prm.drift_prior_ppm,
+        accel=prm.whole_fit_accel,
+    )
+    if fit is None:
+        return off, drift, why
+    d = float(np.clip(fit.drift_ppm, -prm.max_drift_ppm, prm.max_drift_ppm)) * 1e-6
+    if np.max(np.abs(fit.offset_s + d * t - off - drift * t)) > prm.inlier_tol_s:
+        return off, drift, why
+    note = f"whole-overlap fit on {' + '.join(fit.sensors)}, drift +-{fit.drift_sd_ppm:.0f} ppm"
+    return fit.offset_s, d, note
+
+
 def estimate_imu_pair(
     ref: Imu, cam: Imu, i: int = 0, j: int = 1, prm: ImuParams = ImuParams()
 ) -> PairEstimate:
@@ -227,6 +257,9 @@ def estimate_imu_pair(
         )
     conf = float(np.clip(share * min(1.0, (ratio - 1.0) / 1.0) * min(1.0, z / 20), 0.0, 1.0))
     msg = f"placed on the gyroscopes ({int(inl.sum())} of {len(o)} windows agree)"
+    if prm.whole_fit:
+        off, drift, why = _whole(ref, cam, off, drift, t, prm, why)
+        res = o - off - drift * t
     msg += f" ({why})" if why else ""
     return PairEstimate(
         i,

@@ -121,3 +121,34 @@ def test_drift_shrinks_only_when_the_windows_leave_it_uncertain():
     assert 0 < d < 100e-6
     off = ImuParams(drift_prior_ppm=0.0)
     assert _shrink_drift(t, noisy, 150e-6, 0.5, off) == (150e-6, 0.5)
+
+
+def test_whole_fit_recovers_drift_that_the_windows_cannot_and_uses_the_accelerometer():
+    # a noise-free second mount on the 10-s GoPro MAX walk with 180 ppm drift: the windows'
+    # line is shrunk by the prior; one fit over the whole overlap (gyro + accelerometer) fixes it
+    from mtbsync_core.multicam.imu import ImuParams
+    from mtbsync_core.multicam.imu_fit import refine_whole
+
+    ride = _ride("max-heromode.mp4")
+    end = float(ride.t_gyro_s[-1])
+    ref = crop(ride, 0.3, end - 0.3)
+    cam = mount_stream(
+        ride, 1.0, 180.0, start_s=1.0, end_s=end - 0.2, noise_rel=0.0, vibration_rel=0.0,
+        rotation_seed=2, seed=2, with_accel=True,
+    )  # fmt: skip
+    assert len(cam.t_accl_s) == len(cam.t_gyro_s) and len(ref.t_accl_s) > 0
+    fit = refine_whole(ref, cam, 0.7, 0.0)
+    assert fit is not None and fit.sensors == ("gyro", "accel")
+    assert abs(fit.drift_ppm - 180.0) < 15.0 and abs(fit.offset_s - 0.7) < 1e-4
+    est = estimate_imu_pair(ref, cam, prm=ImuParams(whole_fit=True))
+    assert est.status == "ok" and "whole-overlap fit on gyro + accel" in est.message
+    t = np.linspace(0, float(cam.t_gyro_s[-1]), 30)
+    truth = 0.7 + (1 + 180e-6) * t
+    assert np.max(np.abs(est.offset_s + (1 + est.drift_ppm * 1e-6) * t - truth)) < 2e-4
+    # without an accelerometer the gyro alone is fitted; the gyro stream is the same
+    gyro_only = mount_stream(
+        ride, 1.0, 180.0, start_s=1.0, end_s=end - 0.2, noise_rel=0.0, vibration_rel=0.0,
+        rotation_seed=2, seed=2,
+    )  # fmt: skip
+    assert np.array_equal(gyro_only.gyro_rad_s, cam.gyro_rad_s)
+    assert refine_whole(ref, gyro_only, 0.7, 0.0).sensors == ("gyro",)

@@ -32,7 +32,7 @@ def test_different_scenes_are_ambiguous(tmp_path):
     write_view(a, make_scene(1, 14.0), ViewSpec(0.0, Fraction(30), 12.0, tilt=0.2, seed=1))
     write_view(b, make_scene(51, 14.0), ViewSpec(0.5, Fraction(25), 12.0, tilt=-0.2, seed=2))
     sa, sb = read_motion(a), read_motion(b)
-    for prm in (MotionParams(), MotionParams(signal="edges")):
+    for prm in (MotionParams(), MotionParams(signal="edges"), MotionParams(signal="weighted")):
         est = estimate_motion_pair(sa, sb, prm=prm)
         assert est.status == "ambiguous", prm.signal
         assert "motion does not agree" in est.message
@@ -50,8 +50,25 @@ def test_edges_place_two_angles_without_shake_at_two_rates(tmp_path):
     assert abs(est.offset_s - 1.71) < 0.25 / 30
 
 
+@pytest.mark.slow
+def test_weighted_places_two_angles_without_shake_where_the_shake_is_noise(tmp_path):
+    # two fixed cameras at 60 and 30 fps, two angles, no shared shake: the shake channel is each
+    # camera's own noise; weighted by its coherence it must not pull the peak off
+    scene = make_scene(304, 20.0)
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    write_view(a, scene, ViewSpec(0.0, Fraction(60), 16.0, tilt=0.22, seed=4))
+    write_view(b, scene, ViewSpec(1.318, Fraction(30), 16.0, tilt=-0.17, seed=54))
+    sa, sb = read_motion(a), read_motion(b)
+    est = estimate_motion_pair(sa, sb, prm=MotionParams(signal="weighted"))
+    assert est.status == "ok", est.message
+    assert abs(est.offset_s - 1.318) < 0.25 / 60
+    # the decision is level's: the same status, z and confidence
+    lvl = estimate_motion_pair(sa, sb)
+    assert (lvl.status, lvl.extra, lvl.confidence) == (est.status, est.extra, est.confidence)
+
+
 def test_unknown_signal_is_refused():
-    with pytest.raises(ValueError, match="level' or 'edges"):
+    with pytest.raises(ValueError, match="'level', 'edges' or 'weighted'"):
         MotionParams(signal="optical-flow")
 
 
